@@ -218,7 +218,9 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> RecipeC
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax")
+        raise ConfigError(
+            f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax"
+        ) from exc
     data = apply_overrides(data, overrides or [])
     config = from_dict(RecipeConfig, data)
     validate(config)
@@ -266,17 +268,25 @@ def validate(config: RecipeConfig) -> None:
             raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
     rep, ren = config.representation.kind, config.renderer.kind
     if rep == "identity" and ren != "identity":
-        raise ConfigError("a direct recipe (representation.kind: identity) needs renderer.kind: identity")
+        raise ConfigError(
+            "a direct recipe (representation.kind: identity) needs renderer.kind: identity"
+        )
     if rep in ("ae", "vae", "vq", "rvq", "fsq") and ren not in ("decoder",):
-        raise ConfigError(f"representation.kind {rep} renders through its decoder: set renderer.kind: decoder")
+        raise ConfigError(
+            f"representation.kind {rep} renders through its decoder: set renderer.kind: decoder"
+        )
     if rep == "downsample" and ren not in ("super_resolution", "decoder"):
-        raise ConfigError("representation.kind downsample needs renderer.kind super_resolution or decoder")
+        raise ConfigError(
+            "representation.kind downsample needs renderer.kind super_resolution or decoder"
+        )
     discrete = rep in ("vq", "rvq", "fsq")
     gen = config.generator.kind
     if discrete and gen != "autoregressive":
         raise ConfigError(f"discrete Y' ({rep}) needs generator.kind: autoregressive")
     if not discrete and gen == "autoregressive":
-        raise ConfigError(f"generator.kind autoregressive needs discrete Y' (vq, rvq or fsq), not {rep}")
+        raise ConfigError(
+            f"generator.kind autoregressive needs discrete Y' (vq, rvq or fsq), not {rep}"
+        )
 
 
 def dump_yaml(config: Any) -> str:
