@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages regen's built-in data and report test need; idempotent:
+# does nothing (not even apt-get update) when every package is already installed.
+set -euo pipefail
+packages=(
+  fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-noto-core   # glyph dataset
+  fonts-noto-color-emoji                               # emoji dataset
+  chromium                                             # the report test opens report.html
+)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing Debian packages: ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

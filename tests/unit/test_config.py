@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regen.config import RecipeConfig, apply_overrides, dump_yaml, from_dict, load_recipe
+from regen.errors import ConfigError
+
+RECIPES = sorted(Path(__file__).resolve().parents[2].glob("recipes/image/*.yaml"))
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
+def test_every_recipe_loads_and_round_trips(path):
+    config = load_recipe(path)
+    assert config.name == path.stem
+    import yaml
+
+    assert from_dict(RecipeConfig, yaml.safe_load(dump_yaml(config))) == config
+
+
+def test_recipe_by_name_and_overrides():
+    config = load_recipe(
+        "image/glyphs_latent_diffusion",
+        ["train.generator.steps=7", "generator.sampler=dpm", "representation.kl_weight=0.5"],
+    )
+    assert config.train.generator.steps == 7
+    assert config.generator.sampler == "dpm"
+    assert config.representation.kl_weight == 0.5
+
+
+def test_unknown_key_lists_valid_keys():
+    with pytest.raises(ConfigError, match="unknown config key 'generator.depht'.*depth"):
+        load_recipe("image/glyphs_latent_diffusion", ["generator.depht=3"])
+
+
+def test_wrong_type_is_named():
+    with pytest.raises(ConfigError, match="'train.generator.steps' must be int"):
+        load_recipe("image/glyphs_latent_diffusion", ["train.generator.steps=many"])
+
+
+def test_invalid_choice_and_incompatible_stages():
+    with pytest.raises(ConfigError, match="choose one of"):
+        load_recipe("image/glyphs_latent_diffusion", ["generator.sampler=euler"])
+    with pytest.raises(ConfigError, match="autoregressive"):
+        load_recipe("image/glyphs_latent_diffusion", ["representation.kind=vq"])
+
+
+def test_unknown_recipe_lists_known_ones():
+    with pytest.raises(ConfigError, match="glyphs_latent_diffusion"):
+        load_recipe("image/nope")
+
+
+def test_override_syntax_error():
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        apply_overrides({}, ["generator.depth"])
+
+
+def test_ints_accepted_for_floats_but_not_bools_for_ints():
+    assert (
+        from_dict(RecipeConfig, {"representation": {"kl_weight": 1}}).representation.kl_weight
+        == 1.0
+    )
+    with pytest.raises(ConfigError):
+        from_dict(RecipeConfig, {"seed": True})
