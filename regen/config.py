@@ -54,7 +54,7 @@ class GeneratorConfig:
 
     kind: str = "diffusion"  # diffusion | autoregressive
     condition: str = "class"  # class | text
-    text_encoder: str = "learned"  # learned | minilm (frozen sentence encoder, optional extra)
+    text_encoder: str = "learned"  # learned (byte-level transformer trained with the generator)
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4
@@ -245,7 +245,7 @@ CHOICES = {
     "representation.kind": ("identity", "downsample", "ae", "vae", "vq", "rvq", "fsq"),
     "generator.kind": ("diffusion", "autoregressive"),
     "generator.condition": ("class", "text"),
-    "generator.text_encoder": ("learned", "minilm"),
+    "generator.text_encoder": ("learned",),
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "renderer.kind": ("decoder", "identity", "super_resolution"),

@@ -167,3 +167,11 @@ def optimizer_from_flat(
         index, name = key.split(".", 1)
         state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def replace_model_file(folder: Path, state: dict[str, torch.Tensor]) -> None:
+    """Atomically rewrite only the inference weights (e.g. after latent calibration)."""
+    folder = recover(Path(folder))
+    tmp = folder / (MODEL_FILE + ".tmp")
+    save_file(_contiguous(state), tmp)
+    tmp.replace(folder / MODEL_FILE)

@@ -1,0 +1,152 @@
+"""Condition encoder: X (class id, caption bytes or sentence embedding) -> vectors.
+
+Generators consume X in one of two forms: a sequence of condition tokens (the prefix of the
+autoregressive decoder) or one pooled vector (added to the diffusion UNet's time
+embedding). A learned null condition stands in for X when it is dropped, which is what
+classifier-free guidance needs: the same network then predicts with and without X.
+
+The three forms of X, picked by ``cfg.condition`` and ``cfg.text_encoder``:
+
+- class: int64 [B], ids in ``[0, num_classes)``;
+- text, learned encoder: int64 [B, L] utf-8 bytes + 1 (0 = padding), L <= 128; encoded by
+  a 2-layer transformer over byte embeddings so unseen captions still encode sensibly;
+- text, minilm: float [B, 384] frozen sentence embeddings computed outside; projected.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from regen.config import GeneratorConfig
+from regen.data.text import TEXT_VOCAB_SIZE
+from regen.errors import ConfigError, DataError
+from regen.modules.transformer import Transformer
+
+MAX_CAPTION_BYTES = 128
+"""Longest caption (in bytes) the learned text encoder accepts."""
+MINILM_DIM = 384
+"""Width of all-MiniLM-L6-v2 sentence embeddings."""
+TEXT_ENCODER_LAYERS = 2
+
+
+def random_drop(
+    batch_size: int, prob: float, device: torch.device, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """bool [B]: which rows to replace by the null condition (each with probability ``prob``)."""
+    if prob <= 0:
+        return torch.zeros(batch_size, dtype=torch.bool, device=device)
+    gen_device = generator.device if generator is not None else device
+    return (torch.rand(batch_size, generator=generator, device=gen_device) < prob).to(device)
+
+
+class ConditionEncoder(nn.Module):
+    """Encode X as condition tokens and as a pooled vector of width ``dim``.
+
+    Args:
+        cfg: generator config; ``condition`` and ``text_encoder`` pick the form of X,
+            ``hidden``/``heads``/``dropout`` size the byte-level text encoder.
+        num_classes: number of class ids (used when ``cfg.condition == "class"``).
+        dim: width of the returned tokens and pooled vector.
+    """
+
+    def __init__(self, cfg: GeneratorConfig, num_classes: int, dim: int) -> None:
+        super().__init__()
+        if cfg.condition == "class":
+            self.kind = "class"
+            self.embed = nn.Embedding(num_classes, dim)
+        elif cfg.condition == "text" and cfg.text_encoder == "learned":
+            self.kind = "bytes"
+            self.byte_embed = nn.Embedding(TEXT_VOCAB_SIZE, cfg.hidden, padding_idx=0)
+            self.position = nn.Parameter(torch.randn(MAX_CAPTION_BYTES, cfg.hidden) * 0.02)
+            self.encoder = Transformer(
+                cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
+            )
+            self.project = nn.Linear(cfg.hidden, dim)
+        elif cfg.condition == "text" and cfg.text_encoder == "minilm":
+            self.kind = "minilm"
+            self.project = nn.Linear(MINILM_DIM, dim)
+        else:
+            raise ConfigError(
+                f"unknown condition {cfg.condition!r} with text encoder {cfg.text_encoder!r}; "
+                "use condition class, or text with text_encoder learned or minilm"
+            )
+        self.num_classes = num_classes
+        self.dim = dim
+        # Same scale as nn.Embedding's N(0, 1) init, so "no condition" starts as a peer of a
+        # real one rather than a near-zero special case.
+        self.null = nn.Parameter(torch.randn(dim))
+
+    def check(self, x: torch.Tensor) -> None:
+        """Raise DataError unless ``x`` has the dtype/shape of the configured condition."""
+        if not isinstance(x, torch.Tensor):
+            raise DataError(f"condition x must be a torch.Tensor, got {type(x).__name__}")
+        got = f"{str(x.dtype).removeprefix('torch.')} {list(x.shape)}"
+        if self.kind == "class":
+            if x.dtype != torch.int64 or x.dim() != 1:
+                raise DataError(f"class condition must be int64 [B] class ids, got {got}")
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.num_classes):
+                raise DataError(
+                    f"class ids in [{int(x.min())}, {int(x.max())}] outside "
+                    f"[0, {self.num_classes}); check the dataset's num_classes"
+                )
+        elif self.kind == "bytes":
+            if x.dtype != torch.int64 or x.dim() != 2:
+                raise DataError(
+                    f"text condition must be int64 [B, L] byte tokens (encode_captions), got {got}"
+                )
+            if x.shape[1] > MAX_CAPTION_BYTES:
+                raise DataError(
+                    f"captions of {x.shape[1]} bytes exceed the text encoder's "
+                    f"{MAX_CAPTION_BYTES}; truncate them when encoding"
+                )
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= TEXT_VOCAB_SIZE):
+                raise DataError(
+                    f"byte tokens must lie in [0, {TEXT_VOCAB_SIZE}) (utf-8 byte + 1, 0 = padding)"
+                )
+        elif not x.is_floating_point() or x.dim() != 2 or x.shape[1] != MINILM_DIM:
+            raise DataError(
+                f"minilm text condition must be float [B, {MINILM_DIM}] sentence embeddings, "
+                f"got {got}; set generator.text_encoder: learned to pass byte tokens instead"
+            )
+
+    def forward(
+        self, x: torch.Tensor, drop: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Condition tokens.
+
+        Args:
+            x: the condition batch (see module docstring).
+            drop: optional bool [B]; True rows become the null condition.
+
+        Returns:
+            tokens [B, L, dim] and mask bool [B, L] (False = padding). L is 1 for class and
+            minilm conditions and the caption length for byte tokens; a null row is the
+            null vector at position 0 followed by padding.
+        """
+        self.check(x)
+        if self.kind == "class":
+            tokens = self.embed(x)[:, None]
+            mask = torch.ones(x.shape[0], 1, dtype=torch.bool, device=x.device)
+        elif self.kind == "minilm":
+            tokens = self.project(x.to(self.project.weight.dtype))[:, None]
+            mask = torch.ones(x.shape[0], 1, dtype=torch.bool, device=x.device)
+        else:
+            mask = x != 0
+            h = self.byte_embed(x) + self.position[: x.shape[1]]
+            tokens = self.project(self.encoder(h, mask))
+        if drop is None:
+            return tokens, mask
+        null_tokens = torch.zeros_like(tokens[0])
+        null_tokens[0] = self.null
+        null_mask = torch.zeros_like(mask[0])
+        null_mask[0] = True
+        tokens = torch.where(drop[:, None, None], null_tokens, tokens)
+        mask = torch.where(drop[:, None], null_mask, mask)
+        return tokens, mask
+
+    def pooled(self, x: torch.Tensor, drop: torch.Tensor | None = None) -> torch.Tensor:
+        """One vector per item, [B, dim]: the masked mean of the condition tokens."""
+        tokens, mask = self(x, drop)
+        weights = mask.to(tokens.dtype)[..., None]
+        return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)

@@ -1,0 +1,20 @@
+"""The identity renderer, Y = Y': for the direct baseline and for Y' that already is Y."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from regen.contracts import YSpec
+
+
+class IdentityRenderer(nn.Module):
+    """``render`` returns its input; accepts Y' described by ``spec``; nothing to train."""
+
+    trainable = False
+
+    def __init__(self, spec: YSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def render(self, y_prime: Tensor) -> Tensor:
+        return y_prime

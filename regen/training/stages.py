@@ -1,0 +1,125 @@
+"""Train a whole pipeline, stage by stage, with the one loop.
+
+    1. representation  on unpaired Y                 (skipped when it has nothing to learn)
+    2. generator       on paired (X, Y' = encode(Y))
+    3. renderer        on unpaired (encode(Y), Y)    (skipped when it is the decoder)
+
+Every stage writes its folder under the run directory; ``resume`` picks up each stage where
+it stopped, and finished stages are not retrained.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from regen.builders import CONFIG_FILE, build_pipeline
+from regen.config import RecipeConfig, dump_yaml
+from regen.data.images import ImageDataset, load_image_dataset
+from regen.pipeline import META_FILE, Pipeline
+from regen.training import checkpoint as ckpt
+from regen.training import distributed
+from regen.training.loop import StageResult, train_stage
+
+
+def encode_in_batches(pipeline: Pipeline, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    return torch.cat([pipeline.encode(images[i : i + batch]) for i in range(0, len(images), batch)])
+
+
+def train_pipeline(
+    config: RecipeConfig,
+    run_dir: Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    data: ImageDataset | None = None,
+) -> tuple[Pipeline, list[StageResult]]:
+    """Train every stage of ``config``'s pipeline; returns it (in eval mode) and stage results."""
+    run_dir = Path(run_dir or config.run_dir)
+    main = distributed.current().is_main
+    data = data or load_image_dataset(config.data, "train")
+    config_yaml = dump_yaml(config)
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / CONFIG_FILE).write_text(config_yaml)
+    feature_extractor = None
+    if config.representation.perceptual_weight > 0:
+        from regen.eval.classifier import get_domain_classifier
+
+        feature_extractor = get_domain_classifier(
+            data.images,
+            data.labels,
+            data.num_classes,
+            key=data.name,
+            steps=config.eval.classifier_steps,
+        ).features
+    pipeline = build_pipeline(config, data.image_shape, data.class_names, feature_extractor)
+    results: list[StageResult] = []
+    trained: list[str] = []
+
+    def fit(stage: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+        result = train_stage(
+            stage,
+            module,
+            tensors,
+            getattr(config.train, stage),
+            run_dir / stage,
+            resume=resume,
+            config_yaml=config_yaml,
+            progress=progress,
+        )
+        results.append(result)
+        trained.append(stage)
+
+    rep = pipeline.representation
+    if rep.trainable:
+        fit("representation", rep, {"y": data.images})
+        if hasattr(rep, "calibrate"):
+            # latent scale (as in latent diffusion): unit-variance Y' for the generator
+            with torch.no_grad():
+                rep.calibrate(data.images)
+            if main:
+                ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
+    y_prime = encode_in_batches(pipeline, data.images)
+    x = pipeline.conditioner.for_items(data.labels, data.captions)
+    fit("generator", pipeline.generator, {"x": x, "y_prime": y_prime})
+    if pipeline.renderer.trainable:
+        fit("renderer", pipeline.renderer, {"y_prime": y_prime, "y": data.images})
+    if main:
+        meta = {
+            "name": config.name,
+            "image_shape": list(data.image_shape),
+            "class_names": data.class_names,
+            "condition": config.generator.condition,
+            "spec": pipeline.spec.to_dict(),
+            "trained_stages": trained,
+            "data_source": data.source,
+            "stages": [
+                {k: v for k, v in asdict(r).items() if k != "curve"} | {"final_loss": r.final_loss}
+                for r in results
+            ],
+        }
+        (run_dir / META_FILE).write_text(json.dumps(meta, indent=1))
+    return pipeline.eval(), results
+
+
+def budget_samples(config: RecipeConfig, trainable_stages: list[str]) -> int:
+    """Training budget of a pipeline: optimizer steps x batch size summed over its stages."""
+    return sum(
+        getattr(config.train, s).steps * getattr(config.train, s).batch_size
+        for s in trainable_stages
+    )
+
+
+def trainable_stages(config: RecipeConfig) -> list[str]:
+    """Which stages learn something for this recipe (without building the models)."""
+    stages = []
+    if config.representation.kind not in ("identity", "downsample"):
+        stages.append("representation")
+    stages.append("generator")
+    if config.renderer.kind == "super_resolution":
+        stages.append("renderer")
+    return stages

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from regen.builders import build_pipeline
+from regen.config import load_recipe
+from regen.contracts import YSpec
+from regen.errors import SpecMismatchError
+from regen.generators.diffusion import DiffusionGenerator
+from regen.pipeline import Pipeline
+from regen.renderers.identity import IdentityRenderer
+from regen.representations.downsample import DownsampleRepresentation
+from tests.tiny import TINY
+
+SHAPE = (1, 8, 8)
+NAMES = [str(d) for d in range(10)]
+
+
+def _pipeline(recipe: str, *extra: str) -> Pipeline:
+    config = load_recipe(recipe, TINY + list(extra))
+    return build_pipeline(config, SHAPE, NAMES).eval()
+
+
+def test_spec_is_checked_at_construction_and_names_both_sides():
+    good = _pipeline("image/glyphs_latent_diffusion")
+    wrong = DownsampleRepresentation(SHAPE, 4)  # 1x2x2, the generator makes 4x4x4
+    with pytest.raises(SpecMismatchError, match="generator gives .*representation expects"):
+        Pipeline(wrong, good.generator, IdentityRenderer(wrong.spec))
+
+
+def test_spec_is_checked_at_every_call():
+    pipeline = _pipeline("image/glyphs_latent_diffusion")
+
+    class Broken:
+        spec = pipeline.spec
+
+        def training_loss(self, batch):
+            raise NotImplementedError
+
+        def sample(self, x, *, generator=None, **sampling):
+            return torch.zeros(len(x), 3, 3, 3)
+
+    broken = Pipeline(pipeline.representation, Broken(), pipeline.renderer)
+    with pytest.raises(SpecMismatchError, match="Broken.sample produced Y' that breaks"):
+        broken.sample(torch.tensor([1, 2]))
+    with pytest.raises(SpecMismatchError, match="input of DecoderRenderer"):
+        pipeline.render(torch.zeros(2, 4, 4, 4, dtype=torch.int64))
+
+
+def test_discrete_spec_rejects_out_of_vocab_tokens():
+    spec = YSpec("discrete", (4, 4), "int64", vocab_size=8)
+    with pytest.raises(SpecMismatchError, match="outside"):
+        spec.check(torch.full((1, 4, 4), 9), "test")
+
+
+def test_direct_pipeline_is_identity_around_the_generator():
+    config = load_recipe("image/glyphs_direct", TINY)
+    spec = YSpec("continuous", SHAPE, value_range=(-1.0, 1.0))
+    generator = DiffusionGenerator(spec, config.generator, 10)
+    direct = Pipeline.direct(generator, SHAPE)
+    assert direct.is_direct
+    y = torch.rand(2, *SHAPE) * 2 - 1
+    assert torch.equal(direct.encode(y), y)
+
+
+@pytest.mark.parametrize("recipe", ["image/glyphs_latent_diffusion", "image/glyphs_vq_ar"])
+def test_same_seed_same_samples(recipe):
+    pipeline = _pipeline(recipe)
+    a = pipeline.sample(["1", "2", "3"], seed=7)
+    b = pipeline.sample(["1", "2", "3"], seed=7)
+    c = pipeline.sample(["1", "2", "3"], seed=8)
+    assert a.shape == (3, *SHAPE)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
