@@ -125,6 +125,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(args.run)
     sampling = {}
     if args.steps is not None:
+        if type(pipeline.generator).__name__ != "DiffusionGenerator":
+            raise RegenError("--steps applies to diffusion generators only; drop it")
         sampling["steps"] = args.steps
     if args.guidance is not None:
         sampling["guidance_scale"] = args.guidance

@@ -24,7 +24,7 @@ from regen.config import GeneratorConfig
 from regen.contracts import LossOutput, YSpec
 from regen.errors import ConfigError
 from regen.generators.sampling import classifier_free_guidance, sample_token
-from regen.modules.condition import ConditionEncoder, random_drop
+from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
 from regen.modules.transformer import Transformer
 
 
@@ -137,9 +137,8 @@ class AutoregressiveGenerator(nn.Module):
         batch = x.shape[0]
         if scale == 1.0:
             prefix, prefix_mask = self.condition(x)
-        else:  # conditional rows, then the same items with the null prefix
-            drop = torch.arange(2 * batch, device=device) >= batch
-            prefix, prefix_mask = self.condition(torch.cat([x, x]), drop)
+        else:
+            prefix, prefix_mask = self.condition(*with_null_rows(x))
         rows, prefix_len = prefix_mask.shape
         # inputs[:, 0] is BOS; inputs[:, i + 1] receives the i-th sampled token.
         inputs = torch.full((rows, self.length + 1), self.bos, dtype=torch.long, device=device)

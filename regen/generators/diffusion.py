@@ -26,7 +26,7 @@ from regen.generators.sampling import (
     make_scheduler,
     training_scheduler,
 )
-from regen.modules.condition import ConditionEncoder, random_drop
+from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
 
 
 def unet_channels(hidden: int, depth: int) -> tuple[int, ...]:
@@ -175,8 +175,7 @@ class DiffusionGenerator(nn.Module):
         if scale == 1.0:
             cond = self.condition.pooled(x)
         else:
-            drop = torch.arange(2 * batch, device=device) >= batch
-            cond = self.condition.pooled(torch.cat([x, x]), drop)
+            cond = self.condition.pooled(*with_null_rows(x))
         y = randn_tensor(
             (batch, *self.spec.shape), generator=generator, device=device, dtype=cond.dtype
         )

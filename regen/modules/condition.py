@@ -40,6 +40,13 @@ def random_drop(
     return (torch.rand(batch_size, generator=generator, device=gen_device) < prob).to(device)
 
 
+def with_null_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For classifier-free guidance: ``x`` twice ([2B, ...]) and drop (bool [2B]), True on
+    the second copy, so one batched pass gives conditional rows then unconditional rows."""
+    batch = x.shape[0]
+    return torch.cat([x, x]), torch.arange(2 * batch, device=x.device) >= batch
+
+
 class ConditionEncoder(nn.Module):
     """Encode X as condition tokens and as a pooled vector of width ``dim``.
 

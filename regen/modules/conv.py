@@ -92,8 +92,8 @@ def output_head(channels_in: int, channels_out: int) -> nn.Sequential:
 class Encoder(nn.Module):
     """Image ``[B, C, H, W]`` -> feature map ``[B, out_channels, H/2^levels, W/2^levels]``.
 
-    A 3x3 stem, then per level a stride-2 conv and a ResBlock, then one more ResBlock and
-    the output head.
+    A 3x3 stem, then per level a stride-2 conv and a ResBlock at the new resolution, then
+    the output head. No ResBlock runs at full resolution, where convs cost the most.
     """
 
     def __init__(self, in_channels: int, out_channels: int, hidden: int, levels: int) -> None:
@@ -102,17 +102,19 @@ class Encoder(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, padding=1)]
         for fine, coarse in zip(widths, widths[1:]):
             layers += [nn.Conv2d(fine, coarse, 3, stride=2, padding=1), ResBlock(coarse)]
-        layers.append(output_head(widths[-1], out_channels))
-        self.net = nn.Sequential(*layers)
+        self.body = nn.Sequential(*layers)
+        self.head = output_head(widths[-1], out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        return self.head(self.body(x))
 
 
 class Decoder(nn.Module):
     """Feature map ``[B, in_channels, h, w]`` -> image ``[B, out_channels, h*2^levels, ...]``.
 
-    The mirror of :class:`Encoder`; the output is unbounded (callers clamp for display).
+    The mirror of :class:`Encoder`: a 3x3 stem, then per level a ResBlock and a 2x
+    :class:`Upsample`, then the output head (``self.head``; its last conv is the one to
+    zero-initialise when the decoder predicts a residual). The output is unbounded.
     """
 
     def __init__(self, in_channels: int, out_channels: int, hidden: int, levels: int) -> None:

@@ -2,9 +2,10 @@
 
 Used twice: bidirectionally as the byte-level caption encoder and causally as the
 autoregressive generator's decoder. Padding is handled with a per-key validity mask, and
-every query may always attend to itself, so a row whose keys are all padding (an empty
-caption, the padded tail of a prefix) yields finite values instead of a NaN that would
-leak into later layers through ``0 * NaN``.
+every query may always attend to itself, so no row is ever fully masked (an empty caption,
+the padded tail of a prefix): attention backends disagree on such rows (zeros on the CPU
+here, NaN in older releases and some fused kernels), and a NaN would leak into later
+layers through ``0 * NaN``.
 """
 
 from __future__ import annotations

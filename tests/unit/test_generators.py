@@ -352,3 +352,15 @@ def test_ar_learns_tokens_that_are_a_function_of_the_class():
     x = torch.arange(NUM_CLASSES)
     samples = model.sample(x, generator=seeded(0), temperature=0.5, guidance_scale=1.0)
     assert (samples == targets).float().mean() > 0.95
+    unconditional = model.sample(x, temperature=0.0, guidance_scale=0.0)
+    assert (unconditional == unconditional[:1]).all()  # guidance 0 ignores the class
+
+
+def test_diffusion_guidance_zero_ignores_the_condition():
+    model = DiffusionGenerator(LATENT, tiny_cfg(), NUM_CLASSES).eval()
+
+    def draw(label: int, scale: float) -> torch.Tensor:
+        return model.sample(torch.tensor([label]), generator=seeded(0), guidance_scale=scale)
+
+    assert torch.equal(draw(0, 0.0), draw(3, 0.0))
+    assert not torch.equal(draw(0, 1.0), draw(3, 1.0))
