@@ -156,7 +156,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         key=f"{train.name}-{config.data.image_size}",
         steps=config.eval.classifier_steps,
     )
-    metrics = evaluate_pipeline(pipeline, test, classifier, config)
+    metrics, _, _ = evaluate_pipeline(pipeline, test, classifier, config)
     print(json.dumps(metrics, indent=1))
     return 0
 

@@ -111,10 +111,19 @@ class StagesConfig:
 class EvalConfig:
     """What ``regen eval`` and ``regen compare`` measure."""
 
-    num_samples: int = 360  # generated images for FID/KID/accuracy
+    num_samples: int = 360  # generated images for FID/KID/accuracy (also timed)
     classifier_steps: int = 600  # training steps of the domain classifier (cached)
-    samples_per_class_in_grid: int = 4
-    timing_batch: int = 64
+    samples_per_class_in_grid: int = 4  # taken from the evaluation samples
+    batch_size: int = 64  # sampling batch size for evaluation and timing
+
+
+@dataclass
+class CompareConfig:
+    """How ``regen compare`` makes the direct baseline's budget equal to the regen one."""
+
+    # samples: same optimizer steps x batch size summed over the stages that learn.
+    # seconds: same training wall-clock; the baseline's steps are set from a timed probe.
+    budget: str = "samples"
 
 
 @dataclass
@@ -131,6 +140,7 @@ class RecipeConfig:
     renderer: RendererConfig = field(default_factory=RendererConfig)
     train: StagesConfig = field(default_factory=StagesConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
 
     @property
     def run_dir(self) -> Path:
@@ -249,6 +259,7 @@ CHOICES = {
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "renderer.kind": ("decoder", "identity", "super_resolution"),
+    "compare.budget": ("samples", "seconds"),
 }
 
 

@@ -24,5 +24,5 @@ TINY = [
     "eval.num_samples=40",
     "eval.classifier_steps=30",
     "eval.samples_per_class_in_grid=2",
-    "eval.timing_batch=8",
+    "eval.batch_size=20",
 ]

@@ -80,38 +80,34 @@ def evaluate_pipeline(
     test: ImageDataset,
     classifier: torch.nn.Module,
     config: RecipeConfig,
-) -> dict[str, float]:
-    """All metrics for one trained pipeline on the held-out split."""
+) -> tuple[dict[str, float], list[str], torch.Tensor]:
+    """Metrics for one trained pipeline on the held-out split, and the samples they used.
+
+    Sampling is timed on this same pass (after a two-image warm-up), so the speed figure is
+    the cost of the images that were scored.
+    """
     names, labels = condition_batch(test, config.eval.num_samples)
-    fake = pipeline.sample(names, seed=config.seed)
+    pipeline.sample(names[:2], seed=config.seed)
+    start = time.perf_counter()
+    fake = pipeline.sample(names, seed=config.seed, batch_size=config.eval.batch_size)
+    seconds = time.perf_counter() - start
     metrics = evaluate_images(test.images, fake, labels, classifier)
     if not pipeline.is_direct:
         metrics["psnr_reconstruction"] = reconstruction_psnr(pipeline.representation, test.images)
-    metrics["sampling_images_per_s"] = sampling_speed(pipeline, names[: config.eval.timing_batch])
-    return metrics
+    metrics["sampling_images_per_s"] = len(names) / seconds
+    return metrics, names, fake
 
 
-def sampling_speed(pipeline: Pipeline, names: list[str], repeats: int = 2) -> float:
-    """Images per second, best of ``repeats`` (the first call also warms caches)."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        pipeline.sample(names, seed=0)
-        best = min(best, time.perf_counter() - start)
-    return len(names) / best
-
-
-def sample_grid(pipeline: Pipeline, test: ImageDataset, per_class: int, seed: int):
-    names = grid_names(test)
-    x = [n for n in names for _ in range(per_class)]
-    images = pipeline.sample(x, seed=seed)
-    return names, images.reshape(len(names), per_class, *images.shape[1:])
-
-
-def grid_names(test: ImageDataset, max_rows: int = 36) -> list[str]:
-    if test.name == "emoji":
-        return sorted(set(test.captions))[:max_rows]
-    return test.class_names[:max_rows]
+def grid_from_samples(
+    names: list[str], images: torch.Tensor, per_class: int, max_rows: int = 36
+) -> tuple[list[str], torch.Tensor]:
+    """[rows, per_class, C, H, W] of samples grouped by the name they were asked for."""
+    rows: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        if name in rows or len(rows) < max_rows:
+            rows.setdefault(name, []).append(index)
+    picked = [[idx[i % len(idx)] for i in range(per_class)] for idx in rows.values()]
+    return list(rows), images[torch.tensor(picked)]
 
 
 def real_grid(test: ImageDataset, names: list[str], per_class: int) -> torch.Tensor:
@@ -124,6 +120,38 @@ def real_grid(test: ImageDataset, names: list[str], per_class: int) -> torch.Ten
         picked = [index[i % len(index)] for i in range(per_class)]
         rows.append(test.images[picked])
     return torch.stack(rows)
+
+
+def match_wall_clock(direct_cfg: RecipeConfig, seconds: float, data: ImageDataset) -> int:
+    """Generator steps the direct baseline can take in ``seconds``, from a timed probe."""
+    from regen.builders import build_pipeline
+
+    pipeline = build_pipeline(direct_cfg, data.image_shape, data.class_names)
+    generator = pipeline.generator
+    batch = direct_cfg.train.generator.batch_size
+    x = pipeline.conditioner.for_items(data.labels[:batch], data.captions[:batch])
+    tensors = {"x": x, "y_prime": data.images[:batch]}
+    optimizer = torch.optim.AdamW(generator.parameters())
+    times = []
+    for _ in range(4):  # the first step pays one-off set-up costs; keep the best of the rest
+        start = time.perf_counter()
+        loss, _ = generator.training_loss(tensors)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    return max(1, int(seconds / min(times[1:])))
+
+
+def direct_budget(out_dir: Path, direct_cfg, regen_seconds: float, data) -> int:
+    """Steps for the direct generator under a wall-clock budget, kept for ``--resume``."""
+    path = out_dir / "budget.json"
+    if path.is_file():
+        return int(json.loads(path.read_text())["direct_generator_steps"])
+    steps = match_wall_clock(direct_cfg, regen_seconds, data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"regen_seconds": regen_seconds, "direct_generator_steps": steps}))
+    return steps
 
 
 def run_compare(
@@ -149,15 +177,19 @@ def run_compare(
     pipelines: list[dict[str, Any]] = []
     grids: dict[str, torch.Tensor] = {}
     per_class = regen_cfg.eval.samples_per_class_in_grid
+    regen_seconds = 0.0
     for label, cfg in (("regen", regen_cfg), ("direct", direct_cfg)):
+        if label == "direct" and regen_cfg.compare.budget == "seconds":
+            steps = direct_budget(out_dir, cfg, regen_seconds, train)
+            cfg.train.generator = replace(cfg.train.generator, steps=steps)
         pipeline, results = train_pipeline(
             cfg, out_dir / cfg.name, resume=resume, progress=progress, data=train
         )
-        metrics = evaluate_pipeline(pipeline, test, classifier, cfg)
+        regen_seconds = sum(r.seconds for r in results)
+        metrics, asked, fake = evaluate_pipeline(pipeline, test, classifier, cfg)
         metrics["train_seconds"] = sum(r.seconds for r in results)
         metrics["samples_seen"] = float(sum(r.samples_seen for r in results))
-        names, grid = sample_grid(pipeline, test, per_class, cfg.seed)
-        grids[label] = grid
+        names, grids[label] = grid_from_samples(asked, fake, per_class)
         pipelines.append(pipeline_record(label, cfg, pipeline, results, metrics))
     grids["real"] = real_grid(test, names, per_class)
     results = {
@@ -165,7 +197,7 @@ def run_compare(
         "baseline": direct_cfg.name,
         "grid_names": names,
         "pipelines": pipelines,
-        "budget": budget_statement(pipelines),
+        "budget": budget_statement(pipelines, regen_cfg.compare.budget),
         "features": FEATURES_DESCRIPTION,
         "data": {"train": len(train), "test": len(test), "source": train.source},
     }
@@ -202,7 +234,7 @@ def describe(pipeline: Pipeline) -> str:
     return f"{pipeline.spec.describe()} + {type(pipeline.generator).__name__}"
 
 
-def budget_statement(pipelines: list[dict[str, Any]]) -> str:
+def budget_statement(pipelines: list[dict[str, Any]], mode: str) -> str:
     parts = [
         f"{p['label']}: {int(p['metrics']['samples_seen']):,} samples in "
         f"{p['metrics']['train_seconds']:.0f} s ("
@@ -210,10 +242,13 @@ def budget_statement(pipelines: list[dict[str, Any]]) -> str:
         + ")"
         for p in pipelines
     ]
-    return (
-        "Equal budget = equal training samples (optimizer steps x batch size summed over the "
-        "stages that learn); wall-clock is shown too. " + "; ".join(parts) + "."
-    )
+    rule = {
+        "samples": "equal training samples (optimizer steps x batch size summed over the "
+        "stages that learn); wall-clock is shown too",
+        "seconds": "equal training wall-clock (the baseline's steps were set from a timed "
+        "probe of its step time); samples seen are shown too",
+    }[mode]
+    return f"Equal budget = {rule}. " + "; ".join(parts) + "."
 
 
 def write_compare_report(out_dir: Path) -> Path:
