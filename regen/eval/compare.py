@@ -210,7 +210,7 @@ def run_compare(
 def pipeline_record(label, cfg, pipeline, results: list[StageResult], metrics) -> dict[str, Any]:
     return {
         "label": label,
-        "name": f"{label}: {describe(pipeline)}",
+        "name": f"{label}: {describe(pipeline, cfg)}",
         "recipe_name": cfg.name,
         "config_yaml": dump_yaml(cfg),
         "metrics": metrics,
@@ -228,10 +228,12 @@ def pipeline_record(label, cfg, pipeline, results: list[StageResult], metrics) -
     }
 
 
-def describe(pipeline: Pipeline) -> str:
+def describe(pipeline: Pipeline, cfg: RecipeConfig) -> str:
+    """Short name for tables: 'vae latent 4x8x8 + diffusion' or 'diffusion on pixels 1x32x32'."""
     if pipeline.is_direct:
-        return f"{type(pipeline.generator).__name__} on pixels"
-    return f"{pipeline.spec.describe()} + {type(pipeline.generator).__name__}"
+        dims = "x".join(str(d) for d in pipeline.spec.shape)
+        return f"{cfg.generator.kind} on pixels {dims}"
+    return f"{pipeline.spec.name or cfg.representation.kind} + {cfg.generator.kind}"
 
 
 def budget_statement(pipelines: list[dict[str, Any]], mode: str) -> str:

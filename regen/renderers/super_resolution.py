@@ -36,7 +36,9 @@ class SuperResolutionRenderer(nn.Module):
         self.factor = factor
         self.spec = downsample_spec(image_shape, factor)
         channels = image_shape[0]
-        self.residual = Decoder(channels, channels, hidden, num_levels(image_shape, factor, "representation"))
+        self.residual = Decoder(
+            channels, channels, hidden, num_levels(image_shape, factor, "representation")
+        )
         last = self.residual.head[-1]
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)

@@ -106,8 +106,6 @@ class Autoencoder(nn.Module):
         ``[N, C, H, W]``; the statistics are stored as buffers and saved in the state_dict.
         """
         device = module_device(self)
-        latents = torch.cat(
-            [self._posterior(chunk.to(device))[0] for chunk in y.split(batch_size)]
-        )
+        latents = torch.cat([self._posterior(chunk.to(device))[0] for chunk in y.split(batch_size)])
         self.shift.copy_(latents.mean(dim=(0, 2, 3)))
         self.scale.copy_(latents.std(dim=(0, 2, 3)).clamp_min(1e-6))

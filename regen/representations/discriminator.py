@@ -94,9 +94,11 @@ class ReconstructionObjective(nn.Module):
         self.adversarial_weight = cfg.adversarial_weight
         self.adversarial_start = cfg.adversarial_start
         # A plain list hides the extractor from parameters(), state_dict() and train().
-        self._extractor = [feature_extractor.eval().requires_grad_(False)] if (
-            feature_extractor is not None and cfg.perceptual_weight > 0
-        ) else []
+        self._extractor = (
+            [feature_extractor.eval().requires_grad_(False)]
+            if (feature_extractor is not None and cfg.perceptual_weight > 0)
+            else []
+        )
         self.discriminator = (
             PatchDiscriminator(image_channels, cfg.hidden) if cfg.adversarial_weight > 0 else None
         )

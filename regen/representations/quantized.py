@@ -110,9 +110,7 @@ class QuantizedAutoencoder(nn.Module):
             quantized, ids = self.quantizer(flat)
             commitment = flat.new_zeros(())
         else:
-            quantized, ids, commitment = self.quantizer(
-                flat, freeze_codebook=not update_codebook
-            )
+            quantized, ids, commitment = self.quantizer(flat, freeze_codebook=not update_codebook)
             commitment = commitment.sum()  # rvq returns one loss per level
         quantized = quantized.transpose(1, 2).reshape(b, d, h, w)
         ids = ids.long()
