@@ -38,8 +38,8 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
-	$(BIN)/python benchmarks/image_regen_vs_direct.py
-	$(BIN)/python benchmarks/vs_diffusers.py
+	$(BIN)/python -m benchmarks.image_regen_vs_direct
+	$(BIN)/python -m benchmarks.vs_diffusers
 
 clean:
 	rm -rf $(VENV) runs

@@ -49,7 +49,9 @@ class FixedConditionUNet(torch.nn.Module):
 
     def forward(self, sample, timestep, **kwargs):
         cond = self.cond.expand(sample.shape[0], -1)
-        return self.unet(sample, timestep, class_labels=cond, return_dict=kwargs.get("return_dict", True))
+        return self.unet(
+            sample, timestep, class_labels=cond, return_dict=kwargs.get("return_dict", True)
+        )
 
 
 def plain_diffusers_training(gen: DiffusionGenerator, data, cfg: TrainConfig) -> float:
@@ -63,7 +65,9 @@ def plain_diffusers_training(gen: DiffusionGenerator, data, cfg: TrainConfig) ->
         y0, x = data["y_prime"][idx], data["x"][idx]
         noise = torch.randn_like(y0)
         t = torch.randint(0, scheduler.config.num_train_timesteps, (cfg.batch_size,))
-        pred = unet(scheduler.add_noise(y0, noise, t), t, class_labels=gen.condition.pooled(x)).sample
+        pred = unet(
+            scheduler.add_noise(y0, noise, t), t, class_labels=gen.condition.pooled(x)
+        ).sample
         loss = F.mse_loss(pred, noise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -85,38 +89,65 @@ def main() -> None:
     n = 2048
     data = {"x": torch.randint(0, 36, (n,)), "y_prime": torch.randn(n, *spec.shape)}
     batch = config.train.generator.batch_size
-    same_work = TrainConfig(steps=args.steps, batch_size=batch, lr=config.train.generator.lr,
-                            ema_decay=0.0, grad_clip=0.0, log_every=10**9, checkpoint_every=10**9)
-    recipe_cfg = TrainConfig(**{**vars(config.train.generator), "steps": args.steps,
-                                "checkpoint_every": 10**9})
+    same_work = TrainConfig(
+        steps=args.steps,
+        batch_size=batch,
+        lr=config.train.generator.lr,
+        ema_decay=0.0,
+        grad_clip=0.0,
+        log_every=10**9,
+        checkpoint_every=10**9,
+    )
+    recipe_cfg = TrainConfig(
+        **{**vars(config.train.generator), "steps": args.steps, "checkpoint_every": 10**9}
+    )
     base = DiffusionGenerator(spec, config.generator, 36)
 
     times = {"regen_same_work": [], "regen_recipe_settings": [], "plain_diffusers": []}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
-            for label, cfg in (("regen_same_work", same_work), ("regen_recipe_settings", recipe_cfg)):
+            for label, cfg in (
+                ("regen_same_work", same_work),
+                ("regen_recipe_settings", recipe_cfg),
+            ):
                 gen = copy.deepcopy(base)
                 out = Path(tmp) / f"{label}{repeat}"
-                times[label].append(train_stage("generator", gen, data, cfg, out, progress=False).seconds)
-            times["plain_diffusers"].append(plain_diffusers_training(copy.deepcopy(base), data, same_work))
+                times[label].append(
+                    train_stage("generator", gen, data, cfg, out, progress=False).seconds
+                )
+            times["plain_diffusers"].append(
+                plain_diffusers_training(copy.deepcopy(base), data, same_work)
+            )
     steps_per_s = {k: args.steps / min(v) for k, v in times.items()}
 
     gen = base.eval()
     x = torch.full((args.samples,), 3)
     wrapper = FixedConditionUNet(gen.unet, gen.condition.pooled(x[:1]).detach())
-    pipe = DDIMPipeline(unet=wrapper, scheduler=DDIMScheduler.from_config(gen.noise_scheduler.config))
+    pipe = DDIMPipeline(
+        unet=wrapper, scheduler=DDIMScheduler.from_config(gen.noise_scheduler.config)
+    )
     pipe.set_progress_bar_config(disable=True)
     steps = config.generator.sampling_steps
     sample_times = {"regen": [], "diffusers_ddim_pipeline": []}
     with torch.no_grad():
         for _ in range(args.repeats):
             start = time.perf_counter()
-            ours = gen.sample(x, generator=torch.Generator().manual_seed(0), steps=steps,
-                              guidance_scale=1.0, sampler="ddim")
+            ours = gen.sample(
+                x,
+                generator=torch.Generator().manual_seed(0),
+                steps=steps,
+                guidance_scale=1.0,
+                sampler="ddim",
+            )
             sample_times["regen"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            theirs = pipe(batch_size=args.samples, generator=torch.Generator().manual_seed(0),
-                          num_inference_steps=steps, eta=0.0, output_type="np").images
+            theirs = pipe(
+                batch_size=args.samples,
+                generator=torch.Generator().manual_seed(0),
+                num_inference_steps=steps,
+                eta=0.0,
+                output_type="np",
+            ).images
             sample_times["diffusers_ddim_pipeline"].append(time.perf_counter() - start)
     # DDIMPipeline maps to [0, 1] and clamps, channels last; map ours the same way to compare
     ours_np = (ours / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).numpy()
@@ -151,7 +182,9 @@ def main() -> None:
             "sampling_throughput_ratio_vs_diffusers": round(sample_ratio, 3),
         },
     )
-    print(f"train {train_ratio:.3f}x, sampling {sample_ratio:.3f}x, max |diff| {max_difference:.2e} -> {path}")
+    print(
+        f"train {train_ratio:.3f}x, sampling {sample_ratio:.3f}x, max |diff| {max_difference:.2e} -> {path}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,24 @@ def encode_in_batches(pipeline: Pipeline, images: torch.Tensor, batch: int = 256
     return torch.cat([pipeline.encode(images[i : i + batch]) for i in range(0, len(images), batch)])
 
 
+def heldout_loss(tensors: dict[str, torch.Tensor], seed: int = 0):
+    """An evaluation hook: the stage's own loss on held-out tensors, with a fixed RNG.
+
+    The RNG is forked, so evaluating does not change the training run's random stream.
+    """
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed)
+            loss, _ = model.training_loss(tensors)
+        model.train(was_training)
+        return {"heldout_loss": float(loss)}
+
+    return evaluate
+
+
 def train_pipeline(
     config: RecipeConfig,
     run_dir: Path | None = None,
@@ -74,9 +92,21 @@ def train_pipeline(
         results.append(result)
         trained.append(stage)
 
+    def heldout_batch(keys: tuple[str, ...]):
+        def make() -> dict[str, torch.Tensor]:  # built only when a stage asks for evaluation
+            test = load_image_dataset(config.data, "test")
+            tensors = {"y": test.images[:256]}
+            if "x" in keys:
+                tensors["x"] = pipeline.conditioner.for_items(test.labels, test.captions)[:256]
+            if "y_prime" in keys:
+                tensors["y_prime"] = encode_in_batches(pipeline, tensors["y"])
+            return {k: tensors[k] for k in keys}
+
+        return make
+
     rep = pipeline.representation
     if rep.trainable:
-        fit("representation", rep, {"y": data.images})
+        fit("representation", rep, {"y": data.images}, heldout_batch(("y",)))
         if hasattr(rep, "calibrate"):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
             with torch.no_grad():
@@ -85,9 +115,19 @@ def train_pipeline(
                 ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
     y_prime = encode_in_batches(pipeline, data.images)
     x = pipeline.conditioner.for_items(data.labels, data.captions)
-    fit("generator", pipeline.generator, {"x": x, "y_prime": y_prime})
+    fit(
+        "generator",
+        pipeline.generator,
+        {"x": x, "y_prime": y_prime},
+        heldout_batch(("x", "y_prime")),
+    )
     if pipeline.renderer.trainable:
-        fit("renderer", pipeline.renderer, {"y_prime": y_prime, "y": data.images})
+        fit(
+            "renderer",
+            pipeline.renderer,
+            {"y_prime": y_prime, "y": data.images},
+            heldout_batch(("y_prime", "y")),
+        )
     if main:
         meta = {
             "name": config.name,

@@ -73,3 +73,30 @@ def test_same_seed_same_samples(recipe):
     assert a.shape == (3, *SHAPE)
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
+
+
+def test_empty_caption_and_empty_name_list_are_one_line_errors():
+    from regen.conditioning import Conditioner
+    from regen.errors import DataError
+
+    with pytest.raises(DataError, match="empty"):
+        Conditioner("text", []).encode(["  "])
+    with pytest.raises(DataError, match="no class names"):
+        Conditioner("class", NAMES).encode([])
+
+
+def test_eval_hook_logs_heldout_loss_without_changing_training(tmp_path):
+    from regen.training.logger import read_log
+    from regen.training.loop import log_path
+    from regen.training.stages import train_pipeline
+
+    extra = ["train.generator.eval_every=6", "train.generator.log_every=6"]
+    plain = train_pipeline(
+        load_recipe("image/glyphs_latent_diffusion", TINY), tmp_path / "a", progress=False
+    )[1]
+    hooked = train_pipeline(
+        load_recipe("image/glyphs_latent_diffusion", TINY + extra), tmp_path / "b", progress=False
+    )[1]
+    records = read_log(log_path(tmp_path / "b" / "generator"))
+    assert [r["step"] for r in records if "eval/heldout_loss" in r] == [6, 12]
+    assert plain[-1].final_loss == hooked[-1].final_loss
