@@ -45,11 +45,23 @@ def memory(recipe: Path, work: Path) -> dict:
     train = run_measured([*REGEN, "train", str(recipe), *SHORT, "--out", str(run)])
     names = ["A", "B", "C", "D", "E", "F", "G", "H"]
     if "emoji" in recipe.stem:
-        names = ["grinning face", "red apple", "dog face", "sun", "rocket", "pizza", "snowman", "fire"]
+        names = [
+            "grinning face",
+            "red apple",
+            "dog face",
+            "sun",
+            "rocket",
+            "pizza",
+            "snowman",
+            "fire",
+        ]
     sample = run_measured(
         [*REGEN, "sample", str(run), *names, "-n", "8", "--out", str(work / f"{recipe.stem}.png")]
     )
-    return {"train_peak_rss_mib": train["peak_rss_mib"], "sample64_peak_rss_mib": sample["peak_rss_mib"]}
+    return {
+        "train_peak_rss_mib": train["peak_rss_mib"],
+        "sample64_peak_rss_mib": sample["peak_rss_mib"],
+    }
 
 
 def main() -> None:
@@ -63,7 +75,9 @@ def main() -> None:
     result = compare(args.recipe, args.work / "compare", args.overrides)
     if not args.skip_memory:
         recipes = sorted((ROOT / "recipes" / "image").glob("*.yaml"))
-        result["peak_memory_per_recipe"] = {r.stem: memory(r, args.work / "memory") for r in recipes}
+        result["peak_memory_per_recipe"] = {
+            r.stem: memory(r, args.work / "memory") for r in recipes
+        }
     result["command"] = COMMAND
     summary = {
         "sampling_speedup": round(result["sampling_speedup"], 2),

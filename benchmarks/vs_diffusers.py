@@ -60,7 +60,7 @@ def plain_diffusers_training(gen: DiffusionGenerator, data, cfg: TrainConfig) ->
     optimizer = torch.optim.AdamW(gen.parameters(), lr=cfg.lr)
     gen.train()
     start = time.perf_counter()
-    for step in range(cfg.steps):
+    for _ in range(cfg.steps):
         idx = torch.randint(len(data["x"]), (cfg.batch_size,))
         y0, x = data["y_prime"][idx], data["x"][idx]
         noise = torch.randn_like(y0)

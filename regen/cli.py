@@ -140,22 +140,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from regen.builders import load_run_config
-    from regen.data.images import load_image_dataset
-    from regen.eval.classifier import get_domain_classifier
-    from regen.eval.compare import evaluate_pipeline
+    from regen.eval.compare import evaluate_pipeline, evaluation_data
     from regen.pipeline import Pipeline
 
     pipeline = Pipeline.load(args.run)
     config = load_run_config(args.run)
-    train = load_image_dataset(config.data, "train")
-    test = load_image_dataset(config.data, "test")
-    classifier = get_domain_classifier(
-        train.images,
-        train.labels,
-        train.num_classes,
-        key=f"{train.name}-{config.data.image_size}",
-        steps=config.eval.classifier_steps,
-    )
+    _, test, classifier = evaluation_data(config)
     metrics, _, _ = evaluate_pipeline(pipeline, test, classifier, config)
     print(json.dumps(metrics, indent=1))
     return 0

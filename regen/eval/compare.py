@@ -75,6 +75,22 @@ def condition_batch(data: ImageDataset, n: int) -> tuple[list[str], torch.Tensor
     return [data.class_names[i] for i in labels], labels
 
 
+def evaluation_data(
+    config: RecipeConfig,
+) -> tuple[ImageDataset, ImageDataset, torch.nn.Module]:
+    """Train and held-out splits, and the (cached) domain classifier trained on the former."""
+    train = load_image_dataset(config.data, "train")
+    test = load_image_dataset(config.data, "test")
+    classifier = get_domain_classifier(
+        train.images,
+        train.labels,
+        train.num_classes,
+        key=f"{train.name}-{config.data.image_size}",
+        steps=config.eval.classifier_steps,
+    )
+    return train, test, classifier
+
+
 def evaluate_pipeline(
     pipeline: Pipeline,
     test: ImageDataset,
@@ -165,15 +181,7 @@ def run_compare(
     """Train regen and direct on the same budget, evaluate both, write the report."""
     regen_cfg, direct_cfg = load_pair(recipe, overrides or [])
     out_dir = Path(out_dir or Path("runs") / f"compare-{regen_cfg.name}")
-    train = load_image_dataset(regen_cfg.data, "train")
-    test = load_image_dataset(regen_cfg.data, "test")
-    classifier = get_domain_classifier(
-        train.images,
-        train.labels,
-        train.num_classes,
-        key=f"{train.name}-{regen_cfg.data.image_size}",
-        steps=regen_cfg.eval.classifier_steps,
-    )
+    train, test, classifier = evaluation_data(regen_cfg)
     pipelines: list[dict[str, Any]] = []
     grids: dict[str, torch.Tensor] = {}
     per_class = regen_cfg.eval.samples_per_class_in_grid
