@@ -74,20 +74,23 @@ def train_pipeline(
             key=data.name,
             steps=config.eval.classifier_steps,
         ).features
+    torch.manual_seed(config.seed)  # initial weights follow the recipe seed, not call history
     pipeline = build_pipeline(config, data.image_shape, data.class_names, feature_extractor)
     results: list[StageResult] = []
     trained: list[str] = []
 
-    def fit(stage: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    def fit(stage: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor], heldout) -> None:
+        train_cfg = getattr(config.train, stage)
         result = train_stage(
             stage,
             module,
             tensors,
-            getattr(config.train, stage),
+            train_cfg,
             run_dir / stage,
             resume=resume,
             config_yaml=config_yaml,
             progress=progress,
+            eval_fn=heldout_loss(heldout()) if train_cfg.eval_every else None,
         )
         results.append(result)
         trained.append(stage)
