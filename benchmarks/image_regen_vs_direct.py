@@ -69,24 +69,32 @@ def main() -> None:
     parser.add_argument("--recipe", default="image/glyphs_latent_diffusion")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "bench-image")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--section",
+        default="regen_vs_direct",
+        help="results section; other names prefix the summary keys",
+    )
     parser.add_argument("overrides", nargs="*", help="key.sub=value overrides for the compare")
     args = parser.parse_args()
 
-    result = compare(args.recipe, args.work / "compare", args.overrides)
+    result = compare(args.recipe, args.work / args.section, args.overrides)
     if not args.skip_memory:
         recipes = sorted((ROOT / "recipes" / "image").glob("*.yaml"))
         result["peak_memory_per_recipe"] = {
             r.stem: memory(r, args.work / "memory") for r in recipes
         }
-    result["command"] = COMMAND
+    result["command"] = " ".join([COMMAND, *sys.argv[1:]])
     summary = {
         "sampling_speedup": round(result["sampling_speedup"], 2),
         "fid_ratio": round(result["fid_ratio"], 2),
         "fid_regen": round(result["regen"]["fid"], 2),
         "fid_direct": round(result["direct"]["fid"], 2),
-        "command": f"{COMMAND} && .venv/bin/python -m benchmarks.vs_diffusers",
     }
-    path = update_results("image", "regen_vs_direct", result, summary)
+    if args.section == "regen_vs_direct":
+        summary["command"] = f"{COMMAND} && .venv/bin/python -m benchmarks.vs_diffusers"
+    else:
+        summary = {f"{args.section}_{k}": v for k, v in summary.items()}
+    path = update_results("image", args.section, result, summary)
     print(json.dumps(summary, indent=1), f"-> {path}")
 
 

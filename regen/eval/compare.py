@@ -22,7 +22,7 @@ from regen.config import RecipeConfig, dump_yaml, load_recipe
 from regen.data.images import ImageDataset, load_image_dataset
 from regen.errors import ConfigError
 from regen.eval.classifier import get_domain_classifier
-from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images
+from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_kid
 from regen.pipeline import Pipeline
 from regen.representations.metrics import reconstruction_psnr
 from regen.training.loop import StageResult
@@ -37,6 +37,9 @@ METRIC_NOTES = {
     "recall": "k-NN manifold recall (diversity), higher is better",
     "accuracy": "domain classifier accuracy on samples of the asked class, higher is better",
     "psnr_reconstruction": "PSNR (dB) of decode(encode(y)) on held-out images, higher is better",
+    "fid_reconstruction": "domain-FID of decode(encode(y)) vs held-out images, lower is better",
+    "codebook_usage": "fraction of codes used on held-out images, higher is better",
+    "codebook_perplexity": "perplexity of code use on held-out images, higher is better",
     "sampling_images_per_s": "images generated per second on this machine, higher is better",
     "train_seconds": "wall-clock seconds of training summed over stages",
     "samples_seen": "training budget: optimizer steps x batch summed over stages",
@@ -109,9 +112,29 @@ def evaluate_pipeline(
     seconds = time.perf_counter() - start
     metrics = evaluate_images(test.images, fake, labels, classifier)
     if not pipeline.is_direct:
-        metrics["psnr_reconstruction"] = reconstruction_psnr(pipeline.representation, test.images)
+        metrics.update(reconstruction_metrics(pipeline, test.images, classifier))
     metrics["sampling_images_per_s"] = len(names) / seconds
     return metrics, names, fake
+
+
+def reconstruction_metrics(
+    pipeline: Pipeline, images: torch.Tensor, classifier: torch.nn.Module
+) -> dict[str, float]:
+    """How well Y' -> Y works from true Y': PSNR and domain-FID of decode(encode(y)).
+
+    Quantized representations add codebook usage and perplexity on the same images.
+    """
+    rep = pipeline.representation
+    with torch.no_grad():
+        rebuilt = torch.cat([pipeline.render(pipeline.encode(c)) for c in images.split(256)])
+    metrics = {
+        "psnr_reconstruction": reconstruction_psnr(rep, images),
+        "fid_reconstruction": fid_kid(images, rebuilt.clamp(-1, 1), classifier.features)["fid"],
+    }
+    if hasattr(rep, "codebook_stats"):
+        stats = rep.codebook_stats(images)
+        metrics.update({f"codebook_{k}": v for k, v in stats.items() if "level" not in k})
+    return metrics
 
 
 def grid_from_samples(

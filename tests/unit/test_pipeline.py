@@ -100,3 +100,20 @@ def test_eval_hook_logs_heldout_loss_without_changing_training(tmp_path):
     records = read_log(log_path(tmp_path / "b" / "generator"))
     assert [r["step"] for r in records if "eval/heldout_loss" in r] == [6, 12]
     assert plain[-1].final_loss == hooked[-1].final_loss
+
+
+def test_reconstruction_metrics_report_fid_and_codebook_use():
+    from regen.config import DataConfig
+    from regen.data.images import load_image_dataset
+    from regen.eval.classifier import get_domain_classifier
+    from regen.eval.compare import reconstruction_metrics
+
+    test = load_image_dataset(DataConfig(name="digits", image_size=8), "test")
+    classifier = get_domain_classifier(test.images, test.labels, 10, key="t", steps=10)
+    metrics = reconstruction_metrics(_pipeline("image/glyphs_vq_ar"), test.images, classifier)
+    assert metrics["fid_reconstruction"] > 0
+    assert 0 < metrics["codebook_usage"] <= 1
+    assert 1 <= metrics["codebook_perplexity"] <= 32
+    assert "fid_reconstruction" in reconstruction_metrics(
+        _pipeline("image/glyphs_latent_diffusion"), test.images, classifier
+    )
