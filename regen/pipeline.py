@@ -71,7 +71,9 @@ class Pipeline:
 
     @property
     def is_direct(self) -> bool:
-        return type(self.representation).__name__ == "IdentityRepresentation"
+        from regen.representations.identity import IdentityRepresentation
+
+        return isinstance(self.representation, IdentityRepresentation)
 
     @torch.no_grad()
     def encode(self, y: torch.Tensor) -> torch.Tensor:
