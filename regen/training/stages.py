@@ -71,7 +71,7 @@ def train_pipeline(
             data.images,
             data.labels,
             data.num_classes,
-            key=data.name,
+            key=f"{data.name}-{config.data.image_size}",  # the same cache entry as evaluation
             steps=config.eval.classifier_steps,
         ).features
     torch.manual_seed(config.seed)  # initial weights follow the recipe seed, not call history
