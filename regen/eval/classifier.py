@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from regen.config import TrainConfig
 from regen.contracts import LossOutput
+from regen.data.cache import cache_dir
 from regen.errors import CheckpointError, DataError
 from regen.training.loop import train_stage
 
@@ -201,7 +202,7 @@ def get_domain_classifier(
     if heldout is not None:
         _check_inputs(*heldout, num_classes)
     image_shape = tuple(int(d) for d in images.shape[1:])
-    root = Path(cache_root) if cache_root is not None else _default_cache_root()
+    root = Path(cache_root) if cache_root is not None else cache_dir() / "classifiers"
     stem = _cache_stem(images, labels, num_classes, key, steps, batch_size, seed)
     weights, sidecar = root / f"{stem}.safetensors", root / f"{stem}.json"
 
@@ -266,13 +267,6 @@ def _check_inputs(images: Tensor, labels: Tensor, num_classes: int) -> None:
             f"classifier labels must lie in [0, {num_classes}), got "
             f"[{int(labels.min())}, {int(labels.max())}]; check num_classes"
         )
-
-
-def _default_cache_root() -> Path:
-    # Same rule as regen.data.cache (XDG_CACHE_HOME, else ~/.cache), kept local so that
-    # evaluation does not depend on the data package.
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "regen" / "classifiers"
 
 
 def _cache_stem(
