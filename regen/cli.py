@@ -101,16 +101,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from regen.config import dump_yaml, load_recipe
+    from regen.tasks import get_task
     from regen.training import distributed
-    from regen.training.stages import train_pipeline
 
     config = load_recipe(args.recipe, args.overrides)
+    train = get_task(config.task).load("train")
     info = distributed.init_distributed()
     if info.is_main:
         print(dump_yaml(config), file=sys.stderr)
     run_dir = args.out or config.run_dir
     try:
-        train_pipeline(config, run_dir, resume=args.resume)
+        train(config, run_dir, resume=args.resume)
     finally:
         distributed.shutdown()
     if info.is_main:
@@ -152,9 +153,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from regen.eval.compare import run_compare
+    from regen.config import load_recipe
+    from regen.tasks import get_task
 
-    report = run_compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
+    task = load_recipe(args.recipe, args.overrides).task  # also validates before any training
+    compare = get_task(task).load("compare")
+    report = compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 

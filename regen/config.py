@@ -130,6 +130,7 @@ class CompareConfig:
 class RecipeConfig:
     """One runnable experiment: a pipeline, its training, its evaluation."""
 
+    task: str = "image"  # see regen/tasks.py; image recipes may leave it out
     name: str = "recipe"
     seed: int = 0
     output_dir: str = "runs/{name}"
@@ -222,8 +223,14 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def load_recipe(path: str | Path, overrides: list[str] | None = None) -> RecipeConfig:
-    """Load a recipe YAML file, apply overrides and validate it."""
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
+    """Load a recipe YAML file, apply overrides and validate it.
+
+    The recipe's ``task`` (default ``image``) picks the dataclass and the checks; see
+    :mod:`regen.tasks`. Image recipes load into :class:`RecipeConfig`.
+    """
+    from regen.tasks import get_task
+
     path = resolve_recipe_path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -231,9 +238,12 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> RecipeC
         raise ConfigError(
             f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax"
         ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping of config keys, got {type(data).__name__}")
     data = apply_overrides(data, overrides or [])
-    config = from_dict(RecipeConfig, data)
-    validate(config)
+    task = get_task(str(data.get("task", "image")))
+    config = from_dict(task.load("config"), data)
+    task.load("validate")(config)
     return config
 
 

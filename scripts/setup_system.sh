@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-noto-core   # glyph dataset
   fonts-noto-color-emoji                               # emoji dataset
+  espeak-ng fortunes fortunes-min                      # speech corpus (voices, sentences)
   chromium                                             # the report test opens report.html
 )
 missing=()

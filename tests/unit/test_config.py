@@ -63,3 +63,14 @@ def test_ints_accepted_for_floats_but_not_bools_for_ints():
     )
     with pytest.raises(ConfigError):
         from_dict(RecipeConfig, {"seed": True})
+
+
+def test_recipe_names_its_task_and_unknown_tasks_list_the_known_ones(tmp_path):
+    assert load_recipe("image/glyphs_latent_diffusion").task == "image"
+    path = tmp_path / "odd.yaml"
+    path.write_text("task: weather\nname: odd\n")
+    with pytest.raises(ConfigError, match="unknown task 'weather'; known tasks: .*image"):
+        load_recipe(path)
+    path.write_text("- a list, not a mapping\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        load_recipe(path)
