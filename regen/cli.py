@@ -7,6 +7,8 @@
     regen compare RECIPE [key=value..]  regen vs direct on the same budget, HTML report
     regen report  COMPARE_DIR           rewrite the HTML report of a compare run
     regen data    NAME                  build and cache a built-in dataset
+    regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
+                                        mismatch) with plots in an HTML report
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """
@@ -73,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
     data.add_argument("name", choices=["glyphs", "emoji", "digits"])
     data.add_argument("--image-size", type=int, default=32)
+
+    study = sub.add_parser(
+        "study",
+        help="run a research-question sweep (points x seeds), resumable, with an HTML report",
+        description="Studies: paired (RQ3 paired-data fraction), tradeoff (RQ4 Y' size), "
+        "discrete (RQ6 continuous vs discrete Y'), mismatch (RQ10 oracle vs predicted Y'). "
+        "Re-running the same command skips finished points.",
+    )
+    study.add_argument("name", choices=["paired", "tradeoff", "discrete", "mismatch"])
+    study.add_argument("recipe", help="regeneration recipe, e.g. image/digits_latent_diffusion")
+    study.add_argument("overrides", nargs="*", help="key.sub=value overrides for every point")
+    study.add_argument("--out", type=Path, help="output folder (default runs/study-NAME-RECIPE)")
+    study.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
+    study.add_argument("--seeds", type=int, default=2, help="seeds per point (spread is shown)")
+    study.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     return parser
 
 
@@ -187,6 +204,22 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from regen.studies.runner import run_study
+
+    report = run_study(
+        args.name,
+        args.recipe,
+        args.overrides,
+        out_dir=args.out,
+        workers=args.workers,
+        seeds=args.seeds,
+        torch_threads=args.threads,
+    )
+    print(f"report: {report.resolve()}")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -195,6 +228,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "report": cmd_report,
     "data": cmd_data,
+    "study": cmd_study,
 }
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ class DataConfig:
     image_size: int = 32
     max_items: int | None = None  # cap on training items (tiny configs in tests)
     holdout_fraction: float = 0.15  # fraction of fonts / emoji held out for evaluation
+    # Fraction of training items whose X is used (RQ3): the generator, and the joint terms
+    # that need X, see only these; every Y still trains the representation and renderer.
+    paired_fraction: float = 1.0
 
 
 @dataclass
@@ -99,12 +102,35 @@ class TrainConfig:
 
 
 @dataclass
+class JointConfig:
+    """Weights of the four terms of the paper's Eq. 1 (``train.mode: joint``).
+
+    L = w_rec (-log P(Y|Y')) + w_xy ||X' - f_Y'(Y')||^2 + w_yx ||Y' - f_X'(X')||^2
+        + w_rx (-log P(Y|f_X'(X'))), with Y' = f_Y(Y), X' = f_X(X); see regen/training/joint.py.
+    """
+
+    reconstruction_weight: float = 1.0  # -log P(Y|Y'): every item, paired or not
+    x_from_y_weight: float = 1.0  # ||X' - f_Y'(Y')||^2: paired items only
+    y_from_x_weight: float = 1.0  # ||Y' - f_X'(X')||^2: paired items only
+    render_from_x_weight: float = 1.0  # -log P(Y|f_X'(X')): paired items only
+    source_dim: int = 64  # width of X' = f_X(X)
+    mapping_hidden: int = 128  # width of the two mapping networks f_Y' and f_X'
+
+
+@dataclass
 class StagesConfig:
-    """Training settings per stage; stages that have nothing to learn are skipped."""
+    """Training settings per stage; stages that have nothing to learn are skipped.
+
+    ``mode``: ``cascaded`` trains the representation on Y alone, then the generator;
+    ``joint`` trains the representation with the paper's Eq. 1 (paired and unpaired data,
+    with the ``representation`` stage's settings), then the usual X -> Y' generator.
+    """
 
     representation: TrainConfig = field(default_factory=TrainConfig)
     generator: TrainConfig = field(default_factory=TrainConfig)
     renderer: TrainConfig = field(default_factory=TrainConfig)
+    mode: str = "cascaded"  # cascaded | joint
+    joint: JointConfig = field(default_factory=JointConfig)
 
 
 @dataclass
@@ -270,6 +296,7 @@ CHOICES = {
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "renderer.kind": ("decoder", "identity", "super_resolution"),
     "compare.budget": ("samples", "seconds"),
+    "train.mode": ("cascaded", "joint"),
 }
 
 
@@ -288,6 +315,15 @@ def validate(config: RecipeConfig) -> None:
         if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
             raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
     rep, ren = config.representation.kind, config.renderer.kind
+    if not 0.0 < config.data.paired_fraction <= 1.0:
+        raise ConfigError(
+            f"'data.paired_fraction' is {config.data.paired_fraction}; use a value in (0, 1]"
+        )
+    if config.train.mode == "joint" and rep not in ("ae", "vae"):
+        raise ConfigError(
+            f"train.mode joint needs a continuous learned Y' (representation.kind ae or vae), "
+            f"not {rep}; or set train.mode: cascaded"
+        )
     if rep == "identity" and ren != "identity":
         raise ConfigError(
             "a direct recipe (representation.kind: identity) needs renderer.kind: identity"

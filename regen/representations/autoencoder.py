@@ -86,6 +86,15 @@ class Autoencoder(nn.Module):
         """Normalised latents ``[B, *spec.shape]`` -> images ``[B, C, H, W]`` in ``[-1, 1]``."""
         return self.decoder(self._denormalise(y_prime)).clamp(-1.0, 1.0)
 
+    def render_loss(self, y_prime: Tensor, y: Tensor) -> LossOutput:
+        """The reconstruction objective of decoding normalised latents ``y_prime``
+        ``[B, *spec.shape]`` (true, predicted or noised) as images ``y`` ``[B, C, H, W]``.
+
+        Used to train the decoder on Y' it will meet at inference: the joint objective's
+        last term and the renderer fine-tuning of the mismatch study.
+        """
+        return self.objective(self.decoder(self._denormalise(y_prime)), y)
+
     def training_loss(self, batch: dict[str, Tensor]) -> LossOutput:
         """Batch key ``y``: images. Loss = reconstruction objective (+ KL for a VAE)."""
         y = batch["y"]

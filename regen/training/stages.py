@@ -1,8 +1,13 @@
 """Train a whole pipeline, stage by stage, with the one loop.
 
     1. representation  on unpaired Y                 (skipped when it has nothing to learn)
+                       or, with train.mode: joint, on paired + unpaired data by Eq. 1
     2. generator       on paired (X, Y' = encode(Y))
     3. renderer        on unpaired (encode(Y), Y)    (skipped when it is the decoder)
+
+``data.paired_fraction`` below 1 keeps X for only that fraction of the training items (a
+fixed random subset per recipe seed): the generator and the joint terms that need X see
+those; the representation and the renderer still see every Y.
 
 Every stage writes its folder under the run directory; ``resume`` picks up each stage where
 it stopped, and finished stages are not retrained.
@@ -47,6 +52,18 @@ def heldout_loss(tensors: dict[str, torch.Tensor], seed: int = 0):
     return evaluate
 
 
+def paired_mask(n: int, fraction: float, seed: int) -> torch.Tensor:
+    """bool [n]: the items whose X is kept, ``max(1, round(fraction * n))`` of them.
+
+    Depends only on (n, fraction, seed), so a resumed or repeated run keeps the same pairs.
+    """
+    keep = max(1, round(fraction * n))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 7919))
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[order[:keep]] = True
+    return mask
+
+
 def train_pipeline(
     config: RecipeConfig,
     run_dir: Path | None = None,
@@ -79,8 +96,14 @@ def train_pipeline(
     results: list[StageResult] = []
     trained: list[str] = []
 
-    def fit(stage: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor], heldout) -> None:
-        train_cfg = getattr(config.train, stage)
+    def fit(
+        stage: str,
+        module: torch.nn.Module,
+        tensors: dict[str, torch.Tensor],
+        heldout,
+        settings: str | None = None,
+    ) -> None:
+        train_cfg = getattr(config.train, settings or stage)
         result = train_stage(
             stage,
             module,
@@ -108,8 +131,22 @@ def train_pipeline(
         return make
 
     rep = pipeline.representation
-    if rep.trainable:
+    x = pipeline.conditioner.for_items(data.labels, data.captions)
+    paired = paired_mask(len(data), config.data.paired_fraction, config.seed)
+    if rep.trainable and config.train.mode == "joint":
+        from regen.training.joint import JointObjective
+
+        joint = JointObjective(rep, config.train.joint, config.generator, data.num_classes)
+        tensors = {"y": data.images, "x": x, "paired": paired.float()}
+        fit("joint", joint, tensors, heldout_batch(("y", "x")), settings="representation")
+        if main:  # the pipeline loads the representation alone; the mappings stay in joint/
+            ckpt.write_stage(
+                run_dir / "representation", model_state=rep.state_dict(), config_yaml=config_yaml
+            )
+        trained.append("representation")
+    elif rep.trainable:
         fit("representation", rep, {"y": data.images}, heldout_batch(("y",)))
+    if rep.trainable:
         if hasattr(rep, "calibrate"):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
             with torch.no_grad():
@@ -117,11 +154,10 @@ def train_pipeline(
             if main:
                 ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
     y_prime = encode_in_batches(pipeline, data.images)
-    x = pipeline.conditioner.for_items(data.labels, data.captions)
     fit(
         "generator",
         pipeline.generator,
-        {"x": x, "y_prime": y_prime},
+        {"x": x[paired], "y_prime": y_prime[paired]},
         heldout_batch(("x", "y_prime")),
     )
     if pipeline.renderer.trainable:
@@ -139,6 +175,7 @@ def train_pipeline(
             "condition": config.generator.condition,
             "spec": pipeline.spec.to_dict(),
             "trained_stages": trained,
+            "paired_items": int(paired.sum()),
             "data_source": data.source,
             "stages": [
                 {k: v for k, v in asdict(r).items() if k != "curve"} | {"final_loss": r.final_loss}

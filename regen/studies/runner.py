@@ -1,0 +1,260 @@
+"""Run a study: its sweep points x seeds, in parallel workers, resumable, then the report.
+
+    runs/study-<name>-<recipe>/
+        study.json              the recipe, overrides and seeds this folder belongs to
+        points/<key>-seed<k>.json   one finished (point, seed): parameters and metrics
+        runs/<key>-seed<k>/     the trained pipelines of that point (resumable checkpoints)
+        results.json            every point record plus the study's summary
+        report.html             plots and tables (regen.report.html extra sections)
+
+A point's JSON is written (atomically) only when the point has finished, so re-running the
+same command after an interruption skips every finished point and resumes the unfinished
+ones from their stage checkpoints. With ``workers > 1`` points run in separate processes
+(spawned, each with ``torch_threads`` threads); the progress bar counts finished points.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from regen.config import load_recipe, resolve_recipe_path
+from regen.errors import ConfigError
+
+STUDIES = {
+    "paired": "regen.studies.paired:STUDY",
+    "tradeoff": "regen.studies.tradeoff:STUDY",
+    "discrete": "regen.studies.discrete:STUDY",
+    "mismatch": "regen.studies.mismatch:STUDY",
+}
+BACKENDS = {"image": "regen.studies.image_backend"}
+"""Per task, the module that trains and evaluates for the studies (see image_backend.py)."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sweep point: ``key`` names its files, ``params`` label it in plots and tables."""
+
+    key: str
+    params: dict[str, Any]
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Study:
+    """A research question as a sweep.
+
+    Attributes:
+        name: the CLI name (``regen study NAME``).
+        question: one line shown at the top of the report.
+        points: ``points(config) -> [Point]`` for the loaded recipe.
+        run_point: ``run_point(context) -> metrics`` for one (point, seed).
+        summarize: ``summarize(records) -> Summary`` from every finished record.
+    """
+
+    name: str
+    question: str
+    points: Callable[[Any], list[Point]]
+    run_point: Callable[[PointContext], dict[str, float]]
+    summarize: Callable[[list[dict[str, Any]]], Summary]
+
+
+@dataclass
+class PointContext:
+    """Everything one (point, seed) needs, picklable for worker processes."""
+
+    recipe: str
+    overrides: list[str]
+    point: Point
+    seed: int
+    run_dir: Path
+
+    def config(self, extra: list[str] | tuple[str, ...] = ()) -> Any:
+        """The recipe with the study's overrides, the point's, ``extra`` and the seed's."""
+        layers = [*self.overrides, *self.point.overrides, *extra, *self.seed_overrides]
+        return load_recipe(self.recipe, layers)
+
+    @property
+    def seed_overrides(self) -> list[str]:
+        stages = ("representation", "generator", "renderer")
+        return [f"seed={self.seed}"] + [f"train.{s}.seed={self.seed}" for s in stages]
+
+
+def train_and_evaluate(config: Any, run_dir: Path) -> dict[str, float]:
+    """Train ``config`` in ``run_dir`` (resuming) and evaluate it with its task's backend."""
+    backend = backend_for(config.task)
+    pipeline, seconds = backend.train(config, run_dir)
+    return backend.evaluate(pipeline, config) | {"train_seconds": seconds}
+
+
+def variants(rows: list[dict[str, Any]], label: Callable[[dict[str, Any]], str]) -> list[dict]:
+    """Report 'pipelines' (one metrics column each) from point rows: the seed means."""
+    return [
+        {
+            "name": label(row["params"]),
+            "metrics": {k: v["mean"] for k, v in row.items() if k != "params"},
+        }
+        for row in rows
+    ]
+
+
+@dataclass
+class Summary:
+    """What a study reports: numbers for the benchmark, sections for the HTML report."""
+
+    values: dict[str, Any]
+    sections: list[dict[str, Any]]
+    text: str
+    variants: list[dict[str, Any]] = field(default_factory=list)  # report "pipelines" rows
+
+
+def get_study(name: str) -> Study:
+    if name not in STUDIES:
+        raise ConfigError(f"unknown study '{name}'; choose one of: {', '.join(STUDIES)}")
+    module, attribute = STUDIES[name].split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def backend_for(task: str) -> Any:
+    if task not in BACKENDS:
+        raise ConfigError(
+            f"the studies have no backend for task '{task}' yet; they run on: "
+            f"{', '.join(BACKENDS)} (docs/studies.md says how to add one)"
+        )
+    return importlib.import_module(BACKENDS[task])
+
+
+def point_file(out_dir: Path, point: Point, seed: int) -> Path:
+    return out_dir / "points" / f"{point.key}-seed{seed}.json"
+
+
+def run_one(study_name: str, context: PointContext, out_dir: Path, threads: int) -> Path:
+    """Run one (point, seed) and write its JSON; the function worker processes execute."""
+    import time
+
+    import torch
+
+    torch.set_num_threads(threads)
+    study = get_study(study_name)
+    start = time.perf_counter()
+    metrics = study.run_point(context)
+    record = {
+        "study": study_name,
+        "key": context.point.key,
+        "params": context.point.params,
+        "seed": context.seed,
+        "metrics": metrics,
+        "seconds": time.perf_counter() - start,
+    }
+    path = point_file(out_dir, context.point, context.seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)
+    return path
+
+
+def run_study(
+    name: str,
+    recipe: str,
+    overrides: list[str] | None = None,
+    *,
+    out_dir: Path | None = None,
+    workers: int = 1,
+    seeds: int = 2,
+    torch_threads: int = 1,
+    progress: bool = True,
+) -> Path:
+    """Run every missing (point, seed) of study ``name`` on ``recipe``; returns report.html."""
+    study = get_study(name)
+    overrides = list(overrides or [])
+    if workers < 1 or seeds < 1 or torch_threads < 1:
+        raise ConfigError("--workers, --seeds and --threads must be at least 1")
+    config = load_recipe(recipe, overrides)
+    backend = backend_for(config.task)
+    recipe_path = str(resolve_recipe_path(recipe))
+    out_dir = Path(out_dir or Path("runs") / f"study-{name}-{config.name}")
+    _claim(out_dir, {"study": name, "recipe": recipe_path, "overrides": overrides})
+    points = study.points(config)
+    jobs = [
+        PointContext(
+            recipe_path, overrides, point, seed, out_dir / "runs" / f"{point.key}-seed{seed}"
+        )
+        for seed in range(config.seed, config.seed + seeds)
+        for point in points
+    ]
+    todo = [j for j in jobs if not point_file(out_dir, j.point, j.seed).is_file()]
+    bar = tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        desc=f"study {name}",
+        unit="point",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    if todo:
+        backend.prepare(config)
+    if workers == 1:
+        for job in todo:
+            run_one(name, job, out_dir, torch_threads)
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(run_one, name, job, out_dir, torch_threads) for job in todo]
+            for future in as_completed(futures):
+                future.result()
+                bar.update(1)
+    bar.close()
+    records = [json.loads(point_file(out_dir, j.point, j.seed).read_text()) for j in jobs]
+    return write_study_report(study, config.name, records, out_dir)
+
+
+def _claim(out_dir: Path, identity: dict[str, Any]) -> None:
+    """Refuse to mix points of a different study, recipe or overrides into one folder."""
+    path = out_dir / "study.json"
+    if path.is_file():
+        known = json.loads(path.read_text())
+        if known != identity:
+            raise ConfigError(
+                f"{out_dir} holds study {known['study']} of {known['recipe']} with overrides "
+                f"{known['overrides']}; pass --out to use another folder or delete it"
+            )
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(identity, indent=1))
+
+
+def write_study_report(study: Study, recipe_name: str, records: list[dict], out_dir: Path) -> Path:
+    """``results.json`` and ``report.html`` from the finished records."""
+    from regen.report.html import machine_info, write_report
+    from regen.report.study import records_table
+
+    summary = study.summarize(records)
+    results = {
+        "study": study.name,
+        "question": study.question,
+        "summary": summary.values,
+        "points": records,
+    }
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1))
+    sections = summary.sections + [
+        {"title": "Every point and seed", "html": records_table(records)},
+    ]
+    report = {
+        "title": f"regen study {study.name}: {recipe_name}",
+        "summary": f"{study.question} {summary.text}",
+        "machine": machine_info(),
+        "pipelines": summary.variants or [{"name": study.name, "metrics": {}}],
+        "extra_sections": sections,
+    }
+    return write_report(report, out_dir / "report.html")
