@@ -37,6 +37,12 @@ STUDIES = {
     "mismatch": "regen.studies.mismatch:STUDY",
 }
 BACKENDS = {"image": "regen.studies.image_backend"}
+STUDY_METRIC_NOTES = {
+    "oracle_fid": "domain-FID rendering true Y' = encode(Y) of the held-out images, lower is better",
+    "oracle_accuracy": "class accuracy rendering true Y', higher is better",
+    "generator_heldout_loss": "the generator's own loss on held-out (X, encode(Y)), lower is better",
+    "predicted_error_rms": "RMS of predicted minus true Y' (normalised latent units)",
+}
 """Per task, the module that trains and evaluates for the studies (see image_backend.py)."""
 
 
@@ -120,7 +126,11 @@ class Summary:
 def get_study(name: str) -> Study:
     if name not in STUDIES:
         raise ConfigError(f"unknown study '{name}'; choose one of: {', '.join(STUDIES)}")
-    module, attribute = STUDIES[name].split(":")
+    return _import(STUDIES[name])
+
+
+def _import(reference: str) -> Any:
+    module, attribute = reference.split(":")
     return getattr(importlib.import_module(module), attribute)
 
 
@@ -137,18 +147,21 @@ def point_file(out_dir: Path, point: Point, seed: int) -> Path:
     return out_dir / "points" / f"{point.key}-seed{seed}.json"
 
 
-def run_one(study_name: str, context: PointContext, out_dir: Path, threads: int) -> Path:
-    """Run one (point, seed) and write its JSON; the function worker processes execute."""
+def run_one(study_ref: str, context: PointContext, out_dir: Path, threads: int) -> Path:
+    """Run one (point, seed) and write its JSON; the function worker processes execute.
+
+    ``study_ref`` is the ``"module:attribute"`` of the Study, imported afresh in a worker.
+    """
     import time
 
     import torch
 
     torch.set_num_threads(threads)
-    study = get_study(study_name)
+    study = _import(study_ref)
     start = time.perf_counter()
     metrics = study.run_point(context)
     record = {
-        "study": study_name,
+        "study": study.name,
         "key": context.point.key,
         "params": context.point.params,
         "seed": context.seed,
@@ -206,11 +219,13 @@ def run_study(
         backend.prepare(config)
     if workers == 1:
         for job in todo:
-            run_one(name, job, out_dir, torch_threads)
+            run_one(STUDIES[name], job, out_dir, torch_threads)
             bar.update(1)
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(run_one, name, job, out_dir, torch_threads) for job in todo]
+            futures = [
+                pool.submit(run_one, STUDIES[name], job, out_dir, torch_threads) for job in todo
+            ]
             for future in as_completed(futures):
                 future.result()
                 bar.update(1)
@@ -236,6 +251,7 @@ def _claim(out_dir: Path, identity: dict[str, Any]) -> None:
 
 def write_study_report(study: Study, recipe_name: str, records: list[dict], out_dir: Path) -> Path:
     """``results.json`` and ``report.html`` from the finished records."""
+    from regen.eval.compare import METRIC_NOTES
     from regen.report.html import machine_info, write_report
     from regen.report.study import records_table
 
@@ -256,5 +272,6 @@ def write_study_report(study: Study, recipe_name: str, records: list[dict], out_
         "machine": machine_info(),
         "pipelines": summary.variants or [{"name": study.name, "metrics": {}}],
         "extra_sections": sections,
+        "metric_notes": METRIC_NOTES | STUDY_METRIC_NOTES,
     }
     return write_report(report, out_dir / "report.html")
