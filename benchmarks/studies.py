@@ -24,7 +24,7 @@ from regen.report.html import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "image/digits_latent_diffusion"
-STUDIES = ("paired", "tradeoff", "discrete", "mismatch")
+STUDIES = ("mismatch", "paired", "discrete", "tradeoff")
 COMMAND = ".venv/bin/python -m benchmarks.studies"
 SCALE = (
     "sklearn digits 8x8 (10 classes; 1,527 train / 270 held-out items), recipe "
