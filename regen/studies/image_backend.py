@@ -3,12 +3,14 @@
 A study backend is a module with these names (see regen/studies/backends.py); another task
 (speech, music) plugs into every study by providing the same ones:
 
-    QUALITY, ORACLE             metric names: end-to-end quality and its oracle twin
-    LOWER_IS_BETTER             direction of QUALITY
     prepare(config)             one-off work before worker processes start (caches)
     train(config, run_dir)      -> (pipeline, seconds); resumes a partly trained run_dir
     evaluate(pipeline, config)  -> metrics on the held-out split (see below)
     tune_renderer(pipeline, config, mode, run_dir) -> metrics of the tuning stage
+
+The study summaries read the lower-is-better end-to-end metric as ``fid`` and its oracle
+twin as ``oracle_fid`` (a speech backend would report e.g. MCD under those keys, or the
+summaries would learn to take the name from the backend; not done yet).
 
 Image metrics (held-out split, one generated image per held-out image, asked for that
 image's class): ``fid``, ``kid``, ``precision``, ``recall``, ``accuracy`` of X -> Y' -> Y;
@@ -33,9 +35,6 @@ from regen.representations.metrics import reconstruction_psnr
 from regen.training.loop import train_stage
 from regen.training.stages import encode_in_batches, heldout_loss, paired_mask, train_pipeline
 
-QUALITY = "fid"
-ORACLE = "oracle_fid"
-LOWER_IS_BETTER = True
 SDEDIT_STRENGTH = 0.3  # fraction of the sampling trajectory re-run from the noised true Y'
 NOISE_SCALE = 0.5  # noise augmentation std, as a fraction of the predictions' RMS error
 

@@ -7,9 +7,10 @@ the gap. Three ways to close it, each at the same recipe:
 
 * ``finetune_predicted``: tune the cascaded pipeline's decoder (``train.renderer`` steps) on
   the generator's predictions of Y' for the training images (SDEdit from the true Y', so
-  each prediction still belongs to its image), paired with the true Y;
+  each prediction still belongs to its image), paired with the true Y, mixed with as many
+  true (encode(Y), Y) pairs;
 * ``noise_augmented``: tune the decoder as long on encode(Y) plus Gaussian noise whose std is
-  the RMS error of those predictions;
+  half the RMS error of those predictions;
 * ``joint``: train the representation with the paper's Eq. 1 (``train.mode=joint``) instead
   of alone, then the usual generator; same steps as the cascaded pipeline.
 
