@@ -25,6 +25,7 @@ import fcntl
 from pathlib import Path
 from typing import Any
 
+from regen.errors import ConfigError
 from regen.report.study import bars_png, spread_table
 from regen.studies.aggregate import mean_std, point_stats
 from regen.studies.runner import (
@@ -49,6 +50,11 @@ METRICS = [
 
 
 def points(config: Any) -> list[Point]:
+    if config.representation.kind not in ("ae", "vae") or config.generator.kind != "diffusion":
+        raise ConfigError(
+            "the mismatch study needs a continuous learned Y' with diffusion (representation.kind "
+            "ae or vae, generator.kind diffusion), e.g. image/digits_latent_diffusion"
+        )
     return [Point(method, {"method": method}) for method in METHODS]
 
 

@@ -193,11 +193,16 @@ def run_study(
     if workers < 1 or seeds < 1 or torch_threads < 1:
         raise ConfigError("--workers, --seeds and --threads must be at least 1")
     config = load_recipe(recipe, overrides)
+    if getattr(config, "is_direct", False):
+        raise ConfigError(
+            f"{recipe} is a direct recipe; the studies need a regeneration recipe "
+            "(e.g. image/digits_latent_diffusion), whose baseline they use where needed"
+        )
     backend = backend_for(config.task)
     recipe_path = str(resolve_recipe_path(recipe))
     out_dir = Path(out_dir or Path("runs") / f"study-{name}-{config.name}")
+    points = study.points(config)  # may refuse the recipe: before any folder is made
     _claim(out_dir, {"study": name, "recipe": recipe_path, "overrides": overrides})
-    points = study.points(config)
     jobs = [
         PointContext(
             recipe_path, overrides, point, seed, out_dir / "runs" / f"{point.key}-seed{seed}"

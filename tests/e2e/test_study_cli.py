@@ -25,6 +25,10 @@ def test_bad_study_inputs_give_one_line_errors(capsys, tmp_path):
     assert "paired_fraction" in _error(
         capsys, "study", "paired", RECIPE, "data.paired_fraction=2", "--out", str(tmp_path / "a")
     )
+    assert "regeneration recipe" in _error(capsys, "study", "paired", "image/digits_direct")
+    assert "continuous learned Y'" in _error(
+        capsys, "study", "mismatch", "image/glyphs_vq_ar", "--out", str(tmp_path / "c")
+    )
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "study.json").write_text('{"study": "x", "recipe": "y", "overrides": []}')
     assert "--out" in _error(capsys, "study", "discrete", RECIPE, "--out", str(tmp_path / "b"))
