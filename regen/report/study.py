@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from regen.report.plots import figure_png
@@ -43,6 +44,7 @@ def errorbar_png(
         axes.set_xscale("log")
     if xticks:
         axes.set_xticks(list(xticks), [f"{x:g}" for x in xticks])
+        axes.xaxis.set_minor_formatter(ticker.NullFormatter())  # only the swept values
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     if title:
