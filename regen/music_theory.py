@@ -95,3 +95,49 @@ def best_chords(
         score = score + 0.25 * total * (root_pc == bass[..., None]).float()
     chords = score.argmax(-1)
     return torch.where(total[..., 0] > 0, chords, torch.full_like(chords, NO_CHORD))
+
+
+_KEY_PATTERN = r"^\s*(?:([A-Ga-g])\s*([#b♯♭]?)\s*)?(major|minor|maj|min|m)?\s*$"
+_FLAT_TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def parse_key(name: str) -> int:
+    """Key id from a name: ``minor`` (A minor), ``major`` (C major), ``D``, ``F# minor``,
+    ``Bb major``, ``c min``.
+
+    Raises:
+        ConfigError: anything else, with examples of valid names.
+    """
+    import re
+
+    from regen.errors import ConfigError
+
+    match = re.match(_KEY_PATTERN, name or "", re.IGNORECASE)
+    if not match or not (match.group(1) or match.group(3)):
+        raise ConfigError(
+            f"unknown key name {name!r}; use e.g. minor, major, 'D major', 'F# minor', 'Bb major'"
+        )
+    letter, accidental, mode = match.groups()
+    minor = (mode or "").lower() in ("minor", "min", "m")
+    if letter is None:
+        return key_id(9 if minor else 0, minor)
+    tonic = _FLAT_TONICS[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental, 0)
+    return key_id(tonic % 12, minor)
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """(bar, beat) in 16ths from a time signature such as ``4/4``, ``3/4`` or ``6/8``."""
+    import re
+
+    from regen.errors import ConfigError
+
+    match = re.match(r"^\s*(\d+)\s*/\s*(1|2|4|8|16)\s*$", text or "")
+    numerator = int(match.group(1)) if match else 0
+    if not match or not 1 <= numerator <= 12:
+        raise ConfigError(f"unknown meter {text!r}; use a time signature such as 4/4, 3/4 or 6/8")
+    sixteenths = 16 // int(match.group(2))
+    bar = numerator * sixteenths
+    compound = int(match.group(2)) >= 8 and numerator % 3 == 0 and numerator > 3
+    if bar > 48:
+        raise ConfigError(f"meter {text} has bars longer than 3 whole notes; use a shorter one")
+    return bar, 3 * sixteenths if compound else sixteenths

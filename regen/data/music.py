@@ -11,8 +11,8 @@ per sung note on a 16th-note grid (``MELODY_COLUMNS``):
     chord       diatonic triad degree 0..6 from the chorale's four voices; 7 = unknown
     phrase_end  1 on the last note of a phrase (fermata, rest after, or long final note)
 
-Paired items (chorales) carry one syllable per row (``SYLLABLE_FIELDS``): the first lyric
-line; a syllable held over several notes (melisma) or tied notes become one note that starts
+Paired items (chorales) carry one syllable per row (``SYLLABLE_FIELDS``): the lowest-numbered
+lyric line of each note (the first verse, continued past repeat signs); a syllable held over several notes (melisma) or tied notes become one note that starts
 at the first pitch and lasts the whole span, so the melody has exactly one note per syllable.
 Folk tunes have no lyrics; each note is its own row. Padding rows are all zero (duration 0).
 
@@ -21,6 +21,7 @@ Pieces are parsed once and cached (:mod:`regen.data.cache`); the split is by pie
 
 from __future__ import annotations
 
+import logging
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -40,7 +41,9 @@ PITCH, DUR, POS, BAR, BEAT, KEY, CHORD, PHRASE = range(len(MELODY_COLUMNS))
 MAX_DURATION = 32
 MAX_BAR = 48
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth")
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,10 +111,11 @@ def _key(stream: Any) -> int:
 
 
 def _first_lyric(note: Any) -> Any:
-    for lyric in note.lyrics:
-        if lyric.number == 1 and lyric.text:
-            return lyric
-    return None
+    """The lowest-numbered lyric line on ``note``: the corpus numbers the text after a
+    repeated opening as line 2 (the repeat's second verse), so "line 1" alone would stop
+    at the repeat sign."""
+    sung = [lyric for lyric in note.lyrics if lyric.text]
+    return min(sung, key=lambda lyric: lyric.number or 0) if sung else None
 
 
 def _rows(part: Any, *, with_lyrics: bool) -> tuple[list[dict], list[tuple[str, str]]]:
@@ -220,7 +224,10 @@ def parse_chorale(path: Path) -> dict | None:
     meter_ = _meter(soprano)
     if meter_ is None:
         return None
-    rows, syllables = _rows(soprano, with_lyrics=True)
+    try:
+        rows, syllables = _rows(soprano, with_lyrics=True)
+    except DataError:
+        return None  # a soprano with chords (divisi) is not one melody
     if len(rows) < 8:
         return None
     key = _key(score)
@@ -269,28 +276,42 @@ def _corpus_files(cfg: MelodyDataConfig) -> tuple[list[Path], list[Path]]:
     return chorales, folk
 
 
-def _build(cfg: MelodyDataConfig, chorales: list[Path], folk: list[Path]) -> tuple[dict, dict]:
-    import music21
-    from music21 import converter
-
-    items: list[tuple[str, dict]] = []
-    for path in build_progress(chorales, "parsing chorales"):
+def _parse_chorales(paths: list[Path]) -> list[tuple[str, dict]]:
+    items = []
+    for path in build_progress(paths, "parsing chorales"):
         parsed = parse_chorale(path)
         if parsed is not None:
             items.append(("bach/" + path.stem, parsed))
-    for path in build_progress(folk, "parsing folk tunes"):
-        opus = converter.parse(path)
+    return items
+
+
+def _parse_folk(paths: list[Path]) -> list[tuple[str, dict]]:
+    from music21 import converter
+
+    items = []
+    for path in build_progress(paths, "parsing folk tunes"):
+        try:
+            opus = converter.parse(path)
+        except Exception as exc:  # one malformed file must not sink the corpus
+            log.warning("skipping %s: music21 cannot parse it (%s)", path.name, exc)
+            continue
         scores = list(opus.scores) if hasattr(opus, "scores") and len(opus.scores) else [opus]
         for i, score in enumerate(scores):
             parsed = parse_folk(score)
             if parsed is not None:
                 items.append((f"{path.parent.name}/{path.stem}#{i}", parsed))
-    width = cfg.max_notes
+    return items
+
+
+def _segment_tensors(items: list[tuple[str, dict]], max_notes: int) -> tuple[dict, dict]:
+    """Padded tensors of every segment of the parsed pieces, and their names and texts."""
+    import music21
+
     melodies, syllables, lengths, paired, pieces, texts = [], [], [], [], [], []
     for piece, parsed in items:
-        for lo, hi in _segments(parsed["matrix"], cfg.max_notes):
-            m = np.zeros((width, len(MELODY_COLUMNS)), np.int64)
-            s = np.zeros((width, len(SYLLABLE_FIELDS)), np.int64)
+        for lo, hi in _segments(parsed["matrix"], max_notes):
+            m = np.zeros((max_notes, len(MELODY_COLUMNS)), np.int64)
+            s = np.zeros((max_notes, len(SYLLABLE_FIELDS)), np.int64)
             m[: hi - lo] = parsed["matrix"][lo:hi]
             has_lyrics = "syllables" in parsed
             if has_lyrics:
@@ -301,34 +322,45 @@ def _build(cfg: MelodyDataConfig, chorales: list[Path], folk: list[Path]) -> tup
             paired.append(has_lyrics)
             pieces.append(piece)
             texts.append(parsed["texts"][lo:hi] if has_lyrics else [])
-    if not melodies:
-        raise DataError("no usable melodies in the selected corpus files")
+    width = (0, max_notes)
     tensors = {
-        "melodies": torch.from_numpy(np.stack(melodies)),
-        "syllables": torch.from_numpy(np.stack(syllables)),
-        "lengths": torch.tensor(lengths),
-        "paired": torch.tensor(paired),
+        "melodies": torch.from_numpy(np.stack(melodies) if melodies else np.zeros((*width, 8))),
+        "syllables": torch.from_numpy(np.stack(syllables) if syllables else np.zeros((*width, 3))),
+        "lengths": torch.tensor(lengths, dtype=torch.long),
+        "paired": torch.tensor(paired, dtype=torch.bool),
     }
     meta = {"pieces": pieces, "texts": texts, "source": f"music21 {music21.__version__} corpus"}
-    return tensors, meta
+    return {k: v.long() if k != "paired" else v for k, v in tensors.items()}, meta
+
+
+def _load_part(kind: str, paths: list[Path], max_notes: int) -> tuple[dict, dict]:
+    """Segments of the chorales or of the folk tunes, each kind cached on its own."""
+    parse = _parse_chorales if kind == "chorales" else _parse_folk
+    key = f"melody-{kind}-v{BUILDER_VERSION}-{max_notes}-{files_fingerprint(paths)}"
+    return load_or_build(key, lambda: _segment_tensors(parse(paths), max_notes))
 
 
 def load_corpus(cfg: MelodyDataConfig) -> MelodySet:
     """Every segment of the selected corpus (parsed once, then read from the cache)."""
     chorales, folk = _corpus_files(cfg)
-    fingerprint = files_fingerprint(chorales + folk)
-    key = f"melody-v{BUILDER_VERSION}-{cfg.max_notes}-{fingerprint}"
-    tensors, meta = load_or_build(key, lambda: _build(cfg, chorales, folk))
-    chorale_count = sum(1 for p in set(meta["pieces"]) if p.startswith("bach/"))
+    parts = [_load_part("chorales", chorales, cfg.max_notes)]
+    if folk:
+        parts.append(_load_part("folk", folk, cfg.max_notes))
+    tensors = {k: torch.cat([t[k] for t, _ in parts]) for k in parts[0][0]}
+    pieces = [p for _, meta in parts for p in meta["pieces"]]
+    if not pieces:
+        raise DataError("no usable melodies in the selected corpus files")
+    chorale_count = len({p for p in pieces if p.startswith("bach/")})
     return MelodySet(
         tensors["melodies"],
         tensors["syllables"],
         tensors["lengths"],
         tensors["paired"].bool(),
-        meta["pieces"],
-        meta["texts"],
-        f"{meta['source']}: {chorale_count} chorales, {len(chorales)} chorale files, "
-        f"{len(folk)} folk files ({', '.join(cfg.folk_collections)})",
+        pieces,
+        [t for _, meta in parts for t in meta["texts"]],
+        f"{parts[0][1]['source']}: {chorale_count} chorales with lyrics (of "
+        f"{len(chorales)} chorale files), {len(folk)} folk files "
+        f"({', '.join(cfg.folk_collections) or 'none'})",
     )
 
 
@@ -389,3 +421,37 @@ def transpose(data: MelodySet, shifts: list[int], low: int = 36, high: int = 96)
         [x for p in parts for x in p.texts],
         data.source,
     )
+
+
+def read_melody_file(path: Path) -> dict[str, int]:
+    """Key and meter of a monophonic melody in a MIDI or MusicXML file.
+
+    Returns:
+        ``{"key": key id, "bar": 16ths, "beat": 16ths, "notes": count}``.
+
+    Raises:
+        DataError: the file is missing, unreadable or corrupted, or holds no single melody
+            (no notes, or chords / several voices sounding at once).
+    """
+    from music21 import converter
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such melody file: {path}")
+    try:
+        score = converter.parse(str(path))
+    except Exception as exc:  # music21 raises many unrelated types for broken files
+        reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"cannot read {path.name} as MIDI or MusicXML ({reason}); give a .mid or "
+            ".musicxml file of one melody"
+        ) from None
+    parts = [p for p in getattr(score, "parts", [score]) if p.flatten().notes]
+    if not parts:
+        raise DataError(f"{path.name} holds no notes; give a file with one melody")
+    if len(parts) > 1 or any(n.isChord for n in parts[0].flatten().notes):
+        raise DataError(
+            f"{path.name} is not a melody (several voices or chords); give one monophonic line"
+        )
+    bar, beat = _meter(parts[0]) or (16, 4)
+    return {"key": _key(parts[0]), "bar": bar, "beat": beat, "notes": len(parts[0].flatten().notes)}

@@ -5,11 +5,11 @@ The template fixes rhythm, meter, key and phrase ends; the renderer chooses one 
 note. With ``constrained`` decoding (the default), each step may only pick pitches that
 
 - lie in MIDI 48..84 and in the key's scale (harmonic minor's raised 7th allowed),
-- are tones of the template's chord on a beat (strength 0 or 1),
 - are the tonic at an authentic cadence, and not the tonic at a half cadence,
+- are tones of the template's chord on a beat (strength 0 or 1),
 - leap at most an octave from the previous note;
 
-rules are dropped from the last one up whenever they leave no pitch at all.
+in that order of priority: a rule that would leave no pitch at all is skipped.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ def template_pitch_mask(step: Tensor, previous: Tensor | None) -> Tensor:
     keys = step[:, T_KEY]
     in_range = ((pitches >= LOW) & (pitches <= HIGH))[None].expand(len(step), -1)
     rules = [in_range, scale_masks()[keys][:, pc]]
-    chord_tones = triad_masks()[keys, step[:, T_CHORD]][:, pc]
-    strong = (step[:, T_STRENGTH] <= 1) & chord_tones.any(-1)
-    rules.append(torch.where(strong[:, None], chord_tones, True))
     tonic = pc[None] == (keys % 12)[:, None]
     cadence = step[:, T_CADENCE][:, None]
     rules.append(torch.where(cadence == 2, tonic, torch.where(cadence == 1, ~tonic, True)))
+    chord_tones = triad_masks()[keys, step[:, T_CHORD]][:, pc]
+    strong = (step[:, T_STRENGTH] <= 1) & chord_tones.any(-1)
+    rules.append(torch.where(strong[:, None], chord_tones, True))
     if previous is not None:
         rules.append((pitches[None] - previous[:, None]).abs() <= 12)
     allowed = rules[0]
