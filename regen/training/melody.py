@@ -12,6 +12,7 @@ trained stage, so :func:`load_melody_pipeline` rebuilds exactly what was trained
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,8 +74,15 @@ def train_melody(
     resume: bool = False,
     progress: bool = True,
     data: dict[str, MelodySet] | None = None,
+    renderer_from: Path | None = None,
 ) -> tuple[Pipeline, list[StageResult]]:
-    """Train every stage of ``config``'s pipeline; returns it (eval mode) and stage results."""
+    """Train every stage of ``config``'s pipeline; returns it (eval mode) and stage results.
+
+    ``renderer_from`` (a run folder of the same renderer config) reuses its trained renderer
+    instead of training one: the renderer never sees pairs, so runs that differ only in the
+    paired data (the paired-data-efficiency study) can share it. It is copied into
+    ``run_dir``, so the run still loads on its own.
+    """
     run_dir = Path(run_dir or config.run_dir)
     main = distributed.current().is_main
     data = data or melody_splits(config)
@@ -86,6 +94,7 @@ def train_melody(
     pipeline = build_melody_pipeline(config)
     heldout = generator_tensors(pipeline, data["test"])
     results: list[StageResult] = []
+    reused: list[str] = []
 
     def fit(stage: str, module: torch.nn.Module, tensors, held) -> None:
         cfg = getattr(config.train, stage)
@@ -104,7 +113,14 @@ def train_melody(
         )
 
     fit("generator", pipeline.generator, generator_tensors(pipeline, data["paired"]), heldout)
-    if pipeline.renderer.trainable:
+    if pipeline.renderer.trainable and renderer_from is not None:
+        ckpt.load_weights(pipeline.renderer, Path(renderer_from) / "renderer")
+        if main:
+            shutil.copytree(
+                Path(renderer_from) / "renderer", run_dir / "renderer", dirs_exist_ok=True
+            )
+        reused = ["renderer"]
+    elif pipeline.renderer.trainable:
         unpaired = data["unpaired"].melodies
         tensors = {"y_prime": pipeline.encode(unpaired), "y": unpaired}
         test_y = data["test"].melodies
@@ -114,7 +130,7 @@ def train_melody(
             "name": config.name,
             "task": "melody",
             "spec": pipeline.spec.to_dict(),
-            "trained_stages": [r.name for r in results],
+            "trained_stages": [r.name for r in results] + reused,
             "data": {k: len(v) for k, v in data.items()},
             "data_source": data["test"].source,
             "stages": [

@@ -11,14 +11,8 @@ import pytest
 
 from regen.cli import main
 from regen.report.browser import find_chromium, render_in_chromium
+from tests.e2e.test_cli import _error
 from tests.melody_tiny import TINY_MELODY, one_torch_thread  # noqa: F401
-
-
-def _error(capsys, *argv: str) -> str:
-    assert main(list(argv)) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("regen: error: ") and "\n" not in err and "Traceback" not in err
-    return err
 
 
 @pytest.fixture(scope="module")
