@@ -37,6 +37,8 @@ class SequenceModelConfig:
 class MelodyRendererConfig(SequenceModelConfig):
     kind: str = "template_to_melody"  # template_to_melody | rule | identity
     constrained: bool = True  # key, chord tones on beats, cadences, leaps <= an octave
+    low: int = 48  # constrained decoding keeps the melody in MIDI low..high (the voice's range)
+    high: int = 84
 
 
 @dataclass
@@ -98,8 +100,12 @@ def validate(config: MelodyRecipeConfig) -> None:
             )
     if not 0 < config.data.paired_fraction <= 1 or not 0 < config.data.test_fraction < 1:
         raise ConfigError("data.paired_fraction must be in (0, 1] and test_fraction in (0, 1)")
+    if config.data.chorale_repeat < 1:
+        raise ConfigError("data.chorale_repeat must be at least 1")
     if not 4 <= config.data.max_notes <= 256:
         raise ConfigError("data.max_notes must be between 4 and 256")
+    if not 0 <= config.renderer.low + 12 <= config.renderer.high <= 127:
+        raise ConfigError("renderer.low..high must be a MIDI range of at least an octave")
     for model in ("generator", "renderer"):
         cfg = getattr(config, model)
         if cfg.hidden % cfg.heads:

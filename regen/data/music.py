@@ -56,6 +56,7 @@ class MelodyDataConfig:
     max_notes: int = 32  # notes per segment
     transpose: list[int] = field(default_factory=lambda: [-3, -2, -1, 0, 1, 2, 3])
     paired_fraction: float = 1.0  # share of the training chorales used as pairs
+    chorale_repeat: int = 1  # times the training chorale sopranos appear in the unpaired set
     test_fraction: float = 0.15  # share of chorale pieces held out
 
 
@@ -366,7 +367,8 @@ def load_corpus(cfg: MelodyDataConfig) -> MelodySet:
 
 def split(data: MelodySet, cfg: MelodyDataConfig) -> dict[str, MelodySet]:
     """By piece: ``paired`` (training chorales, ``paired_fraction`` of them), ``unpaired``
-    (folk tunes + every training chorale soprano), ``test`` (held-out chorales).
+    (folk tunes + every training chorale soprano, ``chorale_repeat`` times: the target
+    style may weigh more than the folk tunes), ``test`` (held-out chorales).
 
     Test pieces are the ``test_fraction`` of chorales first in CRC-32 order of their names:
     fixed for a given corpus, and never fewer than one.
@@ -391,7 +393,7 @@ def split(data: MelodySet, cfg: MelodyDataConfig) -> dict[str, MelodySet]:
         )
     return {
         "paired": data.subset(paired),
-        "unpaired": data.subset(folk + train_chorales),
+        "unpaired": data.subset(folk + train_chorales * cfg.chorale_repeat),
         "test": data.subset(test),
     }
 

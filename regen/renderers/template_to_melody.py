@@ -4,7 +4,7 @@ without lyrics (TeleMelody's template-to-melody model).
 The template fixes rhythm, meter, key and phrase ends; the renderer chooses one pitch per
 note. With ``constrained`` decoding (the default), each step may only pick pitches that
 
-- lie in MIDI 48..84 and in the key's scale (harmonic minor's raised 7th allowed),
+- lie in the voice's range (``renderer.low``..``renderer.high``, MIDI) and in the key's scale (harmonic minor's raised 7th allowed),
 - are the tonic at an authentic cadence, and not the tonic at a half cadence,
 - are tones of the template's chord on a beat (strength 0 or 1),
 - leap at most an octave from the previous note;
@@ -36,18 +36,19 @@ from regen.representations.music_template import (
     valid_mask,
 )
 
-LOW, HIGH = 48, 84
 
-
-def template_pitch_mask(step: Tensor, previous: Tensor | None) -> Tensor:
+def template_pitch_mask(
+    step: Tensor, previous: Tensor | None, low: int = 48, high: int = 84
+) -> Tensor:
     """Allowed MIDI pitches [B, 128] for one template row per item ``step`` [B, 8].
 
-    ``previous`` [B] is the pitch before (None for the first note).
+    ``previous`` [B] is the pitch before (None for the first note); ``low``..``high`` is the
+    range the melody must stay in (MIDI numbers, inclusive).
     """
     pitches = torch.arange(128)
     pc = pitches % 12
     keys = step[:, T_KEY]
-    in_range = ((pitches >= LOW) & (pitches <= HIGH))[None].expand(len(step), -1)
+    in_range = ((pitches >= low) & (pitches <= high))[None].expand(len(step), -1)
     rules = [in_range, scale_masks()[keys][:, pc]]
     tonic = pc[None] == (keys % 12)[:, None]
     cadence = step[:, T_CADENCE][:, None]
@@ -100,7 +101,7 @@ class TemplateToMelody(nn.Module):
             if not self.cfg.constrained:
                 return [None]
             previous = out[:, step - 1, 0] if step else None
-            return [template_pitch_mask(y_prime[:, step], previous)]
+            return [template_pitch_mask(y_prime[:, step], previous, self.cfg.low, self.cfg.high)]
 
         pitch = self.model.sample(
             y_prime,

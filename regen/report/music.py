@@ -77,7 +77,7 @@ def piano_roll_png(
                 if cadence:
                     axes.text(
                         onset + duration,
-                        high - 1,
+                        high - 2.5,
                         "AH"[cadence == 1],
                         color="#b00",
                         ha="right",

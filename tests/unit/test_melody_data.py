@@ -87,3 +87,10 @@ def test_a_written_melody_reads_back(tmp_path, corpus):
     path = write_midi(corpus.melodies[0], tmp_path / "m.mid")
     found = read_melody_file(path)
     assert found["notes"] == int(corpus.lengths[0]) and 0 <= found["key"] < 24
+
+
+def test_chorale_repeat_weighs_the_chorale_sopranos(corpus):
+    once = split(corpus, TINY)
+    twice = split(corpus, MelodyDataConfig(**{**TINY.__dict__, "chorale_repeat": 2}))
+    extra = len(twice["unpaired"]) - len(once["unpaired"])
+    assert extra == len(once["paired"]) and len(twice["test"]) == len(once["test"])

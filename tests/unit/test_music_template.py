@@ -117,3 +117,9 @@ def test_pitch_mask_follows_key_chord_and_cadence():
     assert (allowed - 60).abs().max() <= 12
     cadence = template_pitch_mask(template[2:3], torch.tensor([62]))[0]
     assert {int(p) % 12 for p in cadence.nonzero()} == {0}
+
+
+def test_pitch_mask_keeps_the_voice_range():
+    template = MusicTemplate().encode(melody([(60, 4), (62, 2), (72, 10)]))[0]
+    allowed = template_pitch_mask(template[1:2], None, low=64, high=76)[0].nonzero().flatten()
+    assert int(allowed.min()) >= 64 and int(allowed.max()) <= 76
