@@ -200,9 +200,10 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_data_melody(args: argparse.Namespace) -> int:
-    from regen.data.music import MelodyDataConfig, load_corpus, split
+    from regen.config import load_recipe
+    from regen.data.music import load_corpus, split
 
-    cfg = MelodyDataConfig()
+    cfg = load_recipe("melody/chorales_template").data  # what the default recipe trains on
     for name, part in split(load_corpus(cfg), cfg).items():
         print(f"melody {name}: {len(part)} segments of {len(set(part.pieces))} pieces")
     print(f"source: {part.source}")

@@ -51,12 +51,14 @@ class MelodyDataConfig:
     """Which part of the corpus to use and how to cut it."""
 
     max_chorales: int | None = None  # None: every chorale with lyrics
-    folk_collections: list[str] = field(default_factory=lambda: list(FOLK_COLLECTIONS))
-    max_folk_files: int = 4  # per collection (an essenFolksong file holds ~300 tunes)
+    # Sung tunes by default: nearer the chorales than oneills1850 / airdsAirs / ryansMammoth's
+    # fiddle tunes (all four are available; FOLK_COLLECTIONS).
+    folk_collections: list[str] = field(default_factory=lambda: ["essenFolksong"])
+    max_folk_files: int = 8  # per collection (an essenFolksong file holds ~300 tunes)
     max_notes: int = 32  # notes per segment
     transpose: list[int] = field(default_factory=lambda: [-3, -2, -1, 0, 1, 2, 3])
     paired_fraction: float = 1.0  # share of the training chorales used as pairs
-    chorale_repeat: int = 1  # times the training chorale sopranos appear in the unpaired set
+    chorale_repeat: int = 4  # times the training chorale sopranos appear in the unpaired set
     test_fraction: float = 0.15  # share of chorale pieces held out
 
 

@@ -19,7 +19,9 @@ from regen.errors import DataError
 from regen.report.music import write_midi
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 
-TINY = MelodyDataConfig(max_chorales=30, folk_collections=["ryansMammoth"], max_folk_files=4)
+TINY = MelodyDataConfig(
+    max_chorales=30, folk_collections=["ryansMammoth"], max_folk_files=4, chorale_repeat=1
+)
 
 
 @pytest.fixture(scope="module")
