@@ -6,6 +6,8 @@ baseline melody/chorales_direct trained on the same budget (optimizer steps x ba
 1. PD, DD, MD, template accuracy, alignment and melodies/s of both pipelines (100% of pairs),
    plus two ablations that cost no training: the same regen generator rendered by the rule
    decoder of the template (no learned renderer), and the learned renderer unconstrained.
+   Both 100% pipelines are also scored with sampling seeds 0..4 (mean and std), to show how
+   far one seed's figures move without retraining.
 2. Paired-data efficiency: the same at 50% and 25% of the training chorales. The renderer
    learns from unpaired melodies only, so the regen runs share the 100% run's renderer and
    retrain the generator; the direct baseline is retrained on the fewer pairs with the
@@ -25,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from benchmarks.common import update_results
@@ -43,6 +46,7 @@ QUICK = [
     "train.renderer.steps=20",
 ]
 KEYS = ("pd", "dd", "md")
+SAMPLING_SEEDS = (0, 1, 2, 3, 4)
 
 
 def _with_fraction(cfg, fraction: float):
@@ -51,6 +55,22 @@ def _with_fraction(cfg, fraction: float):
 
 def _round(metrics: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def seed_spread(pipeline, test, cfg) -> dict[str, list[float]]:
+    """Mean and standard deviation of PD/DD/MD over sampling seeds of one trained pipeline:
+    how far one seed's figures can move without any retraining."""
+    per_seed = [
+        evaluate_melodies(pipeline, test, dataclasses.replace(cfg, seed=s))[0]
+        for s in SAMPLING_SEEDS
+    ]
+    return {
+        k: [
+            round(float(np.mean([m[k] for m in per_seed])), 3),
+            round(float(np.std([m[k] for m in per_seed])), 3),
+        ]
+        for k in KEYS
+    }
 
 
 def run(overrides: list[str], work: Path) -> dict:
@@ -82,6 +102,10 @@ def run(overrides: list[str], work: Path) -> dict:
             pipeline.renderer.cfg = dataclasses.replace(pipeline.renderer.cfg, constrained=False)
             rows["ablation_unconstrained"] = evaluate_melodies(pipeline, test, regen_f)[0]
         direct, results = train_melody(direct_f, work / f"direct_{tag}", data=data)
+        if fraction == 1.0:
+            pipeline.renderer.cfg = dataclasses.replace(pipeline.renderer.cfg, constrained=True)
+            rows["seed_spread_regen"] = seed_spread(pipeline, test, regen_f)
+            rows["seed_spread_direct"] = seed_spread(direct, test, direct_f)
         metrics, _, _ = evaluate_melodies(direct, test, direct_f)
         metrics["train_seconds"] = sum(r.seconds for r in results)
         rows[f"direct_{tag}"] = metrics | {"pairs": len(data["paired"])}
@@ -115,6 +139,11 @@ def main() -> None:
         },
         "melodies_per_s_regen": round(regen["melodies_per_s"], 1),
         "melodies_per_s_direct": round(direct["melodies_per_s"], 1),
+        "seed_spread_100": {
+            f"{side}_{k}_mean_std": rows[f"seed_spread_{side}"][k]
+            for side in ("regen", "direct")
+            for k in KEYS
+        },
         "paired_efficiency": {
             f"{round(f * 100)}%": {
                 f"{k}_{side}": round(rows[f"{side}_{round(f * 100)}"][k], 3)
