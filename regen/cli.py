@@ -9,6 +9,7 @@
     regen data    NAME                  build and cache a built-in dataset
     regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
                                         mismatch) with plots in an HTML report
+    regen melody  "LYRICS" --run RUN    a melody for lyrics from a trained melody pipeline
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("folder", type=Path)
 
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
-    data.add_argument("name", choices=["glyphs", "emoji", "digits"])
+    data.add_argument("name", choices=["glyphs", "emoji", "digits", "melody"])
     data.add_argument("--image-size", type=int, default=32)
 
     study = sub.add_parser(
@@ -90,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
     study.add_argument("--seeds", type=int, default=2, help="seeds per point (spread is shown)")
     study.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+
+    melody = sub.add_parser("melody", help="a melody for lyrics (MIDI or MusicXML)")
+    melody.add_argument("lyrics", help='the words to set, e.g. "twinkle twinkle little star"')
+    melody.add_argument("--run", type=Path, required=True, help="run folder of a melody recipe")
+    melody.add_argument("--key", help="minor, major, or e.g. 'D major', 'F# minor'")
+    melody.add_argument("--meter", default="4/4", help="time signature, e.g. 3/4 or 6/8")
+    melody.add_argument("--like", type=Path, help="take key and meter from this MIDI/MusicXML")
+    melody.add_argument("--seed", type=int, default=0)
+    melody.add_argument("--out", type=Path, default=Path("song.mid"), help=".mid or .musicxml")
     return parser
 
 
@@ -190,6 +200,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    if args.name == "melody":
+        return cmd_data_melody(args)
     from regen.config import DataConfig
     from regen.data.images import load_image_dataset
 
@@ -220,6 +232,30 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_melody(args: argparse.Namespace) -> int:
+    from regen.config import load_recipe
+    from regen.data.music import load_corpus, split
+
+    cfg = load_recipe("melody/chorales_template").data  # what the default recipe trains on
+    for name, part in split(load_corpus(cfg), cfg).items():
+        print(f"melody {name}: {len(part)} segments of {len(set(part.pieces))} pieces")
+    print(f"source: {part.source}")
+    return 0
+
+
+def cmd_melody(args: argparse.Namespace) -> int:
+    from regen.melody_compose import check_output, compose, write_song
+    from regen.music_theory import key_name
+
+    check_output(args.out)
+    melody, syllables, key = compose(
+        args.lyrics, args.run, key=args.key, meter=args.meter, like=args.like, seed=args.seed
+    )
+    path = write_song(melody, syllables, args.out)
+    print(f"{len(syllables)} syllables in {key_name(key)}: {path.resolve()}")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -229,6 +265,7 @@ COMMANDS = {
     "report": cmd_report,
     "data": cmd_data,
     "study": cmd_study,
+    "melody": cmd_melody,
 }
 
 if __name__ == "__main__":

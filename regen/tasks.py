@@ -52,6 +52,13 @@ TASKS: dict[str, Task] = {
         compare="regen.eval.compare:run_compare",
         description="class or caption -> image (glyphs, emoji, digits)",
     ),
+    "melody": Task(
+        config="regen.melody_config:MelodyRecipeConfig",
+        validate="regen.melody_config:validate",
+        train="regen.training.melody:train_melody",
+        compare="regen.eval.melody_compare:run_melody_compare",
+        description="lyrics -> music template -> melody (Bach chorales, folk tunes)",
+    ),
 }
 
 

@@ -12,8 +12,13 @@ class IdentityRepresentation(nn.Module):
 
     trainable = False
 
-    def __init__(self, image_shape: tuple[int, int, int]) -> None:
+    def __init__(
+        self, image_shape: tuple[int, int, int] = (), *, spec: YSpec | None = None
+    ) -> None:
         super().__init__()
+        if spec is not None:  # non-image Y (e.g. melody tokens) passes its own spec
+            self.spec = spec
+            return
         channels, height, width = image_shape
         self.spec = YSpec(
             kind="continuous",
