@@ -7,6 +7,7 @@
     regen compare RECIPE [key=value..]  regen vs direct on the same budget, HTML report
     regen report  COMPARE_DIR           rewrite the HTML report of a compare run
     regen data    NAME                  build and cache a built-in dataset
+    regen asr     AUDIO --run RUN       transcribe speech with a trained asr pipeline
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """
@@ -69,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rewrite the HTML report of a compare folder")
     report.add_argument("folder", type=Path)
+
+    asr = sub.add_parser("asr", help="transcribe speech with a trained asr pipeline")
+    asr.add_argument("audio", type=Path, help="audio file (WAV, FLAC, ...; any length or rate)")
+    asr.add_argument("--run", type=Path, default=Path("runs/asr_phonemes"), help="run folder")
 
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
     data.add_argument("name", choices=["glyphs", "emoji", "digits"])
@@ -187,6 +192,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asr(args: argparse.Namespace) -> int:
+    from regen.asr import transcribe
+
+    print(transcribe(args.audio, run_dir=args.run))
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -195,6 +207,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "report": cmd_report,
     "data": cmd_data,
+    "asr": cmd_asr,
 }
 
 if __name__ == "__main__":

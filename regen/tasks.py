@@ -52,6 +52,13 @@ TASKS: dict[str, Task] = {
         compare="regen.eval.compare:run_compare",
         description="class or caption -> image (glyphs, emoji, digits)",
     ),
+    "asr": Task(
+        config="regen.asr_config:ASRRecipe",
+        validate="regen.asr_config:validate",
+        train="regen.training.asr_stages:train_asr",
+        compare="regen.eval.asr_compare:run_asr_compare",
+        description="speech -> phonemes -> text, renderer trained on unpaired text",
+    ),
 }
 
 
