@@ -76,8 +76,20 @@ def _parser() -> argparse.ArgumentParser:
     asr.add_argument("--run", type=Path, default=Path("runs/asr_phonemes"), help="run folder")
 
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
-    data.add_argument("name", choices=["glyphs", "emoji", "digits"])
+    data.add_argument("name", choices=["glyphs", "emoji", "digits", "tts"])
     data.add_argument("--image-size", type=int, default=32)
+
+    # --- text-to-speech (regen/tts_pipeline.py) ---
+    tts = sub.add_parser("tts", help="speak text with a trained TTS pipeline, write a WAV file")
+    tts.add_argument("text", help="text to speak; long text is split into sentences")
+    tts.add_argument("--voice", default="en-us", help="a voice the pipeline was trained on")
+    tts.add_argument("--out", type=Path, default=Path("tts.wav"), help="WAV file to write")
+    tts.add_argument(
+        "--run",
+        type=Path,
+        default=Path("runs/tts_fastspeech_vocos"),
+        help="run folder written by regen train tts/... (default runs/tts_fastspeech_vocos)",
+    )
     return parser
 
 
@@ -181,6 +193,8 @@ def cmd_data(args: argparse.Namespace) -> int:
     from regen.config import DataConfig
     from regen.data.images import load_image_dataset
 
+    if args.name == "tts":
+        return cmd_data_tts(args)
     cfg = DataConfig(name=args.name, image_size=args.image_size)
     for split in ("train", "test"):
         data = load_image_dataset(cfg, split)
@@ -189,6 +203,48 @@ def cmd_data(args: argparse.Namespace) -> int:
             f"{data.num_classes} classes, {len(set(data.groups))} groups"
         )
     print(f"source: {data.source}")
+    return 0
+
+
+# --- text-to-speech ---------------------------------------------------------------------
+
+
+def cmd_tts(args: argparse.Namespace) -> int:
+    import soundfile
+
+    from regen.data.audio import SAMPLE_RATE
+    from regen.data.text_frontend import normalize_text
+    from regen.tts_pipeline import SynthesisTimes, load_tts, synthesize_chunks
+
+    pipeline, _ = load_tts(args.run)
+    pipeline.conditioner.speaker(args.voice)  # fail before any file is written
+    normalize_text(args.text)
+    times = SynthesisTimes()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    # Sentence by sentence: each chunk is written as soon as it is synthesized.
+    with soundfile.SoundFile(args.out, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
+        for chunk in synthesize_chunks(pipeline, args.text, args.voice, times):
+            sink.write(chunk.clip(-1, 1))
+    speed = times.audio / max(times.compute, 1e-9)
+    print(
+        f"speech: {args.out.resolve()} ({times.audio:.1f} s of audio, "
+        f"{len(times.sentences)} sentences, {speed:.0f}x faster than real time)"
+    )
+    return 0
+
+
+def cmd_data_tts(args: argparse.Namespace) -> int:
+    from regen.data.speech import SPLITS, SpeechDataConfig, load_speech_corpus
+
+    cfg = SpeechDataConfig()
+    for split in SPLITS:
+        corpus = load_speech_corpus(cfg, split)
+        print(
+            f"tts {split}: {len(corpus)} utterances, {corpus.seconds() / 3600:.2f} h, "
+            f"voices {', '.join(sorted(set(corpus.speakers)))}"
+        )
+    print(f"unpaired sentences (never spoken): {len(corpus.unpaired_texts)}")
+    print(f"source: {corpus.source}")
     return 0
 
 
@@ -208,6 +264,7 @@ COMMANDS = {
     "report": cmd_report,
     "data": cmd_data,
     "asr": cmd_asr,
+    "tts": cmd_tts,
 }
 
 if __name__ == "__main__":

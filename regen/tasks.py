@@ -59,6 +59,13 @@ TASKS: dict[str, Task] = {
         compare="regen.eval.asr_compare:run_asr_compare",
         description="speech -> phonemes -> text, renderer trained on unpaired text",
     ),
+    "tts": Task(
+        config="regen.tts_config:TTSRecipeConfig",
+        validate="regen.tts_config:validate",
+        train="regen.training.tts_stages:train_tts",
+        compare="regen.eval.tts_compare:run_tts_compare",
+        description="text -> log-mel -> waveform (espeak-ng voices), vocoder trained on speech",
+    ),
 }
 
 
