@@ -85,6 +85,7 @@ class TTSEvalConfig:
     report_utterances: int = 4  # of those, shown with audio players in the report
     mcd_order: int = 24  # mel-cepstrum order (c1..c24; c0 excluded)
     mcd_alpha: float = 0.455  # all-pass constant for 22,050 Hz
+    asr_run: str = "runs/asr_phonemes"  # regen's recognizer for intelligibility (if trained)
 
 
 @dataclass

@@ -135,6 +135,7 @@ def run_tts_compare(
         regen_cfg.eval.num_utterances,
         order=regen_cfg.eval.mcd_order,
         alpha=regen_cfg.eval.mcd_alpha,
+        asr_run=regen_cfg.eval.asr_run,
     )
     for name, results in (("regen", regen_results), ("direct", direct_results)):
         metrics[name]["train_seconds"] = sum(r.seconds for r in results)
@@ -144,7 +145,7 @@ def run_tts_compare(
         "baseline": direct_cfg.name,
         "metrics": metrics,
         "mismatch_gap_db": mismatch_gap(metrics),
-        "intelligibility": intelligibility()[1],
+        "intelligibility": intelligibility(regen_cfg.eval.asr_run)[1],
         "stages": {"regen": stage_records(regen_results), "direct": stage_records(direct_results)},
         "curves": {
             "regen": {r.name: r.curve for r in regen_results},

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from regen.data.speech import SpeechCorpus
+from regen.errors import RegenError
 from regen.eval.speech_metrics import duration_error, speech_distances
 from regen.pipeline import Pipeline
 from regen.renderers.griffin_lim import GriffinLimRenderer
@@ -32,30 +33,31 @@ from regen.tts_pipeline import SynthesisTimes, synthesize
 DISTANCES = ("mcd_db", "logf0_rmse", "vuv_error")
 
 
-def intelligibility() -> tuple[Any, str]:
-    """``regen.asr.transcribe`` if the ASR work has landed, else None and the reason."""
+def intelligibility(asr_run: str) -> tuple[Any, str]:
+    """A ``wav -> text`` function from regen's recognizer in ``asr_run``, or None and why."""
     try:
-        from regen.asr import transcribe  # noqa: PLC0415  (optional, another engineer's work)
+        from regen.asr import transcribe
     except ImportError:
         return None, "missing until the ASR lands (regen.asr.transcribe not found)"
-    return transcribe, "word error rate of regen.asr.transcribe against the input text"
+    try:
+        transcribe(np.zeros(2205, np.float32), run_dir=asr_run)  # loads the recognizer once
+    except RegenError as exc:
+        return None, f"missing: no usable recognizer in {asr_run} ({exc})"
+    return (
+        lambda wav: transcribe(wav, run_dir=asr_run),
+        f"word error rate of regen.asr.transcribe (recognizer in {asr_run}) against the text",
+    )
 
 
-def word_error_rate(transcribe, wavs: list[np.ndarray], texts: list[str]) -> float | None:
+def _words(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalpha() or c in " '").split())
+
+
+def word_error_rate(transcribe, wavs: list[np.ndarray], texts: list[str]) -> float:
     import jiwer
 
-    try:
-        hypotheses = [str(transcribe(w)) for w in wavs]
-    except Exception:  # the ASR may need a trained model this machine does not have
-        return None
-    clean = [
-        " ".join("".join(c for c in t.lower() if c.isalpha() or c == " ").split()) for t in texts
-    ]
-    hyp = [
-        " ".join("".join(c for c in t.lower() if c.isalpha() or c == " ").split())
-        for t in hypotheses
-    ]
-    return float(jiwer.wer(clean, hyp))
+    hypotheses = [_words(str(transcribe(w))) for w in wavs]
+    return float(jiwer.wer([_words(t) for t in texts], hypotheses))
 
 
 def _mean(rows: list[dict[str, float]], key: str) -> float:
@@ -70,6 +72,7 @@ def evaluate_tts(
     *,
     order: int = 24,
     alpha: float = 0.455,
+    asr_run: str = "runs/asr_phonemes",
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[np.ndarray]]]:
     """Metrics per system (means over utterances) and every system's waveforms.
 
@@ -126,7 +129,7 @@ def evaluate_tts(
                 "renderer_seconds_per_audio_second": times.renderer / times.audio,
             }
         )
-    transcribe, _ = intelligibility()
+    transcribe, _ = intelligibility(asr_run)
     for name in wavs:
         wer = word_error_rate(transcribe, wavs[name], test.texts[:n]) if transcribe else None
         metrics[name]["asr_wer"] = wer if wer is not None else float("nan")
