@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput, YSpec
-from regen.generators.fastspeech import TextToFrames
+from regen.generators.fastspeech import TextToFrames, sample_with_speakers
 from regen.renderers.spectral_loss import WaveformLoss
 from regen.renderers.vocoder import WaveformDecoder
 from regen.representations.mel import MelSpectrogram
@@ -73,14 +73,6 @@ class DirectWaveformGenerator(nn.Module):
         return wav * keep, predicted["durations"]
 
     def sample(
-        self,
-        x: torch.Tensor,
-        *,
-        generator: torch.Generator | None = None,
-        speakers: torch.Tensor | None = None,
-        pace: float = 1.0,
-        **_: Any,
+        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
-        if speakers is None:
-            speakers = torch.zeros(len(x), dtype=torch.long, device=x.device)
-        return self.predict(x, speakers, pace)[0]
+        return sample_with_speakers(self.predict, x, **sampling)

@@ -174,15 +174,16 @@ class FastSpeechGenerator(nn.Module):
         return mel, predicted["durations"]
 
     def sample(
-        self,
-        x: torch.Tensor,
-        *,
-        generator: torch.Generator | None = None,
-        speakers: torch.Tensor | None = None,
-        pace: float = 1.0,
-        **_: Any,
+        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
-        """Deterministic (``generator`` is unused); ``speakers`` [B] defaults to speaker 0."""
-        if speakers is None:
-            speakers = torch.zeros(len(x), dtype=torch.long, device=x.device)
-        return self.predict(x, speakers, pace)[0]
+        return sample_with_speakers(self.predict, x, **sampling)
+
+
+def sample_with_speakers(
+    predict, x: torch.Tensor, speakers: torch.Tensor | None = None, pace: float = 1.0, **_: Any
+) -> torch.Tensor:
+    """The Generator contract's ``sample`` for both TTS generators: deterministic (no RNG),
+    ``speakers`` [B] defaults to speaker 0, ``pace`` > 1 speaks slower."""
+    if speakers is None:
+        speakers = torch.zeros(len(x), dtype=torch.long, device=x.device)
+    return predict(x, speakers, pace)[0]

@@ -54,7 +54,7 @@ def test_fastspeech_learns_a_batch_and_predicts_durations() -> None:
     first = None
     for _ in range(60):
         loss, logs = gen.training_loss(batch)
-        first = first if first is not None else float(loss)
+        first = first if first is not None else float(loss.detach())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
