@@ -19,7 +19,7 @@ from regen.report.plots import figure_png
 def audio_player(wav: np.ndarray, sample_rate: int, label: str) -> str:
     """One ``<audio controls>`` element playing ``wav`` (float [T] in [-1, 1])."""
     uri = wav_to_data_uri(np.asarray(wav, np.float32), sample_rate)
-    return f'<audio controls preload="metadata" style="width: 200px" title="{html.escape(label)}" src="{uri}"></audio>'
+    return f'<audio controls preload="metadata" style="width: 150px" title="{html.escape(label)}" src="{uri}"></audio>'
 
 
 def audio_table(
@@ -48,7 +48,7 @@ def mel_images_png(mels: Mapping[str, np.ndarray], title: str) -> bytes:
     names = list(mels)
     low = min(float(np.percentile(m, 1)) for m in mels.values())
     high = max(float(m.max()) for m in mels.values())
-    fig = Figure(figsize=(3.0 * len(names), 2.6), dpi=90)
+    fig = Figure(figsize=(1.9 * len(names), 2.4), dpi=90)
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names):
         ax.imshow(mels[name], origin="lower", aspect="auto", vmin=low, vmax=high, cmap="magma")
