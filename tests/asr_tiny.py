@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+import torch
+
 TINY_ASR = [
     "data.num_sentences=24",
     "data.test_fraction=0.17",
@@ -27,3 +30,13 @@ TINY_ASR = [
     "eval.examples=2",
     "eval.fractions=[0.5, 1.0]",
 ]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run faster on one thread, and much faster on a busy machine, where two
+    threads wait on each other at every small operation; the setting is restored after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

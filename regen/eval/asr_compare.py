@@ -107,10 +107,15 @@ def run_asr_compare(
     shared: SharedRenderer = train_renderer(
         regen_cfg, pipeline, data, out_dir / "renderer", resume=resume, progress=progress
     )
-    fractions = sorted(set(regen_cfg.eval.fractions) | {regen_cfg.paired_fraction})
+    # The recipe's own fraction first (its pipelines fill the metrics table), then the rest
+    # from small to large; results and report are rewritten after every fraction, so an
+    # interrupted comparison still leaves a readable (shorter) curve.
+    others = sorted(set(regen_cfg.eval.fractions) - {regen_cfg.paired_fraction})
+    fractions = [regen_cfg.paired_fraction, *others]
     budget_path = out_dir / "budget.json"
     budgets = json.loads(budget_path.read_text()) if resume and budget_path.is_file() else {}
     curve, records, outputs = [], {}, {}
+    _save_example_audio(out_dir, held_out, regen_cfg.eval.examples)
     for fraction in fractions:
         label = fraction_label(fraction)
         cfg = replace(regen_cfg, paired_fraction=fraction, name=f"{regen_cfg.name}-{label}")
@@ -150,6 +155,14 @@ def run_asr_compare(
                     s: {k: v for k, v in scored[s].items() if k != "metrics"} for s in SPLITS
                 }
         curve.append(point)
+        curve.sort(key=lambda p: p["fraction"])
+        report = _write_results(
+            out_dir, regen_cfg, direct_cfg, records, curve, outputs, data, held_out
+        )
+    return report
+
+
+def _write_results(out_dir, regen_cfg, direct_cfg, records, curve, outputs, data, held_out):
     results = {
         "recipe": regen_cfg.name,
         "baseline": direct_cfg.name,
@@ -171,7 +184,6 @@ def run_asr_compare(
         },
     }
     (out_dir / RESULTS_FILE).write_text(json.dumps(results, indent=1))
-    _save_example_audio(out_dir, held_out, regen_cfg.eval.examples)
     from regen.report.asr_report import write_asr_report
 
     return write_asr_report(out_dir)
