@@ -147,6 +147,11 @@ def _phonemes(text: str, voice: str) -> tuple[str, ...]:
     return tuple(synthesize(text, voice).phonemes)
 
 
+def clear_phoneme_cache() -> None:
+    """Forget cached phonemes (so that timing a front end measures espeak-ng, not the cache)."""
+    _phonemes.cache_clear()
+
+
 def phonemize(texts: Sequence[str], voice: str = "en-us") -> list[list[str]]:
     """eSpeak phoneme mnemonics of each text with ``"|"`` between words (cached per text)."""
     if isinstance(texts, str):

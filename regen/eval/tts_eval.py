@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from regen.data.speech import SpeechCorpus
+from regen.data.text_frontend import clear_phoneme_cache
 from regen.errors import RegenError
 from regen.eval.speech_metrics import duration_error, speech_distances
 from regen.pipeline import Pipeline
@@ -98,6 +99,7 @@ def evaluate_tts(
             if "vocoder resynthesis" in wavs:
                 wavs["vocoder resynthesis"].append(regen.renderer.render(true_mel)[0].numpy())
             for name, pipeline in pipelines.items():
+                clear_phoneme_cache()  # each system pays for its own espeak-ng front end
                 wavs[name].append(
                     synthesize(pipeline, test.texts[i], test.speakers[i], timing[name])
                 )
