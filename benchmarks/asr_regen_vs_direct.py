@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from benchmarks.common import run_measured, update_results
 
@@ -34,17 +35,18 @@ SCALE = [
     "text.cmudict_words=3000",
     "generator.dim=80",
     "generator.depth=2",
+    "renderer.unit=word",
     "renderer.dim=128",
     "renderer.depth=2",
-    "renderer.max_len=320",
-    "train.generator.steps=250",
+    "renderer.max_len=64",
+    "train.generator.steps=300",
     "train.generator.batch_size=8",
     "train.generator.lr=0.002",
     "train.generator.warmup_steps=30",
     "train.generator.checkpoint_every=1000",
-    "train.renderer.steps=150",
-    "train.renderer.batch_size=32",
-    "train.renderer.lr=0.002",
+    "train.renderer.steps=400",
+    "train.renderer.batch_size=128",
+    "train.renderer.lr=0.003",
     "train.renderer.warmup_steps=30",
     "train.renderer.checkpoint_every=1000",
     "eval.max_utterances=40",
@@ -78,6 +80,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-asr")
     parser.add_argument("--fractions", default=FRACTIONS, help="paired fractions (YAML list)")
     parser.add_argument("--resume", action="store_true", help="keep finished runs in --out")
+    parser.add_argument(
+        "--threads",
+        default="1",
+        help="torch threads (1: on the shared 2-core machine two threads contend with other "
+        "jobs and ran about 6x slower)",
+    )
     parser.add_argument("--summarize", action="store_true", help="only summarize --out")
     parser.add_argument("overrides", nargs="*", help="extra key=value overrides")
     args = parser.parse_args()
@@ -86,12 +94,13 @@ def main() -> None:
     if not args.summarize:
         resume = ["--resume"] if args.resume else []
         compare = [*REGEN, "compare", "asr/phonemes", *overrides, "--out", str(args.out)]
-        usage = run_measured([*compare, *resume])
+        usage = run_measured([*compare, *resume], env={"OMP_NUM_THREADS": args.threads})
     results = json.loads((args.out / "results.json").read_text())
 
     from regen.config import load_recipe
     from regen.data.speech import load_speech_corpus
 
+    torch.set_num_threads(int(args.threads))
     config = load_recipe("asr/phonemes", overrides)
     test = load_speech_corpus(config.data, "test")
     speed = long_file_speed(args.out / "regen-100pct", test.wavs)
@@ -119,6 +128,7 @@ def main() -> None:
     }
     data = {
         "scale": " ".join(overrides),
+        "threads": int(args.threads),
         "corpus": results["data"],
         "budget_rule": results["budget_rule"],
         "per_fraction": per_fraction,

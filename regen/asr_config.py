@@ -60,11 +60,13 @@ class AcousticConfig:
 class P2GConfig:
     """The phoneme-to-text transformer (regeneration only)."""
 
+    unit: str = "word"  # word: each word on its own (needs word boundaries) | sentence
     dim: int = 192
     depth: int = 4
     heads: int = 4
     dropout: float = 0.1
-    max_len: int = 448  # positions: phonemes + separator + characters
+    max_len: int = 64  # positions: phonemes + separator + characters (of a word or sentence;
+    # about 450 for unit: sentence)
     input_noise: float = 0.03  # fraction of input phonemes replaced at random in training
     beam_size: int = 1  # 1 greedy, >1 beam search
     length_alpha: float = 0.0  # beam score = log P / length ** alpha
@@ -144,6 +146,13 @@ def validate(config: ASRRecipe) -> None:
             raise ConfigError(f"'{section}.dim' {model.dim} must be divisible by its heads")
         if model.beam_size < 1:
             raise ConfigError(f"'{section}.beam_size' must be at least 1")
+    if config.renderer.unit not in ("word", "sentence"):
+        raise ConfigError("'renderer.unit' must be word or sentence")
+    if config.renderer.unit == "word" and not config.representation.word_boundaries:
+        raise ConfigError(
+            "renderer.unit: word needs representation.word_boundaries: true "
+            "(or set renderer.unit: sentence)"
+        )
     if config.generator.kernel % 2 == 0:
         raise ConfigError("'generator.kernel' must be odd (the convolution keeps length)")
     to_dict(config)  # every section must be plain data

@@ -20,7 +20,8 @@ from regen.report.plots import line_plot_png
 _STYLE = """<style>
 .asr span.sub { background: #fde2c8; } .asr span.del { background: #f8c9c9;
   text-decoration: line-through; } .asr span.ins { background: #d6ecd2; }
-.asr td.text { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; max-width: 52em; }
+.asr td.text { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; max-width: 52em;
+  overflow-wrap: anywhere; }
 .asr audio { height: 28px; width: 220px; }
 </style>"""
 

@@ -27,6 +27,7 @@ from regen.data.asr_data import (
     speech_tensors,
     unpaired_texts,
 )
+from regen.data.espeak import WORD_BOUNDARY
 from regen.data.speech import load_speech_corpus
 from regen.errors import CheckpointError, ConfigError
 from regen.generators.ctc import CTCGenerator
@@ -54,7 +55,15 @@ def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
         representation = PhonemeRepresentation(
             rep_cfg.word_boundaries, rep_cfg.stress, rep_cfg.voice
         )
-        renderer = PhonemeToText(representation.spec, CHAR_VOCAB_SIZE, config.renderer)
+        if config.renderer.unit == "word":
+            from regen.renderers.p2g_words import WordwisePhonemeToText
+
+            boundary = representation.vocab.encode([WORD_BOUNDARY])[0]
+            renderer = WordwisePhonemeToText(
+                representation.spec, CHAR_VOCAB_SIZE, boundary, config.renderer
+            )
+        else:
+            renderer = PhonemeToText(representation.spec, CHAR_VOCAB_SIZE, config.renderer)
     generator = CTCGenerator(representation.spec, config.generator, config.generator.n_mels)
     return Pipeline(representation, generator, renderer, name=config.name)
 
@@ -106,7 +115,15 @@ def train_renderer(
             config.seed,
         )
     texts, _ = data.renderer_text
-    y_prime, _, chars = encoded(pipeline.representation, texts, config.renderer.max_len)
+    words = config.renderer.unit == "word"
+    limit = config.renderer.max_len
+    y_prime, _, chars = encoded(pipeline.representation, texts, None if words else limit)
+    if words:
+        from regen.renderers.p2g_words import word_pairs
+
+        y_prime, chars = word_pairs(y_prime, chars, pipeline.renderer.boundary)
+        fits = (y_prime != 0).sum(1) + (chars != 0).sum(1) + 1 <= limit
+        y_prime, chars = y_prime[fits], chars[fits]
     result = train_stage(
         "renderer",
         pipeline.renderer,

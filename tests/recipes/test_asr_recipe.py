@@ -143,6 +143,9 @@ def test_train_command_and_bad_inputs(tmp_path, capsys) -> None:
     soundfile.write(empty, np.zeros(0, np.float32), SAMPLE_RATE)
     assert "no audio samples" in _error(capsys, "asr", str(empty), "--run", str(run))
     assert "paired_fraction" in _error(capsys, "train", "asr/phonemes", "paired_fraction=0")
+    assert "word_boundaries" in _error(
+        capsys, "train", "asr/phonemes", "representation.word_boundaries=false"
+    )
     assert "phonemes (regeneration)" in _error(
         capsys, "train", "asr/phonemes", "representation.kind=letters"
     )

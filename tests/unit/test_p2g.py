@@ -8,6 +8,7 @@ import torch
 
 from regen.contracts import YSpec
 from regen.renderers.p2g import PhonemeToText
+from regen.renderers.p2g_words import WordwisePhonemeToText, split_at, word_pairs
 from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 SPEC = YSpec(kind="discrete", shape=(None,), dtype="int64", vocab_size=12)
@@ -66,3 +67,30 @@ def test_output_length_is_bounded_for_an_untrained_model() -> None:
     out = model.render(torch.tensor([[4, 5, 0, 0]]), beam_size=1)
     assert out.shape[1] <= 2 * 3 + 8  # phonemes + separator, doubled, plus slack
     assert int(out.min()) >= 0 and int(out.max()) < CHARS
+
+
+def test_word_pairs_split_sentences_where_words_agree() -> None:
+    boundary = 3
+    phonemes = torch.tensor([[4, 5, 3, 6, 0], [7, 3, 8, 3, 9]])
+    chars = torch.tensor([[2, 2, 1, 4, 0], [5, 6, 0, 0, 0]])  # 1 is the space
+    words_p, words_c = word_pairs(phonemes, chars, boundary)
+    assert words_p.tolist() == [[4, 5], [6, 0]]  # the second sentence has 3 vs 1 words
+    assert words_c.tolist() == [[2, 2], [4, 0]]
+    assert split_at([3, 4, 3, 3, 5], 3) == [[4], [5]]
+
+
+def test_wordwise_renderer_spells_each_word_and_joins_with_spaces() -> None:
+    torch.manual_seed(4)
+    cfg = types.SimpleNamespace(dim=32, depth=1, heads=4, dropout=0.0, max_len=32,
+                                input_noise=0.0, beam_size=1, length_alpha=0.0)  # fmt: skip
+    model = WordwisePhonemeToText(SPEC, CHARS, boundary=3, cfg=cfg).eval()
+    sentence = torch.tensor([[4, 5, 3, 6, 3, 7, 8]])
+    # the words are decoded together (one padded batch), then joined in order
+    spelled = model.words.render(torch.tensor([[4, 5], [6, 0], [7, 8]]))
+    expected = []
+    for word in spelled:
+        word = [int(c) for c in word if c]
+        if word:
+            expected += ([1] if expected else []) + word
+    assert [int(c) for c in model.render(sentence)[0] if c] == expected
+    assert model.render(torch.tensor([[3, 0, 0]])).abs().sum() == 0  # no word, no text
