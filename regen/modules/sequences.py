@@ -33,3 +33,14 @@ def lengths_of(ids: Tensor) -> Tensor:
     """Lengths of right-padded id rows [N, L]: the position after the last non-zero id."""
     positions = torch.arange(1, ids.shape[1] + 1, device=ids.device)
     return ((ids != PAD) * positions).amax(dim=1)
+
+
+def split_at(row: list, separator) -> list[list]:
+    """Non-empty runs of ``row`` between ``separator`` items: ``[3, 4, 3, 3, 5] -> [[4], [5]]``."""
+    groups: list[list] = [[]]
+    for token in row:
+        if token == separator:
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    return [g for g in groups if g]

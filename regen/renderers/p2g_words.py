@@ -20,22 +20,11 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput, YSpec
-from regen.modules.sequences import pad_rows, unpad_rows
+from regen.modules.sequences import pad_rows, split_at, unpad_rows
 from regen.renderers.p2g import PhonemeToText
 
 SPACE = 1  # character id of " " (regen.representations.characters)
 DECODE_WORDS = 256  # words rendered per call
-
-
-def split_at(row: list[int], separator: int) -> list[list[int]]:
-    """Non-empty runs of ``row`` between ``separator`` ids."""
-    groups: list[list[int]] = [[]]
-    for token in row:
-        if token == separator:
-            groups.append([])
-        else:
-            groups[-1].append(token)
-    return [g for g in groups if g]
 
 
 def word_pairs(

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from regen.contracts import YSpec
 from regen.data.espeak import WORD_BOUNDARY
 from regen.data.text_frontend import PHONEME_SET, PhonemeVocabulary, phonemize
-from regen.modules.sequences import pad_rows, unpad_rows
+from regen.modules.sequences import pad_rows, split_at, unpad_rows
 from regen.representations.characters import decode_ids
 
 PRIMARY, SECONDARY = "'", ","
@@ -56,12 +56,7 @@ def add_stress(words: list[str], phonemes: list[str]) -> list[str]:
     ``phonemes`` holds the words' phonemes separated by ``|``; words whose vowel count
     differs between espeak and CMUdict (or that CMUdict lacks) are left unmarked.
     """
-    groups: list[list[str]] = [[]]
-    for symbol in phonemes:
-        if symbol == WORD_BOUNDARY:
-            groups.append([])
-        else:
-            groups[-1].append(symbol)
+    groups = split_at(phonemes, WORD_BOUNDARY)
     if len(groups) != len(words):
         return list(phonemes)  # espeak joined or split words: no reliable word alignment
     out: list[str] = []

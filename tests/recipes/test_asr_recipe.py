@@ -120,7 +120,6 @@ def test_long_file_is_decoded_in_bounded_chunks(compared, speech, monkeypatch) -
     assert max(seen) <= 4 * SAMPLE_RATE * 4  # never more audio than one batch of chunks
 
 
-@pytest.mark.slow
 def test_ten_minute_file(compared, speech, monkeypatch) -> None:
     recognizer = asr.Recognizer.load(compared / "regen-100pct")
     text, seen = _decode_spied(recognizer, _long(speech, 600), monkeypatch)

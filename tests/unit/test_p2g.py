@@ -7,8 +7,9 @@ import types
 import torch
 
 from regen.contracts import YSpec
+from regen.modules.sequences import split_at
 from regen.renderers.p2g import PhonemeToText
-from regen.renderers.p2g_words import WordwisePhonemeToText, split_at, word_pairs
+from regen.renderers.p2g_words import WordwisePhonemeToText, word_pairs
 from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 SPEC = YSpec(kind="discrete", shape=(None,), dtype="int64", vocab_size=12)
