@@ -7,8 +7,12 @@
    the training-inference mismatch, and the end-to-end real-time speed with per-stage times.
 2. Measures time and peak resident memory of synthesizing one 30-second utterance (a single
    sentence, not split) with each trained pipeline, in a fresh process each.
+3. With ``--wer ASR_RUN`` (after 1-2, or alone on their folder): intelligibility, the word
+   error rate of regen's own recognizer (``regen.asr.transcribe``, trained in ASR_RUN by the
+   ASR benchmark) on every system's output for the same held-out sentences.
 
     .venv/bin/python -m benchmarks.tts_regen_vs_direct     # writes benchmarks/results/tts.json
+    .venv/bin/python -m benchmarks.tts_regen_vs_direct --wer runs/bench-asr/regen-100pct
 """
 
 from __future__ import annotations
@@ -81,13 +85,45 @@ def synthesize_long(run_dir: str, out: str) -> None:
     )
 
 
+def word_error_rates(out: Path, asr_run: str) -> None:
+    """Re-synthesize the held-out sentences with the trained runs in ``out``; WER per system."""
+    from regen.data.speech import load_speech_corpus
+    from regen.eval.tts_eval import evaluate_tts, intelligibility
+    from regen.tts_pipeline import load_tts
+
+    transcribe, recognizer = intelligibility(asr_run)
+    if transcribe is None:
+        raise SystemExit(f"no intelligibility measured: {recognizer}")
+    results = json.loads((out / "results.json").read_text())
+    regen, config = load_tts(out / results["recipe"])
+    direct, _ = load_tts(out / results["baseline"])
+    test = load_speech_corpus(config.data, "test")
+    n = results["data"]["test_utterances_scored"]
+    metrics, _ = evaluate_tts({"regen": regen, "direct": direct}, test, n, asr_run=asr_run)
+    wer = {name: values["asr_wer"] for name, values in metrics.items()}
+    summary = {
+        f"asr_wer_{name.replace(' ', '_').replace('+', 'plus')}": v for name, v in wer.items()
+    }
+    data = {
+        "word_error_rate": wer,
+        "recognizer": recognizer,
+        "sentences": n,
+        "command": f"{COMMAND} --wer {asr_run}",
+    }
+    update_results("tts", "intelligibility", data, summary)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-tts")
     parser.add_argument("--long", nargs=2, metavar=("RUN_DIR", "JSON"), help=argparse.SUPPRESS)
+    parser.add_argument("--wer", metavar="ASR_RUN", help="only measure intelligibility")
     args = parser.parse_args()
     if args.long:
         synthesize_long(*args.long)
+        return
+    if args.wer:
+        word_error_rates(args.out, args.wer)
         return
     regen = [sys.executable, "-m", "regen.cli"]
     compare = run_measured(
