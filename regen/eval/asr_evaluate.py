@@ -8,6 +8,8 @@ from typing import Any
 from regen.asr import Recognizer
 from regen.data.asr_data import SpeechTensors
 from regen.eval.asr_metrics import error_rates, phoneme_error_rate
+from regen.modules.sequences import pad_rows
+from regen.representations.characters import decode_ids
 from regen.representations.phonemes import MARKS
 
 DECODE_BATCH = 16
@@ -30,6 +32,20 @@ def recognize_all(
     return texts, phonemes, time.perf_counter() - start
 
 
+def renderer_cer(recognizer: Recognizer, texts: list[str]) -> float:
+    """CER of the renderer alone: text -> true phonemes (encode) -> rendered text.
+
+    The part of the pipeline's CER that no acoustic model can remove.
+    """
+    pipeline = recognizer.pipeline
+    rows = pipeline.representation.encode_texts(texts)
+    rendered = []
+    for start in range(0, len(rows), DECODE_BATCH):
+        chunk = pad_rows(rows[start : start + DECODE_BATCH])[0]
+        rendered += decode_ids(pipeline.render(chunk))
+    return error_rates(texts, rendered)["cer"]
+
+
 def evaluate_split(recognizer: Recognizer, data: SpeechTensors) -> dict[str, Any]:
     """Metrics and per-utterance outputs of one held-out split.
 
@@ -46,6 +62,7 @@ def evaluate_split(recognizer: Recognizer, data: SpeechTensors) -> dict[str, Any
         plain = [[s for s in row if s not in MARKS] for row in phonemes]
         refs_plain = [[s for s in row if s not in MARKS] for row in references]
         metrics["per"] = phoneme_error_rate(refs_plain, plain)
+        metrics["cer_true_phonemes"] = renderer_cer(recognizer, data.texts)
         out["reference_phonemes"] = references
     metrics["realtime_speedup"] = data.seconds / seconds
     out["metrics"] = metrics

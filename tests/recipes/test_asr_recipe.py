@@ -48,7 +48,9 @@ def test_compare_records_the_curve_for_both_pipelines(compared: Path) -> None:
     results = json.loads((compared / "results.json").read_text())
     assert [p["fraction"] for p in results["curve"]] == [0.5, 1.0]
     for point in results["curve"]:
-        assert {"cer", "wer", "per", "cer_speaker", "realtime_speedup"} <= set(point["regen"])
+        assert {"cer", "wer", "per", "cer_speaker", "realtime_speedup", "cer_true_phonemes"} <= set(
+            point["regen"]
+        )
         assert "per" not in point["direct"] and point["direct"]["cer"] >= 0
     smaller, larger = results["curve"]
     assert smaller["paired_utterances"] < larger["paired_utterances"]
