@@ -75,6 +75,44 @@ def long_file_speed(run: Path, wavs: list[np.ndarray], seconds_wanted: float = 1
     }
 
 
+def renderer_ablation(out: Path, overrides: list[str], steps: int) -> dict:
+    """Regen at 10 % and 100 % paired with a renderer trained ``steps`` steps instead.
+
+    Not an equal-budget comparison: it shows how much of regen's CER is the renderer's.
+    The acoustic models are the ones the comparison trained.
+    """
+    from regen.asr import Recognizer
+    from regen.config import load_recipe
+    from regen.data.asr_data import speech_tensors
+    from regen.data.speech import load_speech_corpus
+    from regen.eval.asr_evaluate import evaluate_split, renderer_cer
+    from regen.representations.mel import MelSpectrogram
+    from regen.training.asr_stages import (
+        build_asr_pipeline,
+        load_asr_data,
+        load_asr_run,
+        train_renderer,
+    )
+
+    config = load_recipe("asr/phonemes", [*overrides, f"train.renderer.steps={steps}"])
+    start = time.perf_counter()
+    shared = train_renderer(
+        config, build_asr_pipeline(config), load_asr_data(config), None, progress=False
+    )
+    seconds = time.perf_counter() - start
+    test = speech_tensors(
+        load_speech_corpus(config.data, "test"), MelSpectrogram(), config.eval.max_utterances
+    )
+    rows = {"renderer_steps": steps, "renderer_seconds": round(seconds, 1)}
+    for label in ("10pct", "100pct"):
+        pipeline, _ = load_asr_run(out / f"regen-{label}")
+        pipeline.renderer.load_state_dict(shared.module.state_dict())
+        scored = evaluate_split(Recognizer(pipeline), test)["metrics"]
+        rows[label] = {k: round(v, 4) for k, v in scored.items()}
+    rows["renderer_cer_true_phonemes"] = round(renderer_cer(Recognizer(pipeline), test.texts), 4)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-asr")
@@ -87,6 +125,12 @@ def main() -> None:
         "jobs and ran about 6x slower)",
     )
     parser.add_argument("--summarize", action="store_true", help="only summarize --out")
+    parser.add_argument(
+        "--renderer-ablation",
+        type=int,
+        metavar="STEPS",
+        help="also score regen at 10%% and 100%% with a renderer trained STEPS steps",
+    )
     parser.add_argument("overrides", nargs="*", help="extra key=value overrides")
     args = parser.parse_args()
     overrides = [*SCALE, f"eval.fractions={args.fractions}", *args.overrides]
@@ -153,6 +197,12 @@ def main() -> None:
         if args.out.is_relative_to(ROOT)
         else str(args.out / "report.html"),
     }
+    if args.renderer_ablation:
+        data["renderer_ablation"] = renderer_ablation(args.out, overrides, args.renderer_ablation)
+    elif previous.is_file():
+        before = json.loads(previous.read_text()).get("regen_vs_direct", {})
+        if "renderer_ablation" in before:
+            data["renderer_ablation"] = before["renderer_ablation"]
     path = update_results("asr", "regen_vs_direct", data, summary)
     print(json.dumps(summary, indent=1))
     print(f"results: {path}")
