@@ -91,7 +91,15 @@ def load_run_config(folder: Path) -> RecipeConfig:
     if not path.is_file():
         raise CheckpointError(f"{path} is missing; train the pipeline with: regen train <recipe>")
     try:
-        config = from_dict(RecipeConfig, yaml.safe_load(path.read_text()) or {})
+        data = yaml.safe_load(path.read_text()) or {}
+        task = data.get("task", "image") if isinstance(data, dict) else "image"
+        if task != "image":
+            command = {"tts": "regen tts", "asr": "regen asr", "melody": "regen melody"}
+            raise CheckpointError(
+                f"{folder} holds a {task} pipeline, not an image one; "
+                f"use {command.get(task, 'the command of that task')} with --run {folder}"
+            )
+        config = from_dict(RecipeConfig, data)
     except (yaml.YAMLError, ConfigError) as exc:
         raise CheckpointError(f"{path} is not a valid regen config ({exc})") from exc
     validate(config)

@@ -10,6 +10,8 @@
     regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
                                         mismatch) with plots in an HTML report
     regen melody  "LYRICS" --run RUN    a melody for lyrics from a trained melody pipeline
+    regen asr     AUDIO --run RUN       transcribe speech with a trained asr pipeline
+    regen tts     "TEXT" --run RUN      speak text with a trained tts pipeline
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """
@@ -73,9 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rewrite the HTML report of a compare folder")
     report.add_argument("folder", type=Path)
 
+    asr = sub.add_parser("asr", help="transcribe speech with a trained asr pipeline")
+    asr.add_argument("audio", type=Path, help="audio file (WAV, FLAC, ...; any length or rate)")
+    asr.add_argument("--run", type=Path, default=Path("runs/asr_phonemes"), help="run folder")
+
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
-    data.add_argument("name", choices=["glyphs", "emoji", "digits", "melody"])
-    data.add_argument("--image-size", type=int, default=32)
+    data.add_argument("name", choices=sorted(DATASETS))
+    data.add_argument("--image-size", type=int, default=32, help="image datasets only")
 
     study = sub.add_parser(
         "study",
@@ -100,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
     melody.add_argument("--like", type=Path, help="take key and meter from this MIDI/MusicXML")
     melody.add_argument("--seed", type=int, default=0)
     melody.add_argument("--out", type=Path, default=Path("song.mid"), help=".mid or .musicxml")
+
+    # --- text-to-speech (regen/tts_pipeline.py) ---
+    tts = sub.add_parser("tts", help="speak text with a trained TTS pipeline, write a WAV file")
+    tts.add_argument("text", help="text to speak; long text is split into sentences")
+    tts.add_argument("--voice", default="en-us", help="a voice the pipeline was trained on")
+    tts.add_argument("--out", type=Path, default=Path("tts.wav"), help="WAV file to write")
+    tts.add_argument(
+        "--run",
+        type=Path,
+        default=Path("runs/tts_fastspeech_vocos"),
+        help="run folder written by regen train tts/... (default runs/tts_fastspeech_vocos)",
+    )
     return parser
 
 
@@ -191,17 +209,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from regen.eval.compare import RESULTS_FILE, write_compare_report
+    from regen.eval.compare import RESULTS_FILE
+    from regen.tasks import get_task
 
-    if not (args.folder / RESULTS_FILE).is_file():
+    path = args.folder / RESULTS_FILE
+    if not path.is_file():
         raise RegenError(f"{args.folder} holds no {RESULTS_FILE}; run regen compare first")
-    print(f"report: {write_compare_report(args.folder).resolve()}")
+    try:
+        task = json.loads(path.read_text()).get("task", "image")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise RegenError(f"{path} is corrupted; run regen compare again") from exc
+    print(f"report: {get_task(task).load('report')(args.folder).resolve()}")
     return 0
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    if args.name == "melody":
-        return cmd_data_melody(args)
+    return DATASETS[args.name](args)
+
+
+def cmd_data_images(args: argparse.Namespace) -> int:
     from regen.config import DataConfig
     from regen.data.images import load_image_dataset
 
@@ -256,6 +282,63 @@ def cmd_melody(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- text-to-speech ---------------------------------------------------------------------
+
+
+def cmd_tts(args: argparse.Namespace) -> int:
+    import soundfile
+
+    from regen.data.audio import SAMPLE_RATE
+    from regen.data.text_frontend import normalize_text
+    from regen.tts_pipeline import SynthesisTimes, load_tts, synthesize_chunks
+
+    pipeline, _ = load_tts(args.run)
+    pipeline.conditioner.speaker(args.voice)  # fail before any file is written
+    normalize_text(args.text)
+    times = SynthesisTimes()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    # Sentence by sentence: each chunk is written as soon as it is synthesized.
+    with soundfile.SoundFile(args.out, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
+        for chunk in synthesize_chunks(pipeline, args.text, args.voice, times):
+            sink.write(chunk.clip(-1, 1))
+    speed = times.audio / max(times.compute, 1e-9)
+    print(
+        f"speech: {args.out.resolve()} ({times.audio:.1f} s of audio, "
+        f"{len(times.sentences)} sentences, {speed:.0f}x faster than real time)"
+    )
+    return 0
+
+
+def cmd_data_tts(args: argparse.Namespace) -> int:
+    from regen.data.speech import SPLITS, SpeechDataConfig, load_speech_corpus
+
+    cfg = SpeechDataConfig()
+    for split in SPLITS:
+        corpus = load_speech_corpus(cfg, split)
+        print(
+            f"tts {split}: {len(corpus)} utterances, {corpus.seconds() / 3600:.2f} h, "
+            f"voices {', '.join(sorted(set(corpus.speakers)))}"
+        )
+    print(f"unpaired sentences (never spoken): {len(corpus.unpaired_texts)}")
+    print(f"source: {corpus.source}")
+    return 0
+
+
+def cmd_asr(args: argparse.Namespace) -> int:
+    from regen.asr import transcribe
+
+    print(transcribe(args.audio, run_dir=args.run))
+    return 0
+
+
+DATASETS = {
+    "glyphs": cmd_data_images,
+    "emoji": cmd_data_images,
+    "digits": cmd_data_images,
+    "melody": cmd_data_melody,
+    "tts": cmd_data_tts,  # the espeak-ng corpus that the tts and asr recipes share
+}
+
 COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -266,6 +349,8 @@ COMMANDS = {
     "data": cmd_data,
     "study": cmd_study,
     "melody": cmd_melody,
+    "asr": cmd_asr,
+    "tts": cmd_tts,
 }
 
 if __name__ == "__main__":

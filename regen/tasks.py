@@ -29,7 +29,9 @@ class Task:
         validate: ``validate(config) -> None``; raises ConfigError naming the fix.
         train: ``train(config, run_dir, *, resume=False, progress=True) -> (pipeline, results)``.
         compare: ``compare(recipe, overrides, *, out_dir=None, resume=False, progress=True)
-            -> Path`` of the written report.html.
+            -> Path`` of the written report.html. The compare folder's ``results.json``
+            records ``"task"`` so that ``regen report`` finds the next entry.
+        report: ``report(compare_dir) -> Path``: rewrite report.html from the saved results.
         description: one line for ``regen --help`` and errors.
     """
 
@@ -37,6 +39,7 @@ class Task:
     validate: str
     train: str
     compare: str
+    report: str
     description: str
 
     def load(self, attribute: str) -> Any:
@@ -50,6 +53,7 @@ TASKS: dict[str, Task] = {
         validate="regen.config:validate",
         train="regen.training.stages:train_pipeline",
         compare="regen.eval.compare:run_compare",
+        report="regen.eval.compare:write_compare_report",
         description="class or caption -> image (glyphs, emoji, digits)",
     ),
     "melody": Task(
@@ -57,7 +61,24 @@ TASKS: dict[str, Task] = {
         validate="regen.melody_config:validate",
         train="regen.training.melody:train_melody",
         compare="regen.eval.melody_compare:run_melody_compare",
+        report="regen.eval.melody_compare:rewrite_melody_report",
         description="lyrics -> music template -> melody (Bach chorales, folk tunes)",
+    ),
+    "asr": Task(
+        config="regen.asr_config:ASRRecipe",
+        validate="regen.asr_config:validate",
+        train="regen.training.asr_stages:train_asr",
+        compare="regen.eval.asr_compare:run_asr_compare",
+        report="regen.report.asr_report:write_asr_report",
+        description="speech -> phonemes -> text, renderer trained on unpaired text",
+    ),
+    "tts": Task(
+        config="regen.tts_config:TTSRecipeConfig",
+        validate="regen.tts_config:validate",
+        train="regen.training.tts_stages:train_tts",
+        compare="regen.eval.tts_compare:run_tts_compare",
+        report="regen.report.tts_report:write_tts_report",
+        description="text -> log-mel -> waveform (espeak-ng voices), vocoder trained on speech",
     ),
 }
 

@@ -224,6 +224,7 @@ def run_compare(
         pipelines.append(pipeline_record(label, cfg, pipeline, results, metrics))
     grids["real"] = real_grid(test, names, per_class)
     results = {
+        "task": "image",
         "recipe": regen_cfg.name,
         "baseline": direct_cfg.name,
         "grid_names": names,

@@ -40,6 +40,7 @@ from regen.training.loop import StageResult
 from regen.training.melody import generate_melodies, melody_splits, train_melody
 
 RESULTS_FILE = "results.json"
+EXAMPLES_FILE = "examples.html"  # piano rolls and players, kept so `regen report` can rewrite
 METRIC_NOTES = {
     "pd": "pitch-distribution similarity to the real melody (%), higher is better",
     "dd": "duration-distribution similarity to the real melody (%), higher is better",
@@ -145,6 +146,7 @@ def run_melody_compare(
         records.append(pipeline_record(label, cfg, pipeline, results, metrics))
     examples = write_examples(out_dir, test, outputs, regen_cfg.eval.examples)
     results = {
+        "task": "melody",
         "recipe": regen_cfg.name,
         "baseline": direct_cfg.name,
         "pipelines": records,
@@ -155,7 +157,16 @@ def run_melody_compare(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / RESULTS_FILE).write_text(json.dumps(results, indent=1))
+    (out_dir / EXAMPLES_FILE).write_text(examples)
     return write_melody_report(out_dir, results, examples)
+
+
+def rewrite_melody_report(out_dir: Path) -> Path:
+    """(Re)write ``report.html`` of a melody compare folder from its saved results."""
+    out_dir = Path(out_dir)
+    results = json.loads((out_dir / RESULTS_FILE).read_text())
+    examples = out_dir / EXAMPLES_FILE
+    return write_melody_report(out_dir, results, examples.read_text() if examples.is_file() else "")
 
 
 def pipeline_record(label, cfg, pipeline, results: list[StageResult], metrics) -> dict[str, Any]:

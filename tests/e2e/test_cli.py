@@ -82,3 +82,9 @@ def test_compare_writes_a_report_that_renders(tmp_path, capsys):
     assert loaded == total and total >= 4
     for metric in ("fid", "kid", "precision", "recall", "accuracy", "sampling_images_per_s"):
         assert f">{metric}<" in dom
+
+
+def test_regen_report_names_an_unknown_task(tmp_path, capsys):
+    (tmp_path / "results.json").write_text('{"task": "weather"}')
+    assert main(["report", str(tmp_path)]) == 2
+    assert "unknown task 'weather'" in capsys.readouterr().err

@@ -78,3 +78,17 @@ def test_bad_melody_inputs_give_one_line_errors(compared, tmp_path, capsys):
     assert "use a .mid or .musicxml" in _error(
         capsys, "melody", "hello", "--run", run, "--out", str(tmp_path / "x.wav")
     )
+
+
+def test_regen_report_rewrites_a_melody_report_and_image_commands_refuse_the_run(compared, capsys):
+    report = compared / "report.html"
+    before = report.read_text()
+    report.unlink()
+    assert main(["report", str(compared)]) == 0
+    assert report.read_text().count("<audio") == before.count("<audio") > 0
+    run = str(compared / "chorales_template")
+    for command in (["eval", run], ["sample", run, "A"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip()
+        assert "holds a melody pipeline, not an image one; use regen melody" in err
+        assert len(err.splitlines()) == 1

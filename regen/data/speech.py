@@ -1,0 +1,162 @@
+"""A multi-speaker English speech corpus spoken by espeak-ng, with phoneme durations.
+
+Sentences (:mod:`regen.data.sentences`) are normalised (:mod:`regen.data.text_frontend`) and
+spoken at 22,050 Hz by a few espeak-ng voices, one voice per sentence in turn. The duration
+of each phoneme comes from libespeak-ng's own phoneme events (:mod:`regen.data.espeak`),
+converted to frames of hop 256 so that they sum to the mel length ``1 + samples // 256``.
+
+Splits are by sentence: the first ``test_fraction`` of the spoken sentences are the test set
+(each spoken by one training voice, in turn), the rest train; ``test_speaker`` is the test
+sentences again, spoken by the held-out voice no training utterance uses. Sentences beyond
+``num_sentences`` are never spoken and are returned as ``unpaired_texts``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from regen.data.audio import SAMPLE_RATE
+from regen.data.cache import build_progress, load_or_build
+from regen.data.espeak import check_voice, durations_in_frames, synthesize
+from regen.data.sentences import load_sentences, sentences_source
+from regen.data.text_frontend import normalize_text
+from regen.errors import DataError
+
+VOICES = ("en-us", "en-gb", "en-us+f2", "en-gb-scotland+m3")
+HELDOUT_VOICE = "en-029+f4"
+HOP = 256
+SPLITS = ("train", "test", "test_speaker")
+_VERSION = 1
+
+
+@dataclass
+class SpeechDataConfig:
+    """Which utterances to build. ``num_sentences`` counts spoken sentences (train + test)."""
+
+    name: str = "espeak"
+    num_sentences: int = 5400
+    voices: list[str] = field(default_factory=lambda: list(VOICES))
+    heldout_voice: str = HELDOUT_VOICE
+    test_fraction: float = 0.05
+    max_seconds: float = 8.0  # longer utterances are left out
+
+
+@dataclass
+class SpeechCorpus:
+    """One split. Lists are parallel: item i is ``texts[i]`` said by ``speakers[i]``.
+
+    ``durations[i]`` holds frames per phoneme (hop 256) and sums to ``1 + len(wavs[i]) // 256``.
+    """
+
+    texts: list[str]
+    phonemes: list[list[str]]
+    durations: list[list[int]]
+    speakers: list[str]
+    wavs: list[np.ndarray]
+    sample_rate: int
+    source: str
+    unpaired_texts: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def seconds(self) -> float:
+        return sum(len(w) for w in self.wavs) / self.sample_rate
+
+
+def _plan(cfg: SpeechDataConfig) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    sentences = load_sentences()
+    if cfg.num_sentences < 2 or cfg.num_sentences > len(sentences):
+        raise DataError(
+            f"data.num_sentences={cfg.num_sentences}; choose 2..{len(sentences)} "
+            "(the sentences the fortunes packages provide)"
+        )
+    spoken = sentences[: cfg.num_sentences]
+    n_test = min(len(spoken) - 1, max(1, round(cfg.test_fraction * len(spoken))))
+    voices = cfg.voices
+    plan = {
+        "test": [(s, voices[i % len(voices)]) for i, s in enumerate(spoken[:n_test])],
+        "train": [(s, voices[i % len(voices)]) for i, s in enumerate(spoken[n_test:])],
+        "test_speaker": [(s, cfg.heldout_voice) for s in spoken[:n_test]],
+    }
+    return plan, sentences[cfg.num_sentences :]
+
+
+def _check(cfg: SpeechDataConfig) -> None:
+    if cfg.name != "espeak":
+        raise DataError(f"data.name={cfg.name!r}; the only speech corpus is 'espeak'")
+    if not cfg.voices:
+        raise DataError("data.voices is empty; list at least one espeak-ng voice")
+    if cfg.heldout_voice in cfg.voices:
+        raise DataError(f"data.heldout_voice {cfg.heldout_voice} is also a training voice")
+    for voice in [*cfg.voices, cfg.heldout_voice]:
+        check_voice(voice)
+
+
+def _build(cfg: SpeechDataConfig) -> tuple[dict[str, torch.Tensor], dict]:
+    plan, unpaired = _plan(cfg)
+    wavs, durations, meta = [], [], {s: [] for s in SPLITS}
+    jobs = [(split, text, voice) for split in SPLITS for text, voice in plan[split]]
+    for split, sentence, voice in build_progress(jobs, "speaking with espeak-ng", len(jobs)):
+        text = normalize_text(sentence)
+        utterance = synthesize(text, voice)
+        if not utterance.phonemes or len(utterance.wav) > cfg.max_seconds * SAMPLE_RATE:
+            continue
+        wavs.append(np.round(utterance.wav * 32767).astype(np.int16))
+        durations.append(durations_in_frames(utterance.starts, len(utterance.wav), HOP))
+        meta[split].append([len(wavs) - 1, text, voice, utterance.phonemes])
+    tensors = {
+        "wav": torch.from_numpy(np.concatenate(wavs)),
+        "wav_offsets": torch.tensor(np.cumsum([0] + [len(w) for w in wavs])),
+        "durations": torch.tensor([d for ds in durations for d in ds], dtype=torch.int32),
+        "duration_offsets": torch.tensor(np.cumsum([0] + [len(d) for d in durations])),
+    }
+    return tensors, {"splits": meta, "unpaired_texts": unpaired, "source": _source()}
+
+
+def _source() -> str:
+    try:
+        query = [
+            "dpkg-query",
+            "-W",
+            "-f=${Package} ${Version}, ",
+            "libespeak-ng1",
+            "espeak-ng-data",
+        ]
+        espeak = subprocess.run(query, capture_output=True, text=True).stdout.strip(" ,")
+    except FileNotFoundError:
+        espeak = ""
+    espeak = espeak or "libespeak-ng (version unknown)"
+    return f"sentences: {sentences_source()}; speech: {espeak} (phoneme events for durations)"
+
+
+def load_speech_corpus(cfg: SpeechDataConfig, split: str) -> SpeechCorpus:
+    """One split (``train``, ``test`` or ``test_speaker``) of the corpus, built once and cached."""
+    if split not in SPLITS:
+        raise DataError(f"unknown speech split '{split}'; choose one of: {', '.join(SPLITS)}")
+    _check(cfg)
+    digest = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
+    tensors, meta = load_or_build(f"speech-espeak-v{_VERSION}-{digest}", lambda: _build(cfg))
+    wav_offsets = tensors["wav_offsets"].tolist()
+    dur_offsets = tensors["duration_offsets"].tolist()
+    all_durations = tensors["durations"].tolist()
+    wav = tensors["wav"].numpy()
+    items = meta["splits"][split]
+    return SpeechCorpus(
+        texts=[text for _, text, _, _ in items],
+        phonemes=[list(phonemes) for *_, phonemes in items],
+        durations=[all_durations[dur_offsets[i] : dur_offsets[i + 1]] for i, *_ in items],
+        speakers=[voice for _, _, voice, _ in items],
+        wavs=[
+            wav[wav_offsets[i] : wav_offsets[i + 1]].astype(np.float32) / 32767 for i, *_ in items
+        ],
+        sample_rate=SAMPLE_RATE,
+        source=meta["source"],
+        unpaired_texts=list(meta["unpaired_texts"]),
+    )

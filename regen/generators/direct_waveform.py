@@ -1,0 +1,78 @@
+"""The TTS direct baseline: phonemes -> waveform with no intermediate Y'.
+
+The same FastSpeech trunk as the regeneration generator (:class:`TextToFrames`: encoder,
+speaker embedding, duration/pitch/energy predictors, length regulator, frame decoder), then
+the vocoder's upsampling waveform decoder (ConvNeXt + iSTFT) straight on the frame states,
+trained end to end with the vocoder's waveform loss. Decoding whole utterances to audio at
+every step would cost too much memory, so each step decodes a random window of
+``waveform_crop_frames`` frames per item (as vocoders train on crops); the variance
+predictors see the whole utterance.
+
+Batch keys as in :mod:`regen.generators.fastspeech`, with ``y_prime`` the padded waveform
+[B, T] (T >= (frames - 1) * hop).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from regen.contracts import LossOutput, YSpec
+from regen.generators.fastspeech import TextToFrames, sample_with_speakers
+from regen.renderers.spectral_loss import WaveformLoss
+from regen.renderers.vocoder import WaveformDecoder
+from regen.representations.mel import MelSpectrogram
+
+
+class DirectWaveformGenerator(nn.Module):
+    """X (phoneme ids) -> Y = waveform [B, T]."""
+
+    def __init__(
+        self, spec: YSpec, cfg, vocoder_cfg, mel: MelSpectrogram, vocab: int, speakers: int
+    ) -> None:
+        super().__init__()
+        self.spec = spec
+        self.hop = mel.hop
+        self.crop = cfg.waveform_crop_frames
+        self.trunk = TextToFrames(cfg, vocab, speakers)
+        self.decoder = WaveformDecoder(
+            cfg.dim,
+            vocoder_cfg.dim,
+            vocoder_cfg.layers,
+            vocoder_cfg.intermediate,
+            mel.n_fft,
+            mel.hop,
+        )
+        self.loss = WaveformLoss(mel, vocoder_cfg.stft_weight, vocoder_cfg.mel_weight)
+
+    def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
+        frames, _, predicted = self.trunk(batch["x"], batch["speakers"], batch)
+        crop, hop = self.crop, self.hop
+        frames = nn.functional.pad(frames, (0, 0, 0, max(0, crop - frames.shape[1])))
+        wav = nn.functional.pad(batch["y_prime"], (0, crop * hop))
+        room = (batch["frames"] - crop).clamp_min(0) + 1
+        starts = (torch.rand(len(room), device=room.device) * room).long()
+        index = starts[:, None] + torch.arange(crop, device=room.device)[None]
+        window = frames.gather(1, index[..., None].expand(-1, -1, frames.shape[-1]))
+        samples = starts[:, None] * hop + torch.arange((crop - 1) * hop, device=room.device)
+        fake = self.decoder(window.transpose(1, 2))
+        wave_loss, logs = self.loss(fake, wav.gather(1, samples))
+        variance, variance_logs = self.trunk.variance_loss(predicted, batch)
+        return wave_loss + variance, {**logs, **variance_logs}
+
+    @torch.no_grad()
+    def predict(
+        self, x: torch.Tensor, speakers: torch.Tensor, pace: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Waveforms [B, (F - 1) * hop] (silent past each item's end) and durations [B, L]."""
+        frames, valid, predicted = self.trunk(x, speakers, pace=pace)
+        wav = self.decoder(frames.transpose(1, 2))
+        keep = valid[:, :-1].repeat_interleave(self.hop, 1)[:, : wav.shape[1]]
+        return wav * keep, predicted["durations"]
+
+    def sample(
+        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+    ) -> torch.Tensor:
+        return sample_with_speakers(self.predict, x, **sampling)

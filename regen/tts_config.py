@@ -1,0 +1,150 @@
+"""The recipe of the ``tts`` task: text -> mel-spectrogram -> waveform, and its direct baseline.
+
+A recipe is a dataclass tree loaded from YAML (``task: tts`` at the top), overridable as
+``key.sub=value`` and saved beside the weights. ``representation.kind`` picks the pipeline:
+
+- ``mel``: regeneration. Y' = 80-band log-mel (hop 256). Generator: FastSpeech-style
+  (phoneme encoder, duration/pitch/energy predictors, length regulator, speaker embedding,
+  mel decoder). Renderer: ``vocoder`` (Vocos-style ConvNeXt + iSTFT, trained on waveforms
+  alone) or ``griffin_lim`` (no training).
+- ``waveform``: the direct baseline. Y' = Y = the waveform; the same encoder, variance
+  adaptor and frame decoder, then an upsampling waveform decoder (the same ConvNeXt + iSTFT
+  head as the vocoder), trained end to end on waveform losses; identity renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from regen.config import CompareConfig, TrainConfig
+from regen.data.speech import SpeechDataConfig
+from regen.errors import ConfigError
+
+
+@dataclass
+class TTSRepresentationConfig:
+    """Y' of the pipeline: ``mel`` (regeneration) or ``waveform`` (direct baseline)."""
+
+    kind: str = "mel"  # mel | waveform
+    n_mels: int = 80
+    n_fft: int = 1024
+    hop: int = 256
+    fmax: float = 8000.0
+
+
+@dataclass
+class AcousticModelConfig:
+    """The FastSpeech-style text -> frames model (shared by regeneration and direct)."""
+
+    kind: str = "fastspeech"
+    dim: int = 128
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    heads: int = 2
+    ffn_kernel: int = 3  # FFT block convolution width (FastSpeech used 9; 3 is ~3x cheaper)
+    predictor_kernel: int = 3
+    dropout: float = 0.1
+    duration_weight: float = 1.0
+    pitch_weight: float = 0.5
+    energy_weight: float = 0.5
+    waveform_crop_frames: int = 32  # direct only: frames per item decoded to waveform per step
+
+
+@dataclass
+class VocoderConfig:
+    """The waveform decoder: the Vocos-style vocoder, and the direct baseline's head."""
+
+    kind: str = "vocoder"  # vocoder | griffin_lim | identity (direct baseline)
+    dim: int = 128
+    layers: int = 4
+    intermediate: int = 384
+    segment_frames: int = 32  # vocoder training crops, in frames of hop 256
+    griffin_lim_iterations: int = 32
+    mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms; no adversarial loss here
+    stft_weight: float = 1.0
+
+
+@dataclass
+class TTSStages:
+    """Training of the learned stages (the mel representation has nothing to learn)."""
+
+    generator: TrainConfig = field(
+        default_factory=lambda: TrainConfig(batch_size=16, lr=1e-3, warmup_steps=100)
+    )
+    renderer: TrainConfig = field(
+        default_factory=lambda: TrainConfig(batch_size=16, lr=5e-4, warmup_steps=100)
+    )
+
+
+@dataclass
+class TTSEvalConfig:
+    """What ``regen compare`` measures on held-out sentences."""
+
+    num_utterances: int = 16  # held-out test utterances scored (MCD, F0, durations, RTF)
+    report_utterances: int = 4  # of those, shown with audio players in the report
+    mcd_order: int = 24  # mel-cepstrum order (c1..c24; c0 excluded)
+    mcd_alpha: float = 0.455  # all-pass constant for 22,050 Hz
+    asr_run: str = "runs/asr_phonemes"  # regen's recognizer for intelligibility (if trained)
+
+
+@dataclass
+class TTSRecipeConfig:
+    """One runnable TTS experiment."""
+
+    task: str = "tts"
+    name: str = "tts"
+    seed: int = 0
+    output_dir: str = "runs/{name}"
+    baseline: str | None = None
+    data: SpeechDataConfig = field(default_factory=SpeechDataConfig)
+    representation: TTSRepresentationConfig = field(default_factory=TTSRepresentationConfig)
+    generator: AcousticModelConfig = field(default_factory=AcousticModelConfig)
+    renderer: VocoderConfig = field(default_factory=VocoderConfig)
+    train: TTSStages = field(default_factory=TTSStages)
+    eval: TTSEvalConfig = field(default_factory=TTSEvalConfig)
+    compare: CompareConfig = field(default_factory=lambda: CompareConfig(budget="seconds"))
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir.format(name=self.name))
+
+    @property
+    def is_direct(self) -> bool:
+        return self.representation.kind == "waveform"
+
+
+CHOICES = {
+    ("representation", "kind"): ("mel", "waveform"),
+    ("generator", "kind"): ("fastspeech",),
+    ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
+    ("compare", "budget"): ("seconds", "samples"),
+}
+
+
+def validate(config: TTSRecipeConfig) -> None:
+    """Check the values that the types alone do not pin down."""
+    for (section, key), allowed in CHOICES.items():
+        value = getattr(getattr(config, section), key)
+        if value not in allowed:
+            raise ConfigError(
+                f"'{section}.{key}' is {value!r}; choose one of: {', '.join(allowed)}"
+            )
+    if config.is_direct != (config.renderer.kind == "identity"):
+        raise ConfigError(
+            "representation.kind waveform (the direct baseline) goes with renderer.kind "
+            "identity, and mel with vocoder or griffin_lim"
+        )
+    rep = config.representation
+    if rep.hop * 4 != rep.n_fft:
+        raise ConfigError("representation.n_fft must be 4 x representation.hop (1024 and 256)")
+    if config.data.num_sentences < 4:
+        raise ConfigError("data.num_sentences must be at least 4")
+    for stage in ("generator", "renderer"):
+        train = getattr(config.train, stage)
+        if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
+            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+        if train.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
+    if config.eval.num_utterances < 1 or config.eval.report_utterances < 1:
+        raise ConfigError("eval.num_utterances and eval.report_utterances must be at least 1")
