@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regen.config import CompareConfig, TrainConfig, to_dict
+from regen.config import CompareConfig, TrainConfig, check_stages, to_dict
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
 
@@ -135,12 +135,7 @@ def validate(config: ASRRecipe) -> None:
         raise ConfigError("'eval.fractions' must be a non-empty list of numbers in (0, 1]")
     if config.compare.budget not in ("samples", "seconds"):
         raise ConfigError("'compare.budget' must be samples or seconds")
-    for stage in ("generator", "renderer"):
-        train = getattr(config.train, stage)
-        if train.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
-        if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
-            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+    check_stages(config.train, ("generator", "renderer"))
     for section, model in (("generator", config.generator), ("renderer", config.renderer)):
         if model.dim % model.heads:
             raise ConfigError(f"'{section}.dim' {model.dim} must be divisible by its heads")

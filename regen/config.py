@@ -300,6 +300,16 @@ CHOICES = {
 }
 
 
+def check_stages(train: Any, stages: tuple[str, ...]) -> None:
+    """Check the :class:`TrainConfig` of each named stage; every task's ``validate`` uses it."""
+    for stage in stages:
+        cfg = getattr(train, stage)
+        if cfg.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
+        if cfg.steps < 0 or cfg.batch_size < 1 or cfg.lr <= 0:
+            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+
+
 def validate(config: RecipeConfig) -> None:
     """Check the values that the types alone do not pin down."""
     flat = to_dict(config)
@@ -308,12 +318,7 @@ def validate(config: RecipeConfig) -> None:
         value = flat[section][key]
         if value not in allowed:
             raise ConfigError(f"'{dotted}' is {value!r}; choose one of: {', '.join(allowed)}")
-    for stage in ("representation", "generator", "renderer"):
-        train = getattr(config.train, stage)
-        if train.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
-        if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
-            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+    check_stages(config.train, ("representation", "generator", "renderer"))
     rep, ren = config.representation.kind, config.renderer.kind
     if not 0.0 < config.data.paired_fraction <= 1.0:
         raise ConfigError(

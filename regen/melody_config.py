@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regen.config import TrainConfig
+from regen.config import TrainConfig, check_stages
 from regen.data.music import FOLK_COLLECTIONS, MelodyDataConfig
 from regen.errors import ConfigError
 
@@ -110,7 +110,4 @@ def validate(config: MelodyRecipeConfig) -> None:
         cfg = getattr(config, model)
         if cfg.hidden % cfg.heads:
             raise ConfigError(f"{model}.hidden {cfg.hidden} must be divisible by heads {cfg.heads}")
-    for stage in ("generator", "renderer"):
-        train = getattr(config.train, stage)
-        if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
-            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+    check_stages(config.train, ("generator", "renderer"))

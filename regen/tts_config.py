@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regen.config import CompareConfig, TrainConfig
+from regen.config import CompareConfig, TrainConfig, check_stages
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
 
@@ -140,11 +140,6 @@ def validate(config: TTSRecipeConfig) -> None:
         raise ConfigError("representation.n_fft must be 4 x representation.hop (1024 and 256)")
     if config.data.num_sentences < 4:
         raise ConfigError("data.num_sentences must be at least 4")
-    for stage in ("generator", "renderer"):
-        train = getattr(config.train, stage)
-        if train.steps < 0 or train.batch_size < 1 or train.lr <= 0:
-            raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
-        if train.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
+    check_stages(config.train, ("generator", "renderer"))
     if config.eval.num_utterances < 1 or config.eval.report_utterances < 1:
         raise ConfigError("eval.num_utterances and eval.report_utterances must be at least 1")
