@@ -20,12 +20,13 @@ from typing import Any
 
 from regen.asr import Recognizer
 from regen.asr_config import ASRRecipe
-from regen.config import dump_yaml, load_recipe, resolve_recipe_path
+from regen.config import load_recipe, resolve_recipe_path
 from regen.data.asr_data import paired_count, speech_tensors
 from regen.data.speech import load_speech_corpus
 from regen.errors import ConfigError
 from regen.eval.asr_evaluate import evaluate_split
 from regen.eval.asr_metrics import phoneme_confusions
+from regen.eval.compare import run_record
 from regen.representations.mel import MelSpectrogram
 from regen.representations.phonemes import MARKS
 from regen.training.asr_stages import (
@@ -222,24 +223,7 @@ def pipeline_record(label: str, cfg: ASRRecipe, results: list[StageResult], metr
         if label == "regen"
         else "CTC on characters"
     )
-    return {
-        "label": label,
-        "name": f"{label}: {what}",
-        "recipe_name": cfg.name,
-        "config_yaml": dump_yaml(cfg),
-        "metrics": metrics,
-        "stages": [
-            {
-                "name": r.name,
-                "steps": r.steps,
-                "samples_seen": r.samples_seen,
-                "seconds": round(r.seconds, 2),
-                "final_loss": r.final_loss,
-            }
-            for r in results
-        ],
-        "curves": {r.name: r.curve for r in results},
-    }
+    return run_record(label, what, cfg, results, metrics)
 
 
 def _save_example_audio(out_dir: Path, held_out, count: int) -> None:

@@ -240,24 +240,36 @@ def run_compare(
 
 
 def pipeline_record(label, cfg, pipeline, results: list[StageResult], metrics) -> dict[str, Any]:
+    return run_record(label, describe(pipeline, cfg), cfg, results, metrics)
+
+
+def run_record(
+    label: str, what: str, cfg: Any, results: list[StageResult], metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """What a compare report shows of one trained pipeline (every task uses this shape)."""
     return {
         "label": label,
-        "name": f"{label}: {describe(pipeline, cfg)}",
+        "name": f"{label}: {what}",
         "recipe_name": cfg.name,
         "config_yaml": dump_yaml(cfg),
         "metrics": metrics,
-        "stages": [
-            {
-                "name": r.name,
-                "steps": r.steps,
-                "samples_seen": r.samples_seen,
-                "seconds": round(r.seconds, 2),
-                "final_loss": r.final_loss,
-            }
-            for r in results
-        ],
+        "stages": stage_records(results),
         "curves": {r.name: r.curve for r in results},
     }
+
+
+def stage_records(results: list[StageResult]) -> list[dict[str, Any]]:
+    """Steps, samples, seconds and final loss of each trained stage."""
+    return [
+        {
+            "name": r.name,
+            "steps": r.steps,
+            "samples_seen": r.samples_seen,
+            "seconds": round(r.seconds, 2),
+            "final_loss": r.final_loss,
+        }
+        for r in results
+    ]
 
 
 def describe(pipeline: Pipeline, cfg: RecipeConfig) -> str:

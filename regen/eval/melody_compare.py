@@ -21,11 +21,11 @@ from typing import Any
 
 import torch
 
-from regen.config import dump_yaml, load_recipe, resolve_recipe_path
+from regen.config import load_recipe, resolve_recipe_path
 from regen.data.lyrics import Syllable, lyrics_text
 from regen.data.music import MelodySet
 from regen.errors import ConfigError
-from regen.eval.compare import budget_statement
+from regen.eval.compare import budget_statement, run_record
 from regen.eval.melody_metrics import (
     alignment_accuracy,
     distribution_similarity,
@@ -179,24 +179,7 @@ def pipeline_record(label, cfg, pipeline, results: list[StageResult], metrics) -
             + ")"
         )
     )
-    return {
-        "label": label,
-        "name": f"{label}: {kind}",
-        "recipe_name": cfg.name,
-        "config_yaml": dump_yaml(cfg),
-        "metrics": metrics,
-        "stages": [
-            {
-                "name": r.name,
-                "steps": r.steps,
-                "samples_seen": r.samples_seen,
-                "seconds": round(r.seconds, 2),
-                "final_loss": r.final_loss,
-            }
-            for r in results
-        ],
-        "curves": {r.name: r.curve for r in results},
-    }
+    return run_record(label, kind, cfg, results, metrics)
 
 
 def _pick_examples(test: MelodySet, count: int) -> list[int]:

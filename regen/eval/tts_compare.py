@@ -15,7 +15,6 @@ import math
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +23,7 @@ from regen.config import dump_yaml, load_recipe, resolve_recipe_path
 from regen.data.speech import load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.errors import ConfigError
+from regen.eval.compare import stage_records
 from regen.eval.tts_eval import evaluate_tts, intelligibility, mismatch_gap
 from regen.training.loop import StageResult
 from regen.training.tts_stages import generator_tensors, train_tts
@@ -93,19 +93,6 @@ def direct_steps(out_dir: Path, regen_cfg, direct_cfg, results: list[StageResult
     out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"direct_generator_steps": steps, "rule": regen_cfg.compare.budget}))
     return steps
-
-
-def stage_records(results: list[StageResult]) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": r.name,
-            "steps": r.steps,
-            "samples_seen": r.samples_seen,
-            "seconds": round(r.seconds, 2),
-            "final_loss": r.final_loss,
-        }
-        for r in results
-    ]
 
 
 def run_tts_compare(
