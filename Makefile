@@ -40,6 +40,10 @@ format: setup
 bench: setup
 	$(BIN)/python -m benchmarks.image_regen_vs_direct
 	$(BIN)/python -m benchmarks.vs_diffusers
+	$(BIN)/python -m benchmarks.tts_regen_vs_direct
+	$(BIN)/python -m benchmarks.asr_regen_vs_direct
+	$(BIN)/python -m benchmarks.melody_regen_vs_direct
+	$(BIN)/python -m benchmarks.studies
 
 clean:
 	rm -rf $(VENV) runs
