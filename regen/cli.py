@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--workers", type=int, default=1, help="points run in parallel processes")
     study.add_argument("--seeds", type=int, default=2, help="seeds per point (spread is shown)")
     study.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    study.add_argument(
+        "--axis",
+        help="what tradeoff sweeps: factor (default; downsampling), codebook (codebook size, "
+        "VQ recipes) or levels (residual VQ levels, representation.kind rvq)",
+    )
 
     melody = sub.add_parser("melody", help="a melody for lyrics (MIDI or MusicXML)")
     melody.add_argument("lyrics", help='the words to set, e.g. "twinkle twinkle little star"')
@@ -253,6 +258,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         workers=args.workers,
         seeds=args.seeds,
         torch_threads=args.threads,
+        axis=args.axis,
     )
     print(f"report: {report.resolve()}")
     return 0

@@ -62,9 +62,12 @@ class Study:
     Attributes:
         name: the CLI name (``regen study NAME``).
         question: one line shown at the top of the report.
-        points: ``points(config) -> [Point]`` for the loaded recipe.
+        points: ``points(config) -> [Point]`` for the loaded recipe, or
+            ``points(config, axis)`` for a study with ``axes``.
         run_point: ``run_point(context) -> metrics`` for one (point, seed).
         summarize: ``summarize(records) -> Summary`` from every finished record.
+        axes: the names of the quantities the study can sweep (``--axis``), the default
+            first; empty for a study with one fixed sweep.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Study:
     points: Callable[[Any], list[Point]]
     run_point: Callable[[PointContext], dict[str, float]]
     summarize: Callable[[list[dict[str, Any]]], Summary]
+    axes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -186,12 +190,17 @@ def run_study(
     seeds: int = 2,
     torch_threads: int = 1,
     progress: bool = True,
+    axis: str | None = None,
 ) -> Path:
-    """Run every missing (point, seed) of study ``name`` on ``recipe``; returns report.html."""
+    """Run every missing (point, seed) of study ``name`` on ``recipe``; returns report.html.
+
+    ``axis`` picks what a study with ``axes`` sweeps (default: its first axis).
+    """
     study = get_study(name)
     overrides = list(overrides or [])
     if workers < 1 or seeds < 1 or torch_threads < 1:
         raise ConfigError("--workers, --seeds and --threads must be at least 1")
+    axis = _check_axis(study, axis)
     config = load_recipe(recipe, overrides)
     if getattr(config, "is_direct", False):
         raise ConfigError(
@@ -200,9 +209,16 @@ def run_study(
         )
     backend = backend_for(config.task)
     recipe_path = str(resolve_recipe_path(recipe))
-    out_dir = Path(out_dir or Path("runs") / f"study-{name}-{config.name}")
-    points = study.points(config)  # may refuse the recipe: before any folder is made
-    _claim(out_dir, {"study": name, "recipe": recipe_path, "overrides": overrides})
+    folder = f"study-{name}-{config.name}"
+    if axis is not None and axis != study.axes[0]:
+        folder = f"study-{name}-{axis}-{config.name}"
+    out_dir = Path(out_dir or Path("runs") / folder)
+    # may refuse the recipe: before any folder is made
+    points = study.points(config) if axis is None else study.points(config, axis)
+    identity = {"study": name, "recipe": recipe_path, "overrides": overrides}
+    if axis is not None:
+        identity["axis"] = axis
+    _claim(out_dir, identity, study.axes[0] if study.axes else None)
     jobs = [
         PointContext(
             recipe_path, overrides, point, seed, out_dir / "runs" / f"{point.key}-seed{seed}"
@@ -239,15 +255,34 @@ def run_study(
     return write_study_report(study, config.name, records, out_dir)
 
 
-def _claim(out_dir: Path, identity: dict[str, Any]) -> None:
-    """Refuse to mix points of a different study, recipe or overrides into one folder."""
+def _check_axis(study: Study, axis: str | None) -> str | None:
+    """The axis to sweep: ``axis`` or the study's default; refuses an axis it lacks."""
+    if axis is None:
+        return study.axes[0] if study.axes else None
+    if not study.axes:
+        raise ConfigError(f"study {study.name} has no axes; drop --axis")
+    if axis not in study.axes:
+        raise ConfigError(
+            f"unknown axis '{axis}' for study {study.name}; choose one of: {', '.join(study.axes)}"
+        )
+    return axis
+
+
+def _claim(out_dir: Path, identity: dict[str, Any], default_axis: str | None = None) -> None:
+    """Refuse to mix points of a different study, axis, recipe or overrides into one folder.
+
+    A folder written before the study had axes holds its default axis.
+    """
     path = out_dir / "study.json"
     if path.is_file():
         known = json.loads(path.read_text())
+        if default_axis is not None:
+            known.setdefault("axis", default_axis)
         if known != identity:
+            axis = f" (axis {known['axis']})" if "axis" in known else ""
             raise ConfigError(
-                f"{out_dir} holds study {known['study']} of {known['recipe']} with overrides "
-                f"{known['overrides']}; pass --out to use another folder or delete it"
+                f"{out_dir} holds study {known['study']}{axis} of {known['recipe']} with "
+                f"overrides {known['overrides']}; pass --out to use another folder or delete it"
             )
         return
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,114 +1,189 @@
 """RQ4, the X -> Y' vs Y' -> Y trade-off: sweep the size of Y' and see where quality peaks.
 
-Points: the representation's spatial downsampling factor (1, 2, 4, 8; those that divide the
-image side). A larger factor makes Y' smaller: easier to predict from X, harder to render Y
-from. Each point reports the three sides of the trade-off:
+Three axes (``regen study tradeoff RECIPE --axis NAME``), each making Y' smaller or larger:
+
+* ``factor`` (default): the representation's spatial downsampling factor (1, 2, 4, 8; those
+  that divide the image side). A larger factor makes Y' smaller: easier to predict from X,
+  harder to render Y from. The generator's UNet depth is lowered where a small latent cannot
+  be halved that often (diffusion generators only).
+* ``codebook``: ``representation.codebook_size`` (16, 64, 256, 1024) of discrete Y' (vq or
+  rvq recipes, e.g. image/digits_vq_ar): more bits per token.
+* ``levels``: ``representation.num_quantizers`` (1, 2, 4) of residual VQ (kind rvq): more
+  tokens per position, each refining the residual of the previous levels.
+
+Each point reports the three sides of the trade-off:
 
 * renderer: ``oracle_fid`` and ``psnr_reconstruction`` of rendering the true Y' (Y' -> Y);
 * generator: ``generator_heldout_loss``, its own loss on held-out (X, encode(Y)) (X -> Y');
-  latents are normalised to unit variance, so the per-element loss compares across sizes;
+  continuous latents are normalised to unit variance, so the per-element loss compares
+  across factors; for tokens it is cross-entropy in nats per token, whose uniform guess is
+  ln(codebook size), so ``generator_loss_over_uniform`` (loss / ln K) is reported too;
 * end to end: ``fid`` and ``accuracy`` of X -> Y' -> Y.
-
-The generator's UNet depth is lowered where a small latent cannot be halved that often.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
+from regen.errors import ConfigError
 from regen.report.study import errorbar_png, spread_table
 from regen.studies.aggregate import point_stats
 from regen.studies.runner import Point, PointContext, Study, Summary, train_and_evaluate, variants
 
 FACTORS = (1, 2, 4, 8)
+CODEBOOK_SIZES = (16, 64, 256, 1024)
+LEVELS = (1, 2, 4)
+DISCRETE = ("vq", "rvq")
 METRICS = [
     "fid",
     "oracle_fid",
     "psnr_reconstruction",
     "generator_heldout_loss",
+    "generator_loss_over_uniform",
     "accuracy",
     "train_seconds",
 ]
 
 
-def points(config: Any) -> list[Point]:
+@dataclass(frozen=True)
+class Axis:
+    """One way to change the size of Y': the point parameter it sets and how to plot it."""
+
+    param: str  # the key in Point.params and the plots' x values
+    label: str  # x-axis label
+    columns: tuple[str, ...]  # parameter columns of the table
+
+
+AXES = {
+    "factor": Axis(
+        "factor", "downsampling factor of Y' (larger = smaller Y')", ("factor", "y_prime_side")
+    ),
+    "codebook": Axis(
+        "codebook_size", "codebook size of Y' (larger = more bits per token)", ("codebook_size",)
+    ),
+    "levels": Axis(
+        "num_quantizers", "residual VQ levels of Y' (more = more tokens)", ("num_quantizers",)
+    ),
+}
+
+
+def points(config: Any, axis: str = "factor") -> list[Point]:
+    """The sweep points of ``axis`` for ``config``; refuses a recipe the axis cannot vary."""
+    kind = config.representation.kind
+    if axis == "codebook":
+        if kind not in DISCRETE:
+            raise ConfigError(
+                f"--axis codebook sweeps the codebook of discrete Y', but this recipe's "
+                f"representation.kind is {kind}; use a VQ recipe such as image/digits_vq_ar"
+            )
+        return [
+            Point(
+                f"codebook{k}",
+                {"axis": axis, "codebook_size": k},
+                (f"representation.codebook_size={k}",),
+            )
+            for k in CODEBOOK_SIZES
+        ]
+    if axis == "levels":
+        if kind != "rvq":
+            raise ConfigError(
+                f"--axis levels sweeps the residual levels of representation.kind rvq, not "
+                f"{kind}; e.g. image/digits_vq_ar representation.kind=rvq"
+            )
+        return [
+            Point(
+                f"levels{q}",
+                {"axis": axis, "num_quantizers": q},
+                (f"representation.num_quantizers={q}",),
+            )
+            for q in LEVELS
+        ]
     side = config.data.image_size
     result = []
     for factor in FACTORS:
         if side % factor:
             continue
         latent_side = side // factor
-        depth = min(config.generator.depth, latent_side.bit_length())  # 2**(depth-1) | side
+        overrides = [f"representation.factor={factor}"]
+        if config.generator.kind == "diffusion":  # its UNet halves the latent depth-1 times
+            depth = min(config.generator.depth, latent_side.bit_length())  # 2**(depth-1) | side
+            overrides.append(f"generator.depth={depth}")
         result.append(
             Point(
                 f"factor{factor}",
                 {"factor": factor, "y_prime_side": latent_side},
-                (f"representation.factor={factor}", f"generator.depth={depth}"),
+                tuple(overrides),
             )
         )
     return result
 
 
 def run_point(ctx: PointContext) -> dict[str, float]:
-    return train_and_evaluate(ctx.config(), ctx.run_dir)
+    config = ctx.config()
+    metrics = train_and_evaluate(config, ctx.run_dir)
+    if config.representation.kind in DISCRETE and "generator_heldout_loss" in metrics:
+        uniform = math.log(config.representation.codebook_size)  # nats of a uniform guess
+        metrics["generator_loss_over_uniform"] = metrics["generator_heldout_loss"] / uniform
+    return metrics
 
 
 def summarize(records: list[dict[str, Any]]) -> Summary:
     rows = point_stats(records, METRICS)
+    axis_name = rows[0]["params"].get("axis", "factor")  # factor points predate the axes
+    axis = AXES[axis_name]
 
     def curve(metric: str) -> dict[str, list[tuple[float, float, float]]]:
         return {
-            metric: [(r["params"]["factor"], r[metric]["mean"], r[metric]["std"]) for r in rows]
+            metric: [(r["params"][axis.param], r[metric]["mean"], r[metric]["std"]) for r in rows]
         }
 
-    xticks = [r["params"]["factor"] for r in rows]
-    label = "downsampling factor of Y' (larger = smaller Y')"
+    def figure(metrics: list[str], ylabel: str) -> bytes:
+        series = {k: v for m in metrics for k, v in curve(m).items()}
+        return errorbar_png(series, axis.label, ylabel, logx=True, xticks=xticks)
+
+    xticks = [r["params"][axis.param] for r in rows]
     sections = [
         {
             "title": "End-to-end quality and rendering from true Y' (mean ± std over seeds)",
-            "figure": errorbar_png(
-                curve("fid") | curve("oracle_fid"),
-                label,
-                "domain-FID, lower is better",
-                logx=True,
-                xticks=xticks,
-            ),
+            "figure": figure(["fid", "oracle_fid"], "domain-FID, lower is better"),
         },
         {
             "title": "Generator fit: held-out loss of X -> Y'",
-            "figure": errorbar_png(
-                curve("generator_heldout_loss"),
-                label,
-                "held-out loss per element",
-                logx=True,
-                xticks=xticks,
-            ),
+            "figure": figure(["generator_heldout_loss"], "held-out loss per element"),
         },
+    ]
+    if all("generator_loss_over_uniform" in r for r in rows):
+        sections.append(
+            {
+                "title": "Generator fit relative to a uniform guess over the codebook",
+                "figure": figure(["generator_loss_over_uniform"], "held-out loss / ln K"),
+            }
+        )
+    sections += [
         {
             "title": "Renderer error from true Y'",
-            "figure": errorbar_png(
-                curve("psnr_reconstruction"),
-                label,
-                "PSNR (dB), higher is better",
-                logx=True,
-                xticks=xticks,
-            ),
+            "figure": figure(["psnr_reconstruction"], "PSNR (dB), higher is better"),
         },
-        {"title": "Table", "html": spread_table(rows, ["factor", "y_prime_side"], METRICS)},
+        {"title": "Table", "html": spread_table(rows, list(axis.columns), METRICS)},
     ]
     best = min(rows, key=lambda r: r["fid"]["mean"])
-    values = {"best_factor": best["params"]["factor"], "rows": rows}
+    values = {"axis": axis_name, f"best_{axis.param}": best["params"][axis.param], "rows": rows}
     text = (
-        f"Best end-to-end FID at downsampling factor {best['params']['factor']} "
+        f"Best end-to-end FID at {axis.param} {best['params'][axis.param]} "
         f"({best['fid']['mean']:.3g} ± {best['fid']['std']:.2g}); "
         + "; ".join(
-            f"x{r['params']['factor']}: FID {r['fid']['mean']:.3g}, oracle {r['oracle_fid']['mean']:.3g}, "
+            f"{axis.param} {r['params'][axis.param]}: FID {r['fid']['mean']:.3g}, "
+            f"oracle {r['oracle_fid']['mean']:.3g}, "
             f"generator loss {r['generator_heldout_loss']['mean']:.3g}"
             for r in rows
         )
         + "."
     )
-    return Summary(values, sections, text, variants(rows, lambda p: f"factor {p['factor']}"))
+    return Summary(
+        values, sections, text, variants(rows, lambda p: f"{axis.param} {p[axis.param]}")
+    )
 
 
 STUDY = Study(
@@ -118,4 +193,5 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
+    axes=tuple(AXES),
 )

@@ -39,3 +39,14 @@ def test_unknown_study_name_is_refused_by_the_parser(capsys):
         main(["study", "nosuch", RECIPE])
     assert exit_info.value.code == 2
     assert "invalid choice: 'nosuch'" in capsys.readouterr().err
+
+
+def test_bad_tradeoff_axes_give_one_line_errors(capsys, tmp_path):
+    err = _error(capsys, "study", "tradeoff", RECIPE, "--axis", "colour", "--out", str(tmp_path))
+    assert "unknown axis 'colour'" in err and "factor, codebook, levels" in err
+    err = _error(capsys, "study", "tradeoff", RECIPE, "--axis", "codebook", "--out", str(tmp_path))
+    assert "image/digits_vq_ar" in err  # a VAE recipe has no codebook
+    err = _error(capsys, "study", "tradeoff", "image/digits_vq_ar", "--axis", "levels")
+    assert "representation.kind=rvq" in err
+    assert "drop --axis" in _error(capsys, "study", "paired", RECIPE, "--axis", "factor")
+    assert not (tmp_path / "study.json").exists()  # refused before any folder is claimed

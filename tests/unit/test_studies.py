@@ -146,3 +146,36 @@ def test_gap_closed_is_measured_per_seed_against_that_seeds_cascaded_run():
     assert closed["finetune_predicted"]["mean"] == pytest.approx(0.375)
     assert closed["noise_augmented"]["mean"] == pytest.approx(-0.25)
     assert math.isnan(closed["joint"]["mean"])
+
+
+def test_tradeoff_axes_set_the_swept_key_and_refuse_recipes_they_cannot_vary():
+    from regen.config import load_recipe
+    from regen.studies import tradeoff
+
+    vq = load_recipe("image/digits_vq_ar")
+    codebook = tradeoff.points(vq, "codebook")
+    assert [p.overrides for p in codebook] == [
+        (f"representation.codebook_size={k}",) for k in tradeoff.CODEBOOK_SIZES
+    ]
+    rvq = load_recipe("image/digits_vq_ar", ["representation.kind=rvq"])
+    levels = tradeoff.points(rvq, "levels")
+    assert [p.params["num_quantizers"] for p in levels] == list(tradeoff.LEVELS)
+    # an autoregressive generator's depth is its transformer's: the factor axis leaves it
+    assert all(len(p.overrides) == 1 for p in tradeoff.points(vq, "factor"))
+    vae = load_recipe(RECIPE)
+    with pytest.raises(ConfigError, match="digits_vq_ar"):
+        tradeoff.points(vae, "codebook")
+    with pytest.raises(ConfigError, match="representation.kind=rvq"):
+        tradeoff.points(vq, "levels")
+
+
+def test_a_folder_of_another_axis_is_refused_and_an_axisless_one_is_the_default(tmp_path):
+    identity = {"study": "tradeoff", "recipe": "r.yaml", "overrides": []}
+    (tmp_path / "study.json").write_text(json.dumps(identity))  # written before the axes
+    runner._claim(tmp_path, identity | {"axis": "factor"}, "factor")
+    with pytest.raises(ConfigError, match=r"axis factor.*--out"):
+        runner._claim(tmp_path, identity | {"axis": "codebook"}, "factor")
+    with pytest.raises(ConfigError, match="unknown axis 'size'"):
+        runner._check_axis(runner.get_study("tradeoff"), "size")
+    assert runner._check_axis(runner.get_study("tradeoff"), None) == "factor"
+    assert runner._check_axis(runner.get_study("paired"), None) is None
