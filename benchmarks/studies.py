@@ -24,12 +24,22 @@ from regen.report.html import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "image/digits_latent_diffusion"
-STUDIES = ("mismatch", "paired", "discrete", "tradeoff")
+STUDIES = ("mismatch", "paired", "discrete", "tradeoff", "tradeoff_codebook", "tradeoff_levels")
+VQ_RECIPE = "image/digits_vq_ar"
+SWEEPS = {  # result key -> (study, recipe, extra CLI arguments); the rest: (key, RECIPE, [])
+    "tradeoff_codebook": ("tradeoff", VQ_RECIPE, ["--axis", "codebook"]),
+    "tradeoff_levels": ("tradeoff", VQ_RECIPE, ["--axis", "levels", "representation.kind=rvq"]),
+}
 COMMAND = ".venv/bin/python -m benchmarks.studies"
 SCALE = (
     "sklearn digits 8x8 (10 classes; 1,527 train / 270 held-out items), recipe "
     f"{RECIPE} (VAE latent 4x4x4 + diffusion, 300 + 300 steps of 32) vs digits_direct "
     "(same samples budget); 2 seeds per point; 1 worker, 1 torch thread, CPU"
+)
+AXES_SCALE = (
+    f"tradeoff --axis codebook / levels: the same digits, recipe {VQ_RECIPE} (VQ tokens 4x4 "
+    "+ autoregressive transformer, 300 + 300 steps of 32; levels with representation.kind=rvq); "
+    "2 seeds per point; 1 worker, 1 torch thread, CPU"
 )
 
 
@@ -46,13 +56,14 @@ def _finite(value: Any) -> Any:
 
 def run(name: str, out_root: Path, workers: int, seeds: int) -> dict[str, Any]:
     out = out_root / name
-    command = [sys.executable, "-m", "regen.cli", "study", name, RECIPE, "--out", str(out)]
-    command += ["--workers", str(workers), "--seeds", str(seeds)]
+    study, recipe, extra = SWEEPS.get(name, (name, RECIPE, []))
+    command = [sys.executable, "-m", "regen.cli", "study", study, recipe, *extra]
+    command += ["--out", str(out), "--workers", str(workers), "--seeds", str(seeds)]
     usage = run_measured(command)
     results = json.loads((out / "results.json").read_text())
     return {
         "question": results["question"],
-        "command": f".venv/bin/regen study {name} {RECIPE} --seeds {seeds}",
+        "command": " ".join([".venv/bin/regen study", study, recipe, *extra, f"--seeds {seeds}"]),
         "wall_seconds_this_run": usage["seconds"],
         "summary": results["summary"],
         "points": results["points"],
@@ -92,6 +103,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "joint_vs_cascaded_ratio": get("mismatch", "joint_vs_cascaded_ratio"),
         "paired_10pct_regen_vs_direct": get("paired", "paired_10pct_regen_vs_direct"),
         "tradeoff_best_factor": get("tradeoff", "best_factor"),
+        "tradeoff_best_codebook_size": get("tradeoff_codebook", "best_codebook_size"),
+        "tradeoff_best_num_quantizers": get("tradeoff_levels", "best_num_quantizers"),
+        "tradeoff_axes_scale": AXES_SCALE,
         "discrete_continuous_over_discrete_fid": get("discrete", "continuous_over_discrete_fid"),
         "metric": "domain-FID on the 270 held-out digits (lower is better), one sample per "
         "held-out item asked for its class; ratios are of seed means",

@@ -68,37 +68,26 @@ AXES = {
     ),
 }
 
+FITS = {  # axis -> (representation kinds it can vary, how to get one)
+    "codebook": (DISCRETE, "use a VQ recipe such as image/digits_vq_ar"),
+    "levels": (("rvq",), "e.g. image/digits_vq_ar representation.kind=rvq"),
+}
+
 
 def points(config: Any, axis: str = "factor") -> list[Point]:
     """The sweep points of ``axis`` for ``config``; refuses a recipe the axis cannot vary."""
-    kind = config.representation.kind
-    if axis == "codebook":
-        if kind not in DISCRETE:
+    if axis in FITS:
+        kinds, fix = FITS[axis]
+        kind = config.representation.kind
+        if kind not in kinds:
             raise ConfigError(
-                f"--axis codebook sweeps the codebook of discrete Y', but this recipe's "
-                f"representation.kind is {kind}; use a VQ recipe such as image/digits_vq_ar"
+                f"--axis {axis} needs representation.kind {' or '.join(kinds)}, not {kind}; {fix}"
             )
+        key = AXES[axis].param
+        values = {"codebook": CODEBOOK_SIZES, "levels": LEVELS}[axis]  # read now: tests patch
         return [
-            Point(
-                f"codebook{k}",
-                {"axis": axis, "codebook_size": k},
-                (f"representation.codebook_size={k}",),
-            )
-            for k in CODEBOOK_SIZES
-        ]
-    if axis == "levels":
-        if kind != "rvq":
-            raise ConfigError(
-                f"--axis levels sweeps the residual levels of representation.kind rvq, not "
-                f"{kind}; e.g. image/digits_vq_ar representation.kind=rvq"
-            )
-        return [
-            Point(
-                f"levels{q}",
-                {"axis": axis, "num_quantizers": q},
-                (f"representation.num_quantizers={q}",),
-            )
-            for q in LEVELS
+            Point(f"{axis}{v}", {"axis": axis, key: v}, (f"representation.{key}={v}",))
+            for v in values
         ]
     side = config.data.image_size
     result = []
