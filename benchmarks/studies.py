@@ -28,7 +28,7 @@ STUDIES = ("mismatch", "paired", "discrete", "tradeoff", "tradeoff_codebook", "t
 VQ_RECIPE = "image/digits_vq_ar"
 SWEEPS = {  # result key -> (study, recipe, extra CLI arguments); the rest: (key, RECIPE, [])
     "tradeoff_codebook": ("tradeoff", VQ_RECIPE, ["--axis", "codebook"]),
-    "tradeoff_levels": ("tradeoff", VQ_RECIPE, ["--axis", "levels", "representation.kind=rvq"]),
+    "tradeoff_levels": ("tradeoff", VQ_RECIPE, ["representation.kind=rvq", "--axis", "levels"]),
 }
 COMMAND = ".venv/bin/python -m benchmarks.studies"
 SCALE = (
