@@ -31,6 +31,8 @@ def test_recipe_trains_saves_loads_and_speaks(name: str, tmp_path: Path) -> None
     config = load_recipe(f"tts/{name}", TINY_TTS)
     pipeline, results = train_tts(config, tmp_path, progress=False)
     learned = {"generator", "renderer"} if config.renderer.kind == "vocoder" else {"generator"}
+    if config.is_learned:
+        learned.add("representation")
     assert {r.name for r in results} == learned
     assert all(r.steps == 6 and r.curve for r in results)
     loaded, loaded_config = load_tts(tmp_path)
