@@ -19,22 +19,33 @@ MEL_SHIFT = 5.0  # log-mel centre (nats)
 MEL_SCALE = 3.0  # log-mel half-range (nats)
 
 
-class MelEncoder(nn.Module):
-    """Log-mel [B, n_mels, F] -> features [B, out_channels, F]."""
+class FrameConvNet(nn.Module):
+    """[B, in_channels, F] -> [B, out_channels, F]: conv embed, ConvNeXt blocks, 1x1 out."""
 
-    def __init__(self, n_mels: int, hidden: int, out_channels: int, layers: int) -> None:
+    def __init__(self, in_channels: int, hidden: int, out_channels: int, layers: int) -> None:
         super().__init__()
-        self.embed = nn.Conv1d(n_mels, hidden, 5, padding=2)
+        self.embed = nn.Conv1d(in_channels, hidden, 5, padding=2)
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(hidden, 2 * hidden, 1.0 / layers) for _ in range(layers)
         )
         self.out = nn.Conv1d(hidden, out_channels, 1)
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        x = self.embed((mel + MEL_SHIFT) / MEL_SCALE)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.embed(x)
         for block in self.blocks:
             x = block(x)
         return self.out(x)
+
+
+class MelEncoder(nn.Module):
+    """Log-mel [B, n_mels, F] -> features [B, out_channels, F]."""
+
+    def __init__(self, n_mels: int, hidden: int, out_channels: int, layers: int) -> None:
+        super().__init__()
+        self.net = FrameConvNet(n_mels, hidden, out_channels, layers)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.net((mel + MEL_SHIFT) / MEL_SCALE)
 
 
 class MelDecoder(nn.Module):
@@ -42,14 +53,7 @@ class MelDecoder(nn.Module):
 
     def __init__(self, channels: int, hidden: int, n_mels: int, layers: int) -> None:
         super().__init__()
-        self.embed = nn.Conv1d(channels, hidden, 5, padding=2)
-        self.blocks = nn.ModuleList(
-            ConvNeXtBlock(hidden, 2 * hidden, 1.0 / layers) for _ in range(layers)
-        )
-        self.out = nn.Conv1d(hidden, n_mels, 1)
+        self.net = FrameConvNet(channels, hidden, n_mels, layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.embed(z)
-        for block in self.blocks:
-            x = block(x)
-        return self.out(x) * MEL_SCALE - MEL_SHIFT
+        return self.net(z) * MEL_SCALE - MEL_SHIFT

@@ -64,53 +64,35 @@ def train_tts(
     pipeline = build_tts_pipeline(config, conditioner)
     config_yaml = dump_yaml(config)
     save_meta(run_dir, config_yaml, conditioner)
-    results = []
-    samples = config.renderer.segment_frames * config.representation.hop
-    crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
-    tensors = generator_tensors(config, corpus, conditioner)
-    if config.is_learned:
-        rep = pipeline.representation
+    results: list[StageResult] = []
+
+    def fit(stage: str, module, tensors: dict) -> None:
         results.append(
             train_stage(
-                "representation",
-                rep,
-                crops,
-                config.train.representation,
-                run_dir / "representation",
+                stage,
+                module,
+                tensors,
+                getattr(config.train, stage),
+                run_dir / stage,
                 resume=resume,
                 config_yaml=config_yaml,
                 progress=progress,
             )
         )
+
+    samples = config.renderer.segment_frames * config.representation.hop
+    crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    tensors = generator_tensors(config, corpus, conditioner)
+    if config.is_learned:
+        rep = pipeline.representation
+        fit("representation", rep, crops)
         rep.eval()
         if hasattr(rep, "calibrate"):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
             rep.calibrate(crops["wav"])
             ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
         tensors["y_prime"] = encode_log_mels(rep, tensors["y_prime"])
-    results.append(
-        train_stage(
-            "generator",
-            pipeline.generator,
-            tensors,
-            config.train.generator,
-            run_dir / "generator",
-            resume=resume,
-            config_yaml=config_yaml,
-            progress=progress,
-        )
-    )
+    fit("generator", pipeline.generator, tensors)
     if getattr(pipeline.renderer, "trainable", False):
-        results.append(
-            train_stage(
-                "renderer",
-                pipeline.renderer,
-                crops,
-                config.train.renderer,
-                run_dir / "renderer",
-                resume=resume,
-                config_yaml=config_yaml,
-                progress=progress,
-            )
-        )
+        fit("renderer", pipeline.renderer, crops)
     return pipeline.eval(), results
