@@ -145,3 +145,11 @@ def test_bad_learned_representation_settings_are_one_line_config_errors(
 
     with pytest.raises(ConfigError, match=message):
         load_recipe("tts/vae_latent", [override])
+
+
+def test_griffin_lim_renders_a_two_frame_utterance() -> None:
+    # an undertrained duration predictor yields the 2-frame minimum; stft needs > n_fft / 2
+    mel = MelSpectrogram()
+    wav = GriffinLimRenderer(mel, 2).render(torch.full((1, 80, 2), -3.0))
+    assert wav.shape == (1, HOP) and torch.isfinite(wav).all()
+    assert MelSpectrogram().encode(wav).shape == (1, 80, 2)  # and its mel can be measured
