@@ -80,3 +80,14 @@ def test_tts_report_plays_in_chromium(compare_dir: Path, tmp_path: Path) -> None
     assert total == 2 + 2 and f'data-images-loaded="{total}"' in dom  # curves + mel images
     assert re.search(r'<table class="metrics">.*mcd_db.*realtime_speedup', dom, re.S)
     assert "Mismatch" in dom
+
+
+def test_resume_keeps_a_calibrated_learned_representation(tmp_path: Path) -> None:
+    config = load_recipe("tts/vae_latent", TINY_TTS)
+    pipeline, _ = train_tts(config, tmp_path, progress=False)
+    weights = (tmp_path / "representation" / "model.safetensors").read_bytes()
+    resumed, results = train_tts(config, tmp_path, resume=True, progress=False)
+    assert (tmp_path / "representation" / "model.safetensors").read_bytes() == weights
+    assert results[0].name == "representation" and results[0].curve
+    assert float(pipeline.representation.scale.min()) != 1.0  # calibrated, not the identity
+    assert pipeline.representation.scale.equal(resumed.representation.scale)
