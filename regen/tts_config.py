@@ -24,13 +24,22 @@ from regen.errors import ConfigError
 
 @dataclass
 class TTSRepresentationConfig:
-    """Y' of the pipeline: ``mel`` (regeneration) or ``waveform`` (direct baseline)."""
+    """Y' of the pipeline: ``mel`` (regeneration), ``mel_vae`` / ``mel_rvq`` (learned
+    continuous / discrete Y' over the log-mel) or ``waveform`` (direct baseline)."""
 
-    kind: str = "mel"  # mel | waveform
+    kind: str = "mel"  # mel | mel_vae | mel_rvq | waveform
     n_mels: int = 80
     n_fft: int = 1024
     hop: int = 256
     fmax: float = 8000.0
+    # learned Y' over the log-mel (mel_vae, mel_rvq): a frame-rate 1-D conv autoencoder
+    latent_channels: int = 16
+    hidden: int = 128
+    layers: int = 2
+    kl_weight: float = 1e-3  # mel_vae: weight of the KL term next to the mel L1 (nats)
+    codebook_size: int = 256  # mel_rvq: codes per level
+    num_quantizers: int = 4  # mel_rvq: residual levels Q
+    commitment_weight: float = 0.25  # mel_rvq
 
 
 @dataclass
@@ -69,6 +78,9 @@ class VocoderConfig:
 class TTSStages:
     """Training of the learned stages (the mel representation has nothing to learn)."""
 
+    representation: TrainConfig = field(
+        default_factory=lambda: TrainConfig(batch_size=16, lr=1e-3, warmup_steps=100)
+    )
     generator: TrainConfig = field(
         default_factory=lambda: TrainConfig(batch_size=16, lr=1e-3, warmup_steps=100)
     )
@@ -113,9 +125,16 @@ class TTSRecipeConfig:
     def is_direct(self) -> bool:
         return self.representation.kind == "waveform"
 
+    @property
+    def is_learned(self) -> bool:
+        """Y' is a learned code over the log-mel (a trained representation stage)."""
+        return self.representation.kind in LEARNED_KINDS
+
+
+LEARNED_KINDS = ("mel_vae", "mel_rvq")
 
 CHOICES = {
-    ("representation", "kind"): ("mel", "waveform"),
+    ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
     ("generator", "kind"): ("fastspeech",),
     ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
     ("compare", "budget"): ("seconds", "samples"),
@@ -133,13 +152,22 @@ def validate(config: TTSRecipeConfig) -> None:
     if config.is_direct != (config.renderer.kind == "identity"):
         raise ConfigError(
             "representation.kind waveform (the direct baseline) goes with renderer.kind "
-            "identity, and mel with vocoder or griffin_lim"
+            "identity, and mel, mel_vae or mel_rvq with vocoder or griffin_lim"
         )
     rep = config.representation
     if rep.hop * 4 != rep.n_fft:
         raise ConfigError("representation.n_fft must be 4 x representation.hop (1024 and 256)")
+    if (
+        config.is_learned
+        and min(rep.latent_channels, rep.hidden, rep.layers, rep.num_quantizers) < 1
+    ):
+        raise ConfigError(
+            "representation.latent_channels, hidden, layers and num_quantizers must be >= 1"
+        )
+    if config.is_learned and rep.codebook_size < 2:
+        raise ConfigError("representation.codebook_size must be at least 2")
     if config.data.num_sentences < 4:
         raise ConfigError("data.num_sentences must be at least 4")
-    check_stages(config.train, ("generator", "renderer"))
+    check_stages(config.train, ("representation", "generator", "renderer"))
     if config.eval.num_utterances < 1 or config.eval.report_utterances < 1:
         raise ConfigError("eval.num_utterances and eval.report_utterances must be at least 1")

@@ -60,6 +60,17 @@ def mel_of(config: TTSRecipeConfig) -> MelSpectrogram:
     return MelSpectrogram(n_fft=rep.n_fft, hop=rep.hop, n_mels=rep.n_mels, fmax=rep.fmax)
 
 
+def learned_representation(config: TTSRecipeConfig, mel: MelSpectrogram):
+    """The untrained learned Y' over ``mel``: ``mel_vae`` (continuous) or ``mel_rvq`` (codes)."""
+    if config.representation.kind == "mel_vae":
+        from regen.representations.mel_vae import MelVAE
+
+        return MelVAE(mel, config.representation)
+    from regen.representations.mel_rvq import MelRVQ
+
+    return MelRVQ(mel, config.representation)
+
+
 def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner) -> Pipeline:
     """The untrained pipeline a recipe describes (regeneration or the direct baseline)."""
     from regen.renderers.identity import IdentityRenderer
@@ -79,8 +90,13 @@ def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner)
     else:
         from regen.generators.fastspeech import FastSpeechGenerator
 
-        rep = mel
-        gen = FastSpeechGenerator(mel.spec, config.generator, vocab, speakers)
+        rep = learned_representation(config, mel) if config.is_learned else mel
+        if rep.spec.kind == "discrete":
+            from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
+
+            gen = FastSpeechCodeGenerator(rep.spec, config.generator, vocab, speakers)
+        else:
+            gen = FastSpeechGenerator(rep.spec, config.generator, vocab, speakers)
         if config.renderer.kind == "vocoder":
             from regen.renderers.vocoder import VocosVocoder
 
@@ -89,6 +105,10 @@ def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner)
             from regen.renderers.griffin_lim import GriffinLimRenderer
 
             renderer = GriffinLimRenderer(mel, config.renderer.griffin_lim_iterations)
+        if config.is_learned:
+            from regen.renderers.latent_mel import LatentMelRenderer
+
+            renderer = LatentMelRenderer(rep.spec, rep.decode_mel, renderer)
     return Pipeline(rep, gen, renderer, conditioner=conditioner, name=config.name)
 
 
@@ -116,7 +136,7 @@ def load_tts(run_dir: str | Path) -> tuple[Pipeline, TTSRecipeConfig]:
     conditioner = PhonemeConditioner(PhonemeVocabulary.from_dict(meta["vocab"]), meta["voices"])
     pipeline = build_tts_pipeline(config, conditioner)
     for stage, module in pipeline.modules().items():
-        if stage != "representation" and getattr(module, "trainable", True):
+        if getattr(module, "trainable", True):
             if not ckpt.has_checkpoint(run_dir / stage):
                 raise CheckpointError(f"stage '{stage}' of {run_dir} was never trained; {hint}")
             ckpt.load_weights(module, run_dir / stage)

@@ -80,11 +80,17 @@ def evaluate_tts(
     ``pipelines`` maps ``"regen"`` (a mel pipeline) and ``"direct"`` to trained pipelines.
     """
     regen = pipelines["regen"]
-    mel = regen.representation
+    # a learned Y' (mel_vae, mel_rvq) wraps the log-mel: resynthesis rows use the mel inside,
+    # its mel renderer, and (as "<Y'> resynthesis") the round trip through the learned code
+    learned = getattr(regen.representation, "decode_mel", None)
+    mel = getattr(regen.representation, "mel", regen.representation)
+    mel_renderer = getattr(regen.renderer, "mel_renderer", regen.renderer)
     griffin_lim = GriffinLimRenderer(mel)
     n = min(num_utterances, len(test))
     wavs: dict[str, list[np.ndarray]] = {"ground truth": [w for w in test.wavs[:n]]}
     wavs["griffin-lim resynthesis"] = []
+    if learned is not None:
+        wavs["learned y' resynthesis"] = []
     if getattr(regen.renderer, "trainable", False):
         wavs["vocoder resynthesis"] = []
     timing = {name: SynthesisTimes() for name in pipelines}
@@ -97,7 +103,10 @@ def evaluate_tts(
             true_mel = mel.encode(torch.from_numpy(test.wavs[i])[None])
             wavs["griffin-lim resynthesis"].append(griffin_lim.render(true_mel)[0].numpy())
             if "vocoder resynthesis" in wavs:
-                wavs["vocoder resynthesis"].append(regen.renderer.render(true_mel)[0].numpy())
+                wavs["vocoder resynthesis"].append(mel_renderer.render(true_mel)[0].numpy())
+            if learned is not None:
+                round_trip = learned(regen.representation.encode_mel(true_mel))
+                wavs["learned y' resynthesis"].append(mel_renderer.render(round_trip)[0].numpy())
             for name, pipeline in pipelines.items():
                 clear_phoneme_cache()  # each system pays for its own espeak-ng front end
                 wavs[name].append(
@@ -112,6 +121,8 @@ def evaluate_tts(
                 torch.tensor([regen.conditioner.vocab.encode(test.phonemes[i])]),
                 speakers=regen.conditioner.speaker(test.speakers[i]),
             )
+            if learned is not None:
+                predicted_mel = learned(predicted_mel)
             wavs["regen + griffin-lim"].append(griffin_lim.render(predicted_mel)[0].numpy())
     metrics: dict[str, dict[str, float]] = {}
     for name, outputs in wavs.items():

@@ -24,6 +24,11 @@ def griffin_lim(
 ) -> torch.Tensor:
     """[B, n_fft // 2 + 1, F] magnitudes -> [B, (F - 1) * hop] waveforms (seeded phases)."""
     window = torch.hann_window(n_fft, device=magnitude.device)
+    wanted = (magnitude.shape[-1] - 1) * hop
+    # stft's reflect padding needs more than n_fft / 2 samples: very short utterances (an
+    # undertrained duration predictor gives 2 frames) get silent frames appended, then cut
+    short = max(0, n_fft // hop + 1 - magnitude.shape[-1])
+    magnitude = torch.nn.functional.pad(magnitude, (0, short), value=LOG_FLOOR)
     length = (magnitude.shape[-1] - 1) * hop
     gen = torch.Generator(device="cpu").manual_seed(0)
     phase = torch.rand(magnitude.shape, generator=gen).to(magnitude.device) * 2 * torch.pi
@@ -36,7 +41,7 @@ def griffin_lim(
         angles = angles / angles.abs().clamp_min(1e-16)
         previous = rebuilt
     wav = torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
-    return wav.clamp(-1, 1)
+    return wav[..., :wanted].clamp(-1, 1)
 
 
 class GriffinLimRenderer(nn.Module):

@@ -24,8 +24,11 @@ LOG_FLOOR = 1e-5
 def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
     """|STFT| of ``wav`` [B, T] -> [B, n_fft // 2 + 1, 1 + T // hop] (Hann, centred)."""
     window = torch.hann_window(n_fft, device=wav.device, dtype=wav.dtype)
+    # reflect padding needs more than n_fft / 2 samples; a clip shorter than that (an
+    # undertrained model's 2-frame utterance) is zero-padded instead of failing
+    pad_mode = "reflect" if wav.shape[-1] > n_fft // 2 else "constant"
     spec = torch.stft(
-        wav, n_fft, hop, window=window, center=True, pad_mode="reflect", return_complex=True
+        wav, n_fft, hop, window=window, center=True, pad_mode=pad_mode, return_complex=True
     )
     return spec.abs()
 

@@ -1,10 +1,12 @@
 """Train a TTS pipeline stage by stage with the one loop.
 
+    0. representation  (``mel_vae`` / ``mel_rvq`` only) on unpaired speech crops, then the
+                  VAE latent is calibrated to unit variance
     1. generator  on paired (phonemes, Y' = encode(speech))  FastSpeech -> log-mel, or the
                   direct baseline's phonemes -> waveform
     2. renderer   on unpaired speech crops (the vocoder; Griffin-Lim has nothing to learn)
 
-The mel representation has no parameters, so there is no representation stage. Each stage
+The mel representation has no parameters, so it has no representation stage. Each stage
 writes its folder under the run directory; ``resume`` continues where a stage stopped.
 """
 
@@ -12,11 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from regen.config import dump_yaml
 from regen.data.speech import SpeechCorpus, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.data.tts_tensors import acoustic_tensors, waveform_segments
 from regen.pipeline import Pipeline
+from regen.training import checkpoint as ckpt
 from regen.training.loop import StageResult, train_stage
 from regen.tts_config import TTSRecipeConfig
 from regen.tts_pipeline import PhonemeConditioner, build_tts_pipeline, mel_of, save_meta
@@ -38,6 +43,12 @@ def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner
     return tensors
 
 
+def encode_log_mels(representation, log_mels: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+    """Padded log-mels [N, n_mels, F] -> the learned Y' [N, C or Q, F], in batches."""
+    with torch.no_grad():
+        return torch.cat([representation.encode_mel(m) for m in log_mels.split(batch_size)])
+
+
 def train_tts(
     config: TTSRecipeConfig,
     run_dir: Path | None = None,
@@ -53,32 +64,35 @@ def train_tts(
     pipeline = build_tts_pipeline(config, conditioner)
     config_yaml = dump_yaml(config)
     save_meta(run_dir, config_yaml, conditioner)
-    results = []
-    results.append(
-        train_stage(
-            "generator",
-            pipeline.generator,
-            generator_tensors(config, corpus, conditioner),
-            config.train.generator,
-            run_dir / "generator",
-            resume=resume,
-            config_yaml=config_yaml,
-            progress=progress,
-        )
-    )
-    if getattr(pipeline.renderer, "trainable", False):
-        samples = config.renderer.segment_frames * config.representation.hop
-        crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    results: list[StageResult] = []
+
+    def fit(stage: str, module, tensors: dict) -> None:
         results.append(
             train_stage(
-                "renderer",
-                pipeline.renderer,
-                crops,
-                config.train.renderer,
-                run_dir / "renderer",
+                stage,
+                module,
+                tensors,
+                getattr(config.train, stage),
+                run_dir / stage,
                 resume=resume,
                 config_yaml=config_yaml,
                 progress=progress,
             )
         )
+
+    samples = config.renderer.segment_frames * config.representation.hop
+    crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    tensors = generator_tensors(config, corpus, conditioner)
+    if config.is_learned:
+        rep = pipeline.representation
+        fit("representation", rep, crops)
+        rep.eval()
+        if hasattr(rep, "calibrate"):
+            # latent scale (as in latent diffusion): unit-variance Y' for the generator
+            rep.calibrate(crops["wav"])
+            ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
+        tensors["y_prime"] = encode_log_mels(rep, tensors["y_prime"])
+    fit("generator", pipeline.generator, tensors)
+    if getattr(pipeline.renderer, "trainable", False):
+        fit("renderer", pipeline.renderer, crops)
     return pipeline.eval(), results

@@ -31,6 +31,8 @@ def test_recipe_trains_saves_loads_and_speaks(name: str, tmp_path: Path) -> None
     config = load_recipe(f"tts/{name}", TINY_TTS)
     pipeline, results = train_tts(config, tmp_path, progress=False)
     learned = {"generator", "renderer"} if config.renderer.kind == "vocoder" else {"generator"}
+    if config.is_learned:
+        learned.add("representation")
     assert {r.name for r in results} == learned
     assert all(r.steps == 6 and r.curve for r in results)
     loaded, loaded_config = load_tts(tmp_path)
@@ -78,3 +80,14 @@ def test_tts_report_plays_in_chromium(compare_dir: Path, tmp_path: Path) -> None
     assert total == 2 + 2 and f'data-images-loaded="{total}"' in dom  # curves + mel images
     assert re.search(r'<table class="metrics">.*mcd_db.*realtime_speedup', dom, re.S)
     assert "Mismatch" in dom
+
+
+def test_resume_keeps_a_calibrated_learned_representation(tmp_path: Path) -> None:
+    config = load_recipe("tts/vae_latent", TINY_TTS)
+    pipeline, _ = train_tts(config, tmp_path, progress=False)
+    weights = (tmp_path / "representation" / "model.safetensors").read_bytes()
+    resumed, results = train_tts(config, tmp_path, resume=True, progress=False)
+    assert (tmp_path / "representation" / "model.safetensors").read_bytes() == weights
+    assert results[0].name == "representation" and results[0].curve
+    assert float(pipeline.representation.scale.min()) != 1.0  # calibrated, not the identity
+    assert pipeline.representation.scale.equal(resumed.representation.scale)
