@@ -273,6 +273,26 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
     return config
 
 
+def load_with_baseline(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
+    """A regeneration recipe and the direct baseline its ``baseline:`` names (any task).
+
+    Both get the same overrides. Each task's compare then sets the baseline's budget.
+    """
+    path = resolve_recipe_path(recipe)
+    regen_cfg = load_recipe(path, overrides)
+    if regen_cfg.is_direct:
+        raise ConfigError(f"{path} is a direct recipe; compare the regeneration recipe instead")
+    if not regen_cfg.baseline:
+        raise ConfigError(f"{path} names no baseline; add 'baseline: <direct recipe>.yaml'")
+    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
+    if not direct_cfg.is_direct or direct_cfg.task != regen_cfg.task:
+        raise ConfigError(
+            f"baseline {regen_cfg.baseline} is not a direct {regen_cfg.task} recipe "
+            "(its representation must be the identity of this task)"
+        )
+    return regen_cfg, direct_cfg
+
+
 def resolve_recipe_path(path: str | Path) -> Path:
     """Accept a path, or a recipe name such as ``image/glyphs_latent_diffusion``."""
     candidate = Path(path)

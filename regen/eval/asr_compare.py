@@ -20,10 +20,9 @@ from typing import Any
 
 from regen.asr import Recognizer
 from regen.asr_config import ASRRecipe
-from regen.config import load_recipe, resolve_recipe_path
+from regen.config import load_with_baseline
 from regen.data.asr_data import paired_count, speech_tensors
 from regen.data.speech import load_speech_corpus
-from regen.errors import ConfigError
 from regen.eval.asr_evaluate import evaluate_split
 from regen.eval.asr_metrics import phoneme_confusions
 from regen.eval.compare import run_record
@@ -57,16 +56,7 @@ METRIC_NOTES = {
 
 
 def load_asr_pair(recipe: str | Path, overrides: list[str]) -> tuple[ASRRecipe, ASRRecipe]:
-    path = resolve_recipe_path(recipe)
-    regen_cfg = load_recipe(path, overrides)
-    if not regen_cfg.baseline:
-        raise ConfigError(f"{path} names no baseline; add 'baseline: <direct recipe>.yaml'")
-    if regen_cfg.is_direct:
-        raise ConfigError(f"{path} is the direct recipe; compare the phonemes recipe instead")
-    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
-    if not direct_cfg.is_direct:
-        raise ConfigError(f"baseline {regen_cfg.baseline} is not direct (representation.kind)")
-    return regen_cfg, direct_cfg
+    return load_with_baseline(recipe, overrides)
 
 
 def direct_steps(

@@ -18,9 +18,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from regen.config import RecipeConfig, dump_yaml, load_recipe
+from regen.config import RecipeConfig, dump_yaml, load_with_baseline
 from regen.data.images import ImageDataset, load_image_dataset
-from regen.errors import ConfigError
 from regen.eval.classifier import get_domain_classifier
 from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_kid
 from regen.pipeline import Pipeline
@@ -48,17 +47,7 @@ METRIC_NOTES = {
 
 def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[RecipeConfig, RecipeConfig]:
     """The regeneration recipe and its direct baseline, with the baseline's budget matched."""
-    from regen.config import resolve_recipe_path
-
-    path = resolve_recipe_path(recipe)
-    regen_cfg = load_recipe(path, overrides)
-    if not regen_cfg.baseline:
-        raise ConfigError(f"{path} names no baseline; add 'baseline: <direct recipe>.yaml'")
-    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
-    if not direct_cfg.is_direct:
-        raise ConfigError(
-            f"baseline {regen_cfg.baseline} is not direct (representation.kind identity)"
-        )
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides)
     budget = budget_samples(regen_cfg, trainable_stages(regen_cfg))
     gen = direct_cfg.train.generator
     direct_cfg.train.generator = replace(gen, steps=math.ceil(budget / gen.batch_size))

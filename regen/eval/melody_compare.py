@@ -21,10 +21,9 @@ from typing import Any
 
 import torch
 
-from regen.config import load_recipe, resolve_recipe_path
+from regen.config import load_with_baseline
 from regen.data.lyrics import Syllable, lyrics_text
 from regen.data.music import MelodySet
-from regen.errors import ConfigError
 from regen.eval.compare import budget_statement, run_record
 from regen.eval.melody_metrics import (
     alignment_accuracy,
@@ -66,13 +65,7 @@ def load_melody_pair(
     recipe: str | Path, overrides: list[str]
 ) -> tuple[MelodyRecipeConfig, MelodyRecipeConfig]:
     """The regen recipe and its direct baseline, the baseline's steps set to the same budget."""
-    path = resolve_recipe_path(recipe)
-    regen_cfg = load_recipe(path, overrides)
-    if not regen_cfg.baseline:
-        raise ConfigError(f"{path} names no baseline; add 'baseline: <direct recipe>.yaml'")
-    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
-    if not direct_cfg.is_direct or regen_cfg.is_direct:
-        raise ConfigError(f"{path.name} must be a template recipe and its baseline direct")
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides)
     stages = [regen_cfg.train.generator]
     if regen_cfg.renderer.kind == "template_to_melody":
         stages.append(regen_cfg.train.renderer)

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from regen.config import dump_yaml, load_recipe, resolve_recipe_path
+from regen.config import dump_yaml, load_with_baseline
 from regen.data.speech import load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
-from regen.errors import ConfigError
 from regen.eval.compare import stage_records
 from regen.eval.tts_eval import evaluate_tts, intelligibility, mismatch_gap
 from regen.training.loop import StageResult
@@ -47,16 +46,7 @@ METRIC_NOTES = {
 def load_tts_pair(
     recipe: str | Path, overrides: list[str]
 ) -> tuple[TTSRecipeConfig, TTSRecipeConfig]:
-    path = resolve_recipe_path(recipe)
-    regen_cfg = load_recipe(path, overrides)
-    if not regen_cfg.baseline:
-        raise ConfigError(f"{path} names no baseline; add 'baseline: direct_waveform.yaml'")
-    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
-    if not direct_cfg.is_direct:
-        raise ConfigError(
-            f"baseline {regen_cfg.baseline} is not direct (representation.kind waveform)"
-        )
-    return regen_cfg, direct_cfg
+    return load_with_baseline(recipe, overrides)
 
 
 def probe_step_seconds(config: TTSRecipeConfig, corpus) -> float:

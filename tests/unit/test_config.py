@@ -74,3 +74,20 @@ def test_recipe_names_its_task_and_unknown_tasks_list_the_known_ones(tmp_path):
     path.write_text("- a list, not a mapping\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_recipe(path)
+
+
+def test_a_compare_pair_needs_a_direct_baseline_of_the_same_task(tmp_path):
+    from regen.config import load_with_baseline
+
+    regen_cfg, direct_cfg = load_with_baseline("tts/fastspeech_vocos", [])
+    assert direct_cfg.is_direct and direct_cfg.task == regen_cfg.task == "tts"
+    with pytest.raises(ConfigError, match="is a direct recipe; compare the regeneration"):
+        load_with_baseline("asr/characters", [])
+    source = Path(__file__).resolve().parents[2] / "recipes"
+    mixed = tmp_path / "mixed.yaml"
+    mixed.write_text(
+        (source / "tts/fastspeech_vocos.yaml").read_text().replace("direct_waveform", "odd")
+    )
+    (tmp_path / "odd.yaml").write_text((source / "asr/characters.yaml").read_text())
+    with pytest.raises(ConfigError, match="odd.yaml is not a direct tts recipe"):
+        load_with_baseline(mixed, [])
