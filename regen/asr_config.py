@@ -13,9 +13,8 @@ A recipe is a dataclass tree loaded from YAML (``task: asr`` at the top), overri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from regen.config import CompareConfig, TrainConfig, check_stages, to_dict
+from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_stages, to_dict
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
 
@@ -95,14 +94,11 @@ class ASREvalConfig:
 
 
 @dataclass
-class ASRRecipe:
+class ASRRecipe(RecipeHeader):
     """One speech recognition experiment (regeneration or direct)."""
 
     task: str = "asr"
     name: str = "asr"
-    seed: int = 0
-    output_dir: str = "runs/{name}"
-    baseline: str | None = None  # recipe file of the direct baseline, relative to this one
     paired_fraction: float = 1.0  # share of the paired training sentences used (all voices)
     data: SpeechDataConfig = field(default_factory=SpeechDataConfig)
     text: TextConfig = field(default_factory=TextConfig)
@@ -112,10 +108,6 @@ class ASRRecipe:
     train: ASRStages = field(default_factory=ASRStages)
     eval: ASREvalConfig = field(default_factory=ASREvalConfig)
     compare: CompareConfig = field(default_factory=lambda: CompareConfig(budget="seconds"))
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir.format(name=self.name))
 
     @property
     def is_direct(self) -> bool:

@@ -153,14 +153,24 @@ class CompareConfig:
 
 
 @dataclass
-class RecipeConfig:
-    """One runnable experiment: a pipeline, its training, its evaluation."""
+class RecipeHeader:
+    """The fields every task's recipe starts with (each task redeclares ``task`` and ``name``)."""
 
     task: str = "image"  # see regen/tasks.py; image recipes may leave it out
     name: str = "recipe"
     seed: int = 0
     output_dir: str = "runs/{name}"
     baseline: str | None = None  # recipe file of the direct baseline, relative to this one
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir.format(name=self.name))
+
+
+@dataclass
+class RecipeConfig(RecipeHeader):
+    """One runnable experiment: a pipeline, its training, its evaluation."""
+
     data: DataConfig = field(default_factory=DataConfig)
     representation: RepresentationConfig = field(default_factory=RepresentationConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
@@ -168,10 +178,6 @@ class RecipeConfig:
     train: StagesConfig = field(default_factory=StagesConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir.format(name=self.name))
 
     @property
     def is_direct(self) -> bool:

@@ -8,9 +8,8 @@ baseline (lyrics -> melody tokens). See docs/melody.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from regen.config import TrainConfig, check_stages
+from regen.config import RecipeHeader, TrainConfig, check_stages
 from regen.data.music import FOLK_COLLECTIONS, MelodyDataConfig
 from regen.errors import ConfigError
 
@@ -55,24 +54,17 @@ class MelodyEvalConfig:
 
 
 @dataclass
-class MelodyRecipeConfig:
+class MelodyRecipeConfig(RecipeHeader):
     """One runnable lyric-to-melody experiment."""
 
     task: str = "melody"
     name: str = "melody"
-    seed: int = 0
-    output_dir: str = "runs/{name}"
-    baseline: str | None = None
     data: MelodyDataConfig = field(default_factory=MelodyDataConfig)
     representation: MelodyRepresentationConfig = field(default_factory=MelodyRepresentationConfig)
     generator: SequenceModelConfig = field(default_factory=SequenceModelConfig)
     renderer: MelodyRendererConfig = field(default_factory=MelodyRendererConfig)
     train: MelodyStagesConfig = field(default_factory=MelodyStagesConfig)
     eval: MelodyEvalConfig = field(default_factory=MelodyEvalConfig)
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir.format(name=self.name))
 
     @property
     def is_direct(self) -> bool:

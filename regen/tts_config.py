@@ -15,9 +15,8 @@ A recipe is a dataclass tree loaded from YAML (``task: tts`` at the top), overri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from regen.config import CompareConfig, TrainConfig, check_stages
+from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_stages
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
 
@@ -101,14 +100,11 @@ class TTSEvalConfig:
 
 
 @dataclass
-class TTSRecipeConfig:
+class TTSRecipeConfig(RecipeHeader):
     """One runnable TTS experiment."""
 
     task: str = "tts"
     name: str = "tts"
-    seed: int = 0
-    output_dir: str = "runs/{name}"
-    baseline: str | None = None
     data: SpeechDataConfig = field(default_factory=SpeechDataConfig)
     representation: TTSRepresentationConfig = field(default_factory=TTSRepresentationConfig)
     generator: AcousticModelConfig = field(default_factory=AcousticModelConfig)
@@ -116,10 +112,6 @@ class TTSRecipeConfig:
     train: TTSStages = field(default_factory=TTSStages)
     eval: TTSEvalConfig = field(default_factory=TTSEvalConfig)
     compare: CompareConfig = field(default_factory=lambda: CompareConfig(budget="seconds"))
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir.format(name=self.name))
 
     @property
     def is_direct(self) -> bool:
