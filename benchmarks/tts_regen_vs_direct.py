@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the scheduler has parked), so all timings here are single-threaded.
 THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 COMMAND = "nice -n 5 .venv/bin/python -m benchmarks.tts_regen_vs_direct"
+RECIPE = "tts/fastspeech_vocos"
 SCALE = [
     "data.num_sentences=1000",
     "data.max_seconds=4.0",
@@ -118,6 +119,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-tts")
     parser.add_argument("--long", nargs=2, metavar=("RUN_DIR", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--wer", metavar="ASR_RUN", help="only measure intelligibility")
+    parser.add_argument(
+        "--recipe", default=RECIPE, help=f"the regeneration recipe to compare (default {RECIPE})"
+    )
+    parser.add_argument(
+        "overrides", nargs="*", help="key=value overrides applied after SCALE (both systems)"
+    )
     args = parser.parse_args()
     if args.long:
         synthesize_long(*args.long)
@@ -127,7 +134,7 @@ def main() -> None:
         return
     regen = [sys.executable, "-m", "regen.cli"]
     compare = run_measured(
-        [*regen, "compare", "tts/fastspeech_vocos", *SCALE, "--out", str(args.out)], THREADS
+        [*regen, "compare", args.recipe, *SCALE, *args.overrides, "--out", str(args.out)], THREADS
     )
     results = json.loads((args.out / "results.json").read_text())
     metrics = results["metrics"]
@@ -156,9 +163,16 @@ def main() -> None:
         "peak_rss_mib_30s_utterance_regen": long_utterance["regen"]["process_peak_rss_mib"],
         "peak_rss_mib_30s_utterance_direct": long_utterance["direct"]["process_peak_rss_mib"],
         "targets": "realtime_speedup >= 20, mcd_regen_db <= 4.0 (issue 4)",
-        "scale": " ".join(SCALE),
+        "recipe": args.recipe,
+        "scale": " ".join([*SCALE, *args.overrides]),
         "threads": 1,
-        "command": COMMAND,
+        "command": " ".join(
+            [
+                COMMAND,
+                *(["--recipe", args.recipe] if args.recipe != RECIPE else []),
+                *args.overrides,
+            ]
+        ),
     }
     data = {
         "compare_wall_seconds": compare["seconds"],
