@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
@@ -31,3 +33,30 @@ def toy_data(n: int = 256, dim: int = 8) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
     x = torch.randn(n, dim, generator=g)
     return {"x": x, "y": x[:, 0] - 0.5 * x[:, 1]}
+
+
+class ToyGAN(ToyRegressor):
+    """A regressor trained against a discriminator on (x, y) pairs (LSGAN), deterministic,
+    to test the adversarial path of the loop (see regen.contracts.Adversarial)."""
+
+    def __init__(self, dim: int = 8, start: int = 0) -> None:
+        super().__init__(dim)
+        disc = nn.Sequential(nn.Linear(dim + 1, 16), nn.Tanh(), nn.Linear(16, 1))
+        self.adversary = SimpleNamespace(discriminator=disc, lr=1e-2, start=start, active=False)
+
+    def _score(self, batch, y):
+        return self.adversary.discriminator(torch.cat([batch["x"], y[:, None]], 1))
+
+    def training_loss(self, batch):
+        predicted = self.net(batch["x"]).squeeze(-1)
+        loss = (predicted - batch["y"]).pow(2).mean()
+        if self.adversary.active:
+            loss = loss + 0.1 * (1 - self._score(batch, predicted)).pow(2).mean()
+        return loss, {}
+
+    def discriminator_loss(self, batch):
+        with torch.no_grad():
+            fake = self.net(batch["x"]).squeeze(-1)
+        loss = (1 - self._score(batch, batch["y"])).pow(2).mean()
+        loss = loss + self._score(batch, fake).pow(2).mean()
+        return loss, {"d_loss": float(loss.detach())}
