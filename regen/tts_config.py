@@ -75,7 +75,7 @@ class VocoderConfig:
     # discriminators, LSGAN + feature matching; also used by the direct baseline's decoder
     adversarial_weight: float = 0.0  # LSGAN generator term; 0 = no discriminators at all
     feature_weight: float = 0.1  # feature-matching L1 (used only when the GAN is on)
-    adversarial_start: int = 0  # renderer steps of spectral-only warm-up before the GAN
+    adversarial_start: int = 0  # steps of spectral-only warm-up (vocoder; direct: its generator)
     discriminator_channels: int = 16  # base width of every sub-discriminator
     discriminator_lr: float = 2e-4
 
