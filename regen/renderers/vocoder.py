@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput
-from regen.renderers.adversarial import build_adversary, with_adversary
 from regen.modules.speech_blocks import ConvNeXtBlock
+from regen.renderers.adversarial import build_adversary, with_adversary
 from regen.renderers.spectral_loss import WaveformLoss
 from regen.representations.mel import MelSpectrogram
 
