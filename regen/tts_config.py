@@ -76,7 +76,7 @@ class VocoderConfig:
     adversarial_weight: float = 0.0  # LSGAN generator term; 0 = no discriminators at all
     feature_weight: float = 0.1  # feature-matching L1 (used only when the GAN is on)
     adversarial_start: int = 0  # steps of spectral-only warm-up (vocoder; direct: its generator)
-    discriminator_channels: int = 16  # base width of every sub-discriminator
+    discriminator_channels: int = 8  # base width of every sub-discriminator (CPU-small)
     discriminator_lr: float = 2e-4
 
 

@@ -100,7 +100,7 @@ class WaveformDiscriminators(nn.Module):
     ``forward(wav [B, T])`` returns one ``(logits, feature_maps)`` pair per sub-discriminator.
     """
 
-    def __init__(self, channels: int = 16, periods: tuple[int, ...] = PERIODS) -> None:
+    def __init__(self, channels: int = 8, periods: tuple[int, ...] = PERIODS) -> None:
         super().__init__()
         self.discriminators = nn.ModuleList(
             [
