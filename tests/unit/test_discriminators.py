@@ -21,6 +21,7 @@ from regen.training import checkpoint as ckpt
 from regen.training.logger import read_log
 from regen.training.loop import log_path, train_stage
 from regen.tts_config import VocoderConfig
+from tests.unit.toy_models import killed_after
 
 HOP = 256
 CFG = dict(steps=6, batch_size=4, lr=1e-3, warmup_steps=2, log_every=1, checkpoint_every=3)
@@ -133,20 +134,9 @@ def test_resume_with_a_discriminator_matches_uninterrupted(tmp_path, monkeypatch
         model.adversary.discriminator.load_state_dict(d_init)
         return model
 
-    calls = {"n": 0}
-    original = VocosVocoder.training_loss
-
-    def dying_loss(self, batch):
-        calls["n"] += 1
-        if calls["n"] > 5:
-            raise KeyboardInterrupt
-        return original(self, batch)
-
-    monkeypatch.setattr(VocosVocoder, "training_loss", dying_loss)
     torch.manual_seed(1)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_after(monkeypatch, VocosVocoder, 5):
         train_stage("renderer", fresh(), crops(), TrainConfig(**CFG), tmp_path / "b")
-    monkeypatch.setattr(VocosVocoder, "training_loss", original)
     assert ckpt.load_trainer_state(tmp_path / "b").step == 3
     resumed = tiny_vocoder(adversarial_start=2)  # other random init: all of it is restored
     cfg = TrainConfig(**CFG)

@@ -13,7 +13,7 @@ from regen.errors import CheckpointError, TrainingDivergedError
 from regen.training import checkpoint as ckpt
 from regen.training.logger import read_log
 from regen.training.loop import log_path, train_stage, warmup_cosine
-from tests.unit.toy_models import NoisyRegressor, ToyRegressor, toy_data
+from tests.unit.toy_models import NoisyRegressor, ToyRegressor, killed_after, toy_data
 
 CFG = dict(steps=40, batch_size=16, lr=1e-2, warmup_steps=5, log_every=1, checkpoint_every=10)
 
@@ -51,22 +51,11 @@ def test_resume_after_interrupt_matches_uninterrupted(tmp_path, monkeypatch):
 
     interrupted = NoisyRegressor()
     interrupted.load_state_dict(init)
-    calls = {"n": 0}
-    original = NoisyRegressor.training_loss
-
-    def dying_loss(self, batch):
-        calls["n"] += 1
-        if calls["n"] > 25:
-            raise KeyboardInterrupt
-        return original(self, batch)
-
-    monkeypatch.setattr(NoisyRegressor, "training_loss", dying_loss)
     torch.manual_seed(0)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_after(monkeypatch, NoisyRegressor, 25):
         train_stage(
             "toy", interrupted, toy_data(), TrainConfig(**CFG), tmp_path / "b", progress=False
         )
-    monkeypatch.setattr(NoisyRegressor, "training_loss", original)
     assert ckpt.load_trainer_state(tmp_path / "b").step == 20
     resumed = NoisyRegressor()
     train_stage(

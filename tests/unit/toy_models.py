@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
+import pytest
 import torch
 from torch import nn
 
@@ -60,3 +63,21 @@ class ToyGAN(ToyRegressor):
         loss = (1 - self._score(batch, batch["y"])).pow(2).mean()
         loss = loss + self._score(batch, fake).pow(2).mean()
         return loss, {"d_loss": float(loss.detach())}
+
+
+@contextmanager
+def killed_after(monkeypatch, cls: type, calls: int) -> Iterator[None]:
+    """Within the block, ``cls.training_loss`` raises KeyboardInterrupt (a kill) on call
+    ``calls + 1``; the block must be interrupted by it. Restored afterwards."""
+    original, count = cls.training_loss, {"n": 0}
+
+    def dying_loss(self, batch):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(cls, "training_loss", dying_loss)
+    with pytest.raises(KeyboardInterrupt):
+        yield
+    monkeypatch.setattr(cls, "training_loss", original)
