@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from regen.cli import main
 from regen.config import load_recipe
 from regen.errors import ConfigError
 from regen.training.logger import read_log
@@ -53,3 +54,10 @@ def test_bad_gan_values_give_one_line_errors(override: str, message: str) -> Non
     with pytest.raises(ConfigError, match=message) as info:
         load_recipe("tts/fastspeech_vocos", [override])
     assert "\n" not in str(info.value)
+
+
+def test_cli_rejects_a_bad_gan_value_in_one_line(capsys, tmp_path: Path) -> None:
+    code = main(["train", "tts/fastspeech_vocos", "renderer.discriminator_channels=0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "discriminator_channels" in err and "\n" not in err
+    assert "Traceback" not in err

@@ -158,7 +158,8 @@ def _run(nproc: int, tmp_path: Path, model: str = "ToyRegressor") -> dict[str, t
     return load_file(out)
 
 
-@pytest.mark.parametrize("model", ["ToyRegressor", "ToyGAN"])
+# the discriminator case launches torchrun twice more (about 20 s here): slow run only
+@pytest.mark.parametrize("model", ["ToyRegressor", pytest.param("ToyGAN", marks=pytest.mark.slow)])
 def test_two_processes_match_one(tmp_path, model):
     """Also with a discriminator: its own DDP wrapper averages its gradients across ranks."""
     one = _run(1, tmp_path, model)
