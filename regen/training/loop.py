@@ -93,7 +93,7 @@ class _Discriminator:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: warmup_cosine(s, cfg.warmup_steps, span)
         )
-        self.cfg, self.dist, self.stage = cfg, dist, model
+        self.cfg, self.dist = cfg, dist
         self.forward: nn.Module = _DiscriminatorForward(model, self.module)
 
     def wrap(self) -> None:
