@@ -8,10 +8,11 @@ STFT (UnivNet, Vocos).
   convolutions over one log-magnitude STFT, so it judges fine spectral structure (harmonics,
   noise floor, phase-driven smearing) at frame rate.
 
-We use MRD instead of HiFi-GAN's multi-scale discriminator (MSD), as Vocos does: the MSD
-runs 1-D convolutions of width 41 at the full sample rate (and at /2, /4), which on 2 CPU
-cores costs several times more than 2-D convolutions over spectrogram frames, and the MRD
-covers the spectral detail the MSD was meant for. Widths are small by default.
+We use MRD instead of HiFi-GAN's multi-scale discriminator (MSD), as Vocos does: the MRD
+judges the spectral detail the MSD was meant for directly, and it is no dearer on CPU (one
+MSD scale, width-41 1-D convolutions at the full sample rate, took about twice one MRD
+resolution here; with its /2 and /4 scales the MSD costs about as much as the three MRD
+resolutions). Widths are small by default.
 
 Every discriminator maps a waveform [B, T] to ``(logits, feature_maps)``: logits [B, N]
 (one score per patch, N depends on T) and the list of intermediate activations that the
