@@ -25,7 +25,12 @@ GAN = [
 
 
 @pytest.mark.parametrize(
-    ("recipe", "stage"), [("fastspeech_vocos", "renderer"), ("direct_waveform", "generator")]
+    ("recipe", "stage"),
+    [
+        ("fastspeech_vocos", "renderer"),
+        ("direct_waveform", "generator"),
+        ("vae_latent", "renderer"),
+    ],
 )
 def test_gan_recipe_trains_saves_loads_and_speaks(recipe: str, stage: str, tmp_path: Path):
     config = load_recipe(f"tts/{recipe}", TINY_TTS + GAN)
