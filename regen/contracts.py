@@ -168,3 +168,23 @@ class StageInfo:
     seconds: float = 0.0
     final_loss: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Adversarial(Protocol):
+    """A trainable stage that also trains a discriminator (a GAN), e.g. the vocoder.
+
+    ``adversary`` is ``None`` when the GAN is off; otherwise an object with
+    ``discriminator`` (an ``nn.Module`` that is NOT a registered submodule of the stage, so
+    it stays out of the stage's ``state_dict``, EMA and inference weights), ``lr`` (its AdamW
+    learning rate), ``start`` (steps of warm-up without GAN) and ``active`` (set by the loop
+    before each step: ``step >= start``; ``training_loss`` adds its GAN terms only then).
+    :func:`regen.training.loop.train_stage` runs, each active step, the discriminator update
+    on ``discriminator_loss`` and then the generator update on ``training_loss``.
+    """
+
+    adversary: Any
+
+    def discriminator_loss(self, batch: Batch) -> LossOutput:
+        """Discriminator loss on a batch; generated audio is detached (no gradient to G)."""
+        ...

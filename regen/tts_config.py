@@ -69,8 +69,15 @@ class VocoderConfig:
     intermediate: int = 384
     segment_frames: int = 32  # vocoder training crops, in frames of hop 256
     griffin_lim_iterations: int = 32
-    mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms; no adversarial loss here
+    mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms
     stft_weight: float = 1.0
+    # GAN (regen/renderers/adversarial.py): multi-period + multi-resolution STFT
+    # discriminators, LSGAN + feature matching; also used by the direct baseline's decoder
+    adversarial_weight: float = 0.0  # LSGAN generator term; 0 = no discriminators at all
+    feature_weight: float = 0.1  # feature-matching L1 (used only when the GAN is on)
+    adversarial_start: int = 0  # steps of spectral-only warm-up (vocoder; direct: its generator)
+    discriminator_channels: int = 8  # base width of every sub-discriminator (CPU-small)
+    discriminator_lr: float = 2e-4
 
 
 @dataclass
@@ -160,6 +167,13 @@ def validate(config: TTSRecipeConfig) -> None:
         raise ConfigError("representation.codebook_size must be at least 2")
     if config.data.num_sentences < 4:
         raise ConfigError("data.num_sentences must be at least 4")
+    voc = config.renderer
+    if min(voc.adversarial_weight, voc.feature_weight, voc.adversarial_start) < 0:
+        raise ConfigError(
+            "renderer.adversarial_weight, feature_weight and adversarial_start must be >= 0"
+        )
+    if voc.discriminator_channels < 1 or voc.discriminator_lr <= 0:
+        raise ConfigError("renderer.discriminator_channels must be >= 1, discriminator_lr > 0")
     check_stages(config.train, ("representation", "generator", "renderer"))
     if config.eval.num_utterances < 1 or config.eval.report_utterances < 1:
         raise ConfigError("eval.num_utterances and eval.report_utterances must be at least 1")

@@ -6,7 +6,9 @@ the vocoder's upsampling waveform decoder (ConvNeXt + iSTFT) straight on the fra
 trained end to end with the vocoder's waveform loss. Decoding whole utterances to audio at
 every step would cost too much memory, so each step decodes a random window of
 ``waveform_crop_frames`` frames per item (as vocoders train on crops); the variance
-predictors see the whole utterance.
+predictors see the whole utterance. With ``renderer.adversarial_weight > 0`` the decoded
+windows also train against the vocoder's discriminators (:mod:`regen.renderers.adversarial`),
+so that regen and direct get the same waveform losses.
 
 Batch keys as in :mod:`regen.generators.fastspeech`, with ``y_prime`` the padded waveform
 [B, T] (T >= (frames - 1) * hop).
@@ -21,6 +23,7 @@ from torch import nn
 
 from regen.contracts import LossOutput, YSpec
 from regen.generators.fastspeech import TextToFrames, sample_with_speakers
+from regen.renderers.adversarial import build_adversary, with_adversary
 from regen.renderers.spectral_loss import WaveformLoss
 from regen.renderers.vocoder import WaveformDecoder
 from regen.representations.mel import MelSpectrogram
@@ -46,9 +49,25 @@ class DirectWaveformGenerator(nn.Module):
             mel.hop,
         )
         self.loss = WaveformLoss(mel, vocoder_cfg.stft_weight, vocoder_cfg.mel_weight)
+        self.adversary = build_adversary(vocoder_cfg)  # a plain attribute: not in state_dict
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         frames, _, predicted = self.trunk(batch["x"], batch["speakers"], batch)
+        fake, real = self._decode_window(frames, batch)
+        wave_loss, logs = with_adversary(self.adversary, self.loss(fake, real), fake, real)
+        variance, variance_logs = self.trunk.variance_loss(predicted, batch)
+        return wave_loss + variance, {**logs, **variance_logs}
+
+    def discriminator_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
+        with torch.no_grad():
+            frames, _, _ = self.trunk(batch["x"], batch["speakers"], batch)
+            fake, real = self._decode_window(frames, batch)
+        return self.adversary.discriminator_loss(fake, real)
+
+    def _decode_window(
+        self, frames: torch.Tensor, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random window of ``crop`` frames per item -> (decoded, target) [B, (crop-1)*hop]."""
         crop, hop = self.crop, self.hop
         frames = nn.functional.pad(frames, (0, 0, 0, max(0, crop - frames.shape[1])))
         wav = nn.functional.pad(batch["y_prime"], (0, crop * hop))
@@ -57,10 +76,7 @@ class DirectWaveformGenerator(nn.Module):
         index = starts[:, None] + torch.arange(crop, device=room.device)[None]
         window = frames.gather(1, index[..., None].expand(-1, -1, frames.shape[-1]))
         samples = starts[:, None] * hop + torch.arange((crop - 1) * hop, device=room.device)
-        fake = self.decoder(window.transpose(1, 2))
-        wave_loss, logs = self.loss(fake, wav.gather(1, samples))
-        variance, variance_logs = self.trunk.variance_loss(predicted, batch)
-        return wave_loss + variance, {**logs, **variance_logs}
+        return self.decoder(window.transpose(1, 2)), wav.gather(1, samples)
 
     @torch.no_grad()
     def predict(

@@ -32,9 +32,14 @@ class LatentMelRenderer(nn.Module):
         self.decode_mel = decode_mel
         self.mel_renderer = mel_renderer
         self.trainable = getattr(mel_renderer, "trainable", False)
+        # a GAN vocoder's adversary (the same object, so the loop's switch reaches it)
+        self.adversary = getattr(mel_renderer, "adversary", None)
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         return self.mel_renderer.training_loss(batch)
+
+    def discriminator_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
+        return self.mel_renderer.discriminator_loss(batch)
 
     def render(self, y_prime: torch.Tensor) -> torch.Tensor:
         """Y' [B, ..., F] -> waveform [B, (F - 1) * hop]."""

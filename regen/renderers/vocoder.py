@@ -3,8 +3,10 @@
 Vocos (Siuzdak 2023) keeps every layer at the frame rate and lets ``torch.istft`` do the
 upsampling, which makes it fast on CPU. It is trained on waveforms alone: random crops of
 unpaired speech are encoded to log-mel by the representation and decoded back, with the
-multi-resolution STFT + mel loss of :mod:`regen.renderers.spectral_loss` (no discriminators
-here). :class:`WaveformDecoder` is also the direct baseline's upsampling waveform decoder.
+multi-resolution STFT + mel loss of :mod:`regen.renderers.spectral_loss`, plus, when
+``adversarial_weight > 0``, the GAN terms of :mod:`regen.renderers.adversarial` (the
+discriminators are trained beside it and are not part of its weights or of ``render``).
+:class:`WaveformDecoder` is also the direct baseline's upsampling waveform decoder.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from torch import nn
 
 from regen.contracts import LossOutput
 from regen.modules.speech_blocks import ConvNeXtBlock
+from regen.renderers.adversarial import build_adversary, with_adversary
 from regen.renderers.spectral_loss import WaveformLoss
 from regen.representations.mel import MelSpectrogram
 
@@ -70,13 +73,23 @@ class VocosVocoder(nn.Module):
             mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop
         )
         self.loss = WaveformLoss(mel, cfg.stft_weight, cfg.mel_weight)
+        self.adversary = build_adversary(cfg)  # a plain attribute: not in state_dict
+
+    def _resynthesize(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Crops [B, S] -> (decoded, target), both [B, (F - 1) * hop]."""
+        with torch.no_grad():
+            y_prime = self.mel.encode(wav)
+        return self.decoder(y_prime), wav[:, : (y_prime.shape[-1] - 1) * self.mel.hop]
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         """``batch["wav"]``: [B, S] crops, S a multiple of hop; Y' is made from them here."""
-        wav = batch["wav"]
+        fake, real = self._resynthesize(batch["wav"])
+        return with_adversary(self.adversary, self.loss(fake, real), fake, real)
+
+    def discriminator_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         with torch.no_grad():
-            y_prime = self.mel.encode(wav)
-        return self.loss(self.decoder(y_prime), wav[:, : (y_prime.shape[-1] - 1) * self.mel.hop])
+            fake, real = self._resynthesize(batch["wav"])
+        return self.adversary.discriminator_loss(fake, real)
 
     def render(self, y_prime: torch.Tensor) -> torch.Tensor:
         return self.decoder(y_prime)

@@ -4,7 +4,8 @@ A model brings ``training_loss(batch) -> (loss, logs)``; this loop brings everyt
 batches, AdamW with warmup + cosine, gradient clipping, EMA, bf16 autocast, DDP under
 torchrun, progress bar, JSON-lines log, periodic evaluation, atomic checkpoints and exact
 resume. Read :func:`train_stage` top to bottom: data, forward, loss, backward, step, EMA,
-log, checkpoint.
+log, checkpoint. A stage with a discriminator (:class:`regen.contracts.Adversarial`, the GAN
+vocoder) gets a second AdamW and a discriminator update before each generator update.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from regen.config import TrainConfig
-from regen.errors import ConfigError, TrainingDivergedError
+from regen.errors import CheckpointError, ConfigError, TrainingDivergedError
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.ema import EMA
@@ -58,6 +59,81 @@ class _LossForward(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         return self.model.training_loss(batch)
+
+
+class _DiscriminatorForward(nn.Module):
+    """Routes ``model.discriminator_loss`` through a module whose parameters are only the
+    discriminator's, so DDP synchronises exactly those gradients in the D step."""
+
+    def __init__(self, model: nn.Module, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+        self.stage = [model]  # a list: not a submodule, its weights are not D's
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.stage[0].discriminator_loss(batch)
+
+
+class _Discriminator:
+    """The second optimizer of an adversarial stage (see :class:`regen.contracts.Adversarial`).
+
+    AdamW with HiFi-GAN's betas (0.8, 0.99) over the discriminator alone, warmup + cosine over
+    the steps after ``adversary.start``. Its weights are frozen except inside :meth:`step`, so
+    the generator step gives them no gradient; the fakes it sees are detached by the model.
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, dist: distributed.DistInfo) -> None:
+        self.adversary = model.adversary
+        self.module = self.adversary.discriminator.to(dist.device).train()
+        self.params = list(self.module.parameters())
+        self.optimizer = torch.optim.AdamW(
+            self.params, lr=self.adversary.lr, betas=(0.8, 0.99), weight_decay=cfg.weight_decay
+        )
+        span = max(1, cfg.steps - self.adversary.start)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: warmup_cosine(s, cfg.warmup_steps, span)
+        )
+        self.cfg, self.dist = cfg, dist
+        self.forward: nn.Module = _DiscriminatorForward(model, self.module)
+
+    def wrap(self) -> None:
+        """DDP-wrap (after a restore, so every rank starts from rank 0's weights), freeze."""
+        if self.dist.enabled:
+            self.forward = DistributedDataParallel(self.forward, find_unused_parameters=True)
+        self.module.requires_grad_(False)
+
+    def step(self, batch: dict[str, torch.Tensor], autocast: bool) -> tuple[float, dict]:
+        """One discriminator update; returns its loss (mean over ranks) and logs."""
+        self.module.requires_grad_(True)
+        with torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=autocast):
+            loss, logs = self.forward(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
+            logs = {**logs, "d_grad_norm": float(norm)}
+        self.optimizer.step()
+        self.scheduler.step()
+        self.module.requires_grad_(False)
+        return distributed.mean_across_ranks(float(loss.detach())), logs
+
+    def to_flat(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors, optim_meta = ckpt.optimizer_to_flat(self.optimizer)
+        tensors.update({f"weights.{k}": v for k, v in self.module.state_dict().items()})
+        meta = {"optimizer": optim_meta, "scheduler": self.scheduler.state_dict()}
+        return {f"disc.{k}": v for k, v in tensors.items()}, meta
+
+    def from_flat(self, tensors: dict[str, torch.Tensor], meta: dict, where: str) -> None:
+        if "discriminator" not in meta:
+            raise CheckpointError(
+                f"{where} was written without a discriminator; resume with the config it was "
+                "trained with (GAN off), or train this stage again without --resume"
+            )
+        own = {k[5:]: v for k, v in tensors.items() if k.startswith("disc.")}
+        weights = {k[8:]: v for k, v in own.items() if k.startswith("weights.")}
+        ckpt.load_state_checked(self.module, weights, where)
+        ckpt.optimizer_from_flat(self.optimizer, own, meta["discriminator"]["optimizer"])
+        self.scheduler.load_state_dict(meta["discriminator"]["scheduler"])
 
 
 def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.1) -> float:
@@ -113,10 +189,14 @@ def train_stage(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: warmup_cosine(s, cfg.warmup_steps, cfg.steps)
     )
-    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None  # of the generator only
+    adversary = getattr(model, "adversary", None)
+    disc = _Discriminator(model, cfg, dist) if adversary is not None else None
     start, seconds = 0, 0.0
     if resume and out_dir is not None and ckpt.has_checkpoint(out_dir):
-        start, seconds = _restore(out_dir, model, optimizer, scheduler, ema, dist)
+        start, seconds = _restore(out_dir, model, optimizer, scheduler, ema, disc, dist)
+    if disc is not None:
+        disc.wrap()
     forward = _LossForward(model)
     if dist.enabled:
         forward = DistributedDataParallel(forward, find_unused_parameters=True)
@@ -130,16 +210,17 @@ def train_stage(
     for step in range(start, cfg.steps):
         idx = batch_indices(n, cfg, step, dist)
         batch = {k: v[idx].to(dist.device) for k, v in data.items()}
+        d_logs = {}
+        if disc is not None:  # GAN: discriminator update first, then the generator's
+            adversary.active = step >= adversary.start
+            if adversary.active:
+                d_value, d_logs = disc.step(batch, autocast)
+                _check_finite(d_value, name, step, last_good, out_dir, bar)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=autocast):
             loss, logs = forward(batch)
+        logs = {**logs, **d_logs}
         loss_value = distributed.mean_across_ranks(float(loss.detach()))
-        if not math.isfinite(loss_value):
-            bar.close()
-            raise TrainingDivergedError(
-                f"stage '{name}': loss became {loss_value} at step {step + 1}; the last good "
-                f"checkpoint (step {last_good}) is kept in {out_dir}; lower train.{name}.lr "
-                "or set a smaller train.{name}.grad_clip and resume with --resume"
-            )
+        _check_finite(loss_value, name, step, last_good, out_dir, bar)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
@@ -160,7 +241,7 @@ def train_stage(
             curve.append((done, loss_value))
         if main and (done % cfg.checkpoint_every == 0 or done == cfg.steps):
             elapsed = seconds + time.perf_counter() - tick
-            _save(out_dir, model, optimizer, scheduler, ema, done, elapsed, config_yaml)
+            _save(out_dir, model, optimizer, scheduler, ema, disc, done, elapsed, config_yaml)
             last_good = done
     bar.close()
     logger.close()
@@ -170,6 +251,16 @@ def train_stage(
     model.eval()
     distributed.barrier()
     return StageResult(name, cfg.steps, cfg.steps * cfg.batch_size, seconds, curve, _floats(logs))
+
+
+def _check_finite(value: float, name: str, step: int, last_good: int, out_dir, bar) -> None:
+    if not math.isfinite(value):
+        bar.close()
+        raise TrainingDivergedError(
+            f"stage '{name}': loss became {value} at step {step + 1}; the last good "
+            f"checkpoint (step {last_good}) is kept in {out_dir}; lower train.{name}.lr "
+            "or set a smaller train.{name}.grad_clip and resume with --resume"
+        )
 
 
 def _check_data(name: str, data: dict[str, torch.Tensor]) -> int:
@@ -189,7 +280,7 @@ def _curve_from_log(out_dir: Path | None, start: int) -> list[tuple[int, float]]
     return [(r["step"], r["loss"]) for r in read_log(log_path(out_dir)) if r["step"] <= start]
 
 
-def _save(out_dir, model, optimizer, scheduler, ema, step, seconds, config_yaml) -> None:
+def _save(out_dir, model, optimizer, scheduler, ema, disc, step, seconds, config_yaml) -> None:
     tensors, optim_meta = ckpt.optimizer_to_flat(optimizer)
     tensors.update({f"live.{k}": v for k, v in model.state_dict().items()})
     tensors["rng.cpu"] = torch.get_rng_state()
@@ -202,6 +293,9 @@ def _save(out_dir, model, optimizer, scheduler, ema, step, seconds, config_yaml)
         "scheduler": scheduler.state_dict(),
         "ema_updates": ema.updates if ema is not None else 0,
     }
+    if disc is not None:  # resume-only state: the inference file holds no discriminator
+        disc_tensors, meta["discriminator"] = disc.to_flat()
+        tensors.update(disc_tensors)
     inference = ema.state_dict() if ema is not None else model.state_dict()
     ckpt.write_stage(
         out_dir,
@@ -212,12 +306,14 @@ def _save(out_dir, model, optimizer, scheduler, ema, step, seconds, config_yaml)
     )
 
 
-def _restore(out_dir, model, optimizer, scheduler, ema, dist) -> tuple[int, float]:
+def _restore(out_dir, model, optimizer, scheduler, ema, disc, dist) -> tuple[int, float]:
     state = ckpt.load_trainer_state(out_dir)
     live = {k[5:]: v for k, v in state.tensors.items() if k.startswith("live.")}
     ckpt.load_state_checked(model, live, str(out_dir / ckpt.TRAINER_FILE))
     ckpt.optimizer_from_flat(optimizer, state.tensors, state.meta["optimizer"])
     scheduler.load_state_dict(state.meta["scheduler"])
+    if disc is not None:
+        disc.from_flat(state.tensors, state.meta, str(out_dir / ckpt.TRAINER_FILE))
     if ema is not None:
         ema_state = ckpt.read_tensors(out_dir / ckpt.MODEL_FILE)
         ema.load_state_dict(ema_state, state.meta["ema_updates"])

@@ -13,7 +13,7 @@ from regen.errors import CheckpointError, TrainingDivergedError
 from regen.training import checkpoint as ckpt
 from regen.training.logger import read_log
 from regen.training.loop import log_path, train_stage, warmup_cosine
-from tests.unit.toy_models import NoisyRegressor, ToyRegressor, toy_data
+from tests.unit.toy_models import NoisyRegressor, ToyRegressor, killed_after, toy_data
 
 CFG = dict(steps=40, batch_size=16, lr=1e-2, warmup_steps=5, log_every=1, checkpoint_every=10)
 
@@ -51,22 +51,11 @@ def test_resume_after_interrupt_matches_uninterrupted(tmp_path, monkeypatch):
 
     interrupted = NoisyRegressor()
     interrupted.load_state_dict(init)
-    calls = {"n": 0}
-    original = NoisyRegressor.training_loss
-
-    def dying_loss(self, batch):
-        calls["n"] += 1
-        if calls["n"] > 25:
-            raise KeyboardInterrupt
-        return original(self, batch)
-
-    monkeypatch.setattr(NoisyRegressor, "training_loss", dying_loss)
     torch.manual_seed(0)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_after(monkeypatch, NoisyRegressor, 25):
         train_stage(
             "toy", interrupted, toy_data(), TrainConfig(**CFG), tmp_path / "b", progress=False
         )
-    monkeypatch.setattr(NoisyRegressor, "training_loss", original)
     assert ckpt.load_trainer_state(tmp_path / "b").step == 20
     resumed = NoisyRegressor()
     train_stage(
@@ -133,25 +122,28 @@ from regen.training import distributed
 from regen.training.loop import train_stage
 from safetensors.torch import save_file
 sys.path.insert(0, {root!r})
-from tests.unit.toy_models import ToyRegressor, toy_data
+from tests.unit.toy_models import {model}, toy_data
 info = distributed.init_distributed()
 torch.manual_seed(0)
-model = ToyRegressor()
+model = {model}()
 cfg = TrainConfig(steps=30, batch_size=16, lr=1e-2, warmup_steps=5, ema_decay=0.0, log_every=10)
 train_stage("toy", model, toy_data(), cfg, None, progress=False)
 if info.is_main:
-    save_file({{k: v.contiguous() for k, v in model.state_dict().items()}}, {out!r})
+    state = dict(model.state_dict())
+    if hasattr(model, "adversary"):
+        state.update({{"d." + k: v for k, v in model.adversary.discriminator.state_dict().items()}})
+    save_file({{k: v.contiguous() for k, v in state.items()}}, {out!r})
 distributed.shutdown()
 """
 
 
-def _run(nproc: int, tmp_path: Path) -> dict[str, torch.Tensor]:
+def _run(nproc: int, tmp_path: Path, model: str = "ToyRegressor") -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     root = str(Path(__file__).resolve().parents[2])
     out = str(tmp_path / f"w{nproc}.safetensors")
     script = tmp_path / f"ddp{nproc}.py"
-    script.write_text(DDP_SCRIPT.format(root=root, out=out))
+    script.write_text(DDP_SCRIPT.format(root=root, out=out, model=model))
     env = {**os.environ, "PYTHONPATH": root, "OMP_NUM_THREADS": "1"}
     cmd = [
         sys.executable,
@@ -166,8 +158,12 @@ def _run(nproc: int, tmp_path: Path) -> dict[str, torch.Tensor]:
     return load_file(out)
 
 
-def test_two_processes_match_one(tmp_path):
-    one = _run(1, tmp_path)
-    two = _run(2, tmp_path)
+# the discriminator case launches torchrun twice more (about 20 s here): slow run only
+@pytest.mark.parametrize("model", ["ToyRegressor", pytest.param("ToyGAN", marks=pytest.mark.slow)])
+def test_two_processes_match_one(tmp_path, model):
+    """Also with a discriminator: its own DDP wrapper averages its gradients across ranks."""
+    one = _run(1, tmp_path, model)
+    two = _run(2, tmp_path, model)
+    assert any(key.startswith("d.") for key in one) == (model == "ToyGAN")
     for key in one:
         torch.testing.assert_close(one[key], two[key], rtol=1e-4, atol=1e-5)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import pytest
 import torch
 from torch import nn
 
@@ -31,3 +36,48 @@ def toy_data(n: int = 256, dim: int = 8) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
     x = torch.randn(n, dim, generator=g)
     return {"x": x, "y": x[:, 0] - 0.5 * x[:, 1]}
+
+
+class ToyGAN(ToyRegressor):
+    """A regressor trained against a discriminator on (x, y) pairs (LSGAN), deterministic,
+    to test the adversarial path of the loop (see regen.contracts.Adversarial)."""
+
+    def __init__(self, dim: int = 8, start: int = 0) -> None:
+        super().__init__(dim)
+        disc = nn.Sequential(nn.Linear(dim + 1, 16), nn.Tanh(), nn.Linear(16, 1))
+        self.adversary = SimpleNamespace(discriminator=disc, lr=1e-2, start=start, active=False)
+
+    def _score(self, batch, y):
+        return self.adversary.discriminator(torch.cat([batch["x"], y[:, None]], 1))
+
+    def training_loss(self, batch):
+        predicted = self.net(batch["x"]).squeeze(-1)
+        loss = (predicted - batch["y"]).pow(2).mean()
+        if self.adversary.active:
+            loss = loss + 0.1 * (1 - self._score(batch, predicted)).pow(2).mean()
+        return loss, {}
+
+    def discriminator_loss(self, batch):
+        with torch.no_grad():
+            fake = self.net(batch["x"]).squeeze(-1)
+        loss = (1 - self._score(batch, batch["y"])).pow(2).mean()
+        loss = loss + self._score(batch, fake).pow(2).mean()
+        return loss, {"d_loss": float(loss.detach())}
+
+
+@contextmanager
+def killed_after(monkeypatch, cls: type, calls: int) -> Iterator[None]:
+    """Within the block, ``cls.training_loss`` raises KeyboardInterrupt (a kill) on call
+    ``calls + 1``; the block must be interrupted by it. Restored afterwards."""
+    original, count = cls.training_loss, {"n": 0}
+
+    def dying_loss(self, batch):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(cls, "training_loss", dying_loss)
+    with pytest.raises(KeyboardInterrupt):
+        yield
+    monkeypatch.setattr(cls, "training_loss", original)
