@@ -259,7 +259,7 @@ def _check_finite(value: float, name: str, step: int, last_good: int, out_dir, b
         raise TrainingDivergedError(
             f"stage '{name}': loss became {value} at step {step + 1}; the last good "
             f"checkpoint (step {last_good}) is kept in {out_dir}; lower train.{name}.lr "
-            "or set a smaller train.{name}.grad_clip and resume with --resume"
+            f"or set a smaller train.{name}.grad_clip and resume with --resume"
         )
 
 
