@@ -18,7 +18,7 @@ Training is teacher forcing: cross-entropy per level on the true codes, masked t
 frames. Generation is one frame per step through a ring-buffer key/value cache
 (:mod:`regen.modules.window_cache`), so a frame costs the same at 0.1 s and at 30 s; within a
 frame the Q levels are drawn in turn with ``temperature`` and ``top_k``
-(:func:`draw`; temperature 0 is greedy). Without an
+(:func:`draw`, Gumbel-max; temperature 0 is greedy). Without an
 explicit ``torch.Generator`` sampling uses one seeded with 0, so synthesis is repeatable.
 """
 
@@ -70,7 +70,8 @@ class AutoregressiveCodeGenerator(nn.Module):
         self.decoder = Transformer(dim, cfg.ar_layers, cfg.ar_heads, cfg.dropout, causal=True)
         self.depth_in = nn.Embedding(levels * size, dim)
         self.level = nn.Parameter(torch.zeros(levels, dim))
-        self.depth_mlp = nn.Sequential(nn.Linear(dim, dim), nn.GELU())
+        # tanh GELU: a third of the exact one's cost, and it runs Q times per generated frame
+        self.depth_mlp = nn.Sequential(nn.Linear(dim, dim), nn.GELU(approximate="tanh"))
         self.head_weight = nn.Parameter(torch.randn(levels, dim, size) * dim**-0.5)
         self.head_bias = nn.Parameter(torch.zeros(levels, size))
         self.register_buffer("offsets", torch.arange(levels) * size, persistent=False)
@@ -106,14 +107,25 @@ class AutoregressiveCodeGenerator(nn.Module):
 
     # --- generation ----------------------------------------------------------------------
 
-    def head(self, hidden: torch.Tensor, level: int, below: torch.Tensor) -> torch.Tensor:
-        """Logits [B, K] of ``level`` from frame states [B, d] and lower levels' embeddings.
+    def depth_tables(self) -> list[tuple[torch.Tensor, ...]]:
+        """Per level q: (head weight [d, K], head bias [K], the [K, d] table that moves the
+        depth head's input from level q to q + 1 given level q's code).
 
-        The arithmetic of :meth:`logits` for one frame and level, in functional calls.
+        The arithmetic of :meth:`logits` regrouped for generation: the input of level q is
+        ``h + e_0 + sum_{j<q} (E_depth[j, c_j] + e_{j+1} - e_j)``, so each chosen code costs
+        one table lookup, and no per-level tensor is sliced inside the frame loop.
         """
-        up = self.depth_mlp[0]
-        z = F.gelu(F.linear(hidden + self.level[level] + below, up.weight, up.bias))
-        return torch.addmm(self.head_bias[level], z, self.head_weight[level])
+        size = self.codebook_size
+        steps = [self.level[q + 1] - self.level[q] for q in range(self.levels - 1)]
+        steps.append(torch.zeros_like(self.level[0]))
+        return [
+            (
+                self.head_weight[q],
+                self.head_bias[q],
+                self.depth_in.weight[q * size : (q + 1) * size] + steps[q],
+            )
+            for q in range(self.levels)
+        ]
 
     @torch.no_grad()
     def generate_codes(
@@ -136,28 +148,35 @@ class AutoregressiveCodeGenerator(nn.Module):
         if generator is None:  # repeatable synthesis without an explicit seed
             generator = torch.Generator(states.device).manual_seed(0)
         batch, frames = valid.shape
-        text = self.text_in(states)
+        text = self.text_in(states).unbind(1)
         previous = self.code_in.weight[-1].expand(batch, -1)  # [B, d]
         window = self.cfg.ar_context
         head_dim = self.cfg.ar_dim // self.cfg.ar_heads
         cache = RingKVCache(
-            self.cfg.ar_layers, batch, self.cfg.ar_heads, window, head_dim, like=text
+            self.cfg.ar_layers, batch, self.cfg.ar_heads, window, head_dim, like=previous
         )
+        tables = self.depth_tables()
+        up = self.depth_mlp[0]
+        kept = top_k if 0 < top_k < self.codebook_size else self.codebook_size
+        noise = [[None] * self.levels] * frames
+        if temperature > 0:  # one draw for the whole utterance: fewer calls per frame
+            noise = gumbel_noise((frames, self.levels, batch, kept), generator).to(previous)
         inputs: list[torch.Tensor] = []
         chosen: list[torch.Tensor] = []
         for t in range(frames):
-            step = text[:, t] + previous
+            step = text[t] + previous
             if use_cache:
                 hidden = step_blocks(self.decoder, step, cache)
             else:
                 inputs = [*inputs[len(inputs) + 1 - window :], step[:, None]]
                 hidden = run_windowed(self.decoder, torch.cat(inputs, 1), window)[:, -1]
-            below = torch.zeros_like(hidden)
+            depth = hidden + self.level[0]
             levels = []
-            for q in range(self.levels):
-                code = draw(self.head(hidden, q, below), temperature, top_k, generator)
+            for (weight, bias, move), gumbel in zip(tables, noise[t]):
+                z = F.gelu(F.linear(depth, up.weight, up.bias), approximate="tanh")
+                code = draw(torch.addmm(bias, z, weight), temperature, top_k, gumbel)
                 levels.append(code)
-                below = below + self.depth_in(code + self.offsets[q])
+                depth = depth + F.embedding(code, move)
             chosen.append(torch.stack(levels, 1))  # [B, Q]
             previous = self.code_in(chosen[-1] + self.offsets).sum(1)
         codes = torch.stack(chosen, 2) if chosen else valid.new_zeros(batch, self.levels, 0)
@@ -181,21 +200,25 @@ class AutoregressiveCodeGenerator(nn.Module):
         return sample_with_speakers(predict, x, speakers, pace)
 
 
+def gumbel_noise(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """Standard Gumbel noise ``-log E``, E ~ Exp(1), drawn from ``generator`` (on its device)."""
+    return -torch.empty(shape, device=generator.device).exponential_(generator=generator).log()
+
+
 def draw(
-    logits: torch.Tensor, temperature: float, top_k: int, generator: torch.Generator
+    logits: torch.Tensor, temperature: float, top_k: int, noise: torch.Tensor | None
 ) -> torch.Tensor:
     """One code per row of ``logits`` [B, K] -> int64 [B]: argmax at temperature 0, else a
-    draw from the top-k softmax at ``temperature``.
+    draw from the softmax of the ``top_k`` largest logits (all when 0) at ``temperature``.
 
     The distribution of :func:`regen.generators.sampling.sample_token` in fewer calls, as
-    this runs Q times per frame: the exponential race ``argmax p_i / E_i`` (E_i ~ Exp(1))
-    picks i with probability p_i, like the Gumbel-max trick with one logarithm less.
+    this runs Q times per frame: Gumbel-max with ``noise`` [B, k] drawn beforehand for the
+    whole utterance (:func:`gumbel_noise`), k = ``top_k`` or K.
     """
     if temperature == 0:
         return logits.argmax(-1)
-    index = None
     if 0 < top_k < logits.shape[-1]:
-        logits, index = logits.topk(top_k, -1)
-    probs = (logits / temperature).softmax(-1)
-    pick = (probs / torch.empty_like(probs).exponential_(generator=generator)).argmax(-1)
-    return pick if index is None else index.gather(-1, pick[:, None])[:, 0]
+        values, index = logits.topk(top_k, -1)
+        pick = (values / temperature + noise).argmax(-1, keepdim=True)
+        return index.gather(-1, pick).squeeze(-1)
+    return (logits / temperature + noise).argmax(-1)

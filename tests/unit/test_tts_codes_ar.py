@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from regen.contracts import YSpec
-from regen.generators.codes_ar import AutoregressiveCodeGenerator, draw
+from regen.generators.codes_ar import AutoregressiveCodeGenerator, draw, gumbel_noise
 from regen.modules.transformer import Transformer
 from regen.modules.window_cache import RingKVCache, run_windowed, step_blocks, window_mask
 from regen.tts_config import AcousticModelConfig
@@ -123,11 +123,13 @@ def test_sampling_is_deterministic_under_a_seed_and_varies_across_seeds() -> Non
 def test_draw_follows_temperature_and_top_k() -> None:
     logits = torch.tensor([[0.0, 1.0, 3.0, 2.0]]).expand(4000, -1)
     gen = torch.Generator().manual_seed(0)
-    assert draw(logits, 0.0, 0, gen).eq(2).all()
-    top2 = draw(logits, 1.0, 2, gen)
+    assert draw(logits, 0.0, 0, None).eq(2).all()
+    top2 = draw(logits, 1.0, 2, gumbel_noise((4000, 2), gen))
     assert set(top2.tolist()) == {2, 3}
     share = top2.eq(2).float().mean()  # softmax([3, 2])[0] = 0.731
     assert abs(float(share) - 0.731) < 0.03
+    full = draw(logits, 2.0, 0, gumbel_noise((4000, 4), gen))
+    assert set(full.tolist()) == {0, 1, 2, 3}  # no top-k: every code can be drawn
 
 
 def test_teacher_forced_loss_drops_on_a_tiny_batch() -> None:
