@@ -17,6 +17,7 @@ isolates the generator. Scored on held-out sentences:
   3 s and at 30 s of frames (the bounded attention window keeps it flat).
 
     nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar   # writes benchmarks/results/tts_codes_ar.json
+    nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar generator.ar_code_noise=0  # an ablation
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ SCALE = [
     "train.generator.warmup_steps=50",
     "eval.num_utterances=16",
 ]
-GENERATOR_SECONDS = 150.0  # training wall-clock of EACH generator
+GENERATOR_SECONDS = 150.0  # training wall-clock of EACH generator (the NAR's probe-set steps;
+# the AR's steps then use the NAR's measured pace / probe ratio, as the machine is shared)
 
 
 def probe_seconds(generator, tensors: dict, batch_size: int) -> float:
@@ -136,7 +138,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-tts-codes-ar")
     parser.add_argument("--seconds", type=float, default=GENERATOR_SECONDS)
-    parser.add_argument("overrides", nargs="*", help="extra key=value (smoke runs only)")
+    parser.add_argument("--smoke", action="store_true", help="print, do not write the JSON")
+    parser.add_argument("overrides", nargs="*", help="extra key=value (an ablation section)")
     args = parser.parse_args()
     wall = time.perf_counter()
     config = load_recipe("tts/rvq_codes_ar", [*SCALE, *args.overrides])
@@ -165,19 +168,23 @@ def main() -> None:
         tensors[split]["y_prime"] = encode_log_mels(rep, tensors[split]["y_prime"])
     stages, held_out = {}, {}
     batch_size = config.train.generator.batch_size
-    for name, pipeline in pipelines.items():
-        step_seconds = probe_seconds(pipeline.generator, tensors["train"], batch_size)
-        steps = max(1, int(args.seconds / step_seconds))
+    overhead = 1.0  # actual / probed seconds per step of the first generator trained
+    for name in ("nar", "ar"):  # NAR first: its real pace calibrates the AR's step count
+        generator = pipelines[name].generator
+        step_seconds = probe_seconds(generator, tensors["train"], batch_size)
+        steps = max(1, int(args.seconds / (step_seconds * overhead)))
         cfg = dataclasses.replace(config.train.generator, steps=steps, checkpoint_every=steps)
         torch.manual_seed(config.seed)
-        result = train_stage(name, pipeline.generator, tensors["train"], cfg, args.out / name)
+        result = train_stage(name, generator, tensors["train"], cfg, args.out / name)
+        if name == "nar":
+            overhead = result.seconds / (steps * step_seconds)
         stages[name] = {
             "steps": result.steps,
             "seconds": result.seconds,
             "probe_seconds_per_step": step_seconds,
             "final_logs": result.last_logs,
         }
-        held_out[name] = held_out_scores(name, pipeline.generator.eval(), tensors["test"])
+        held_out[name] = held_out_scores(name, generator.eval(), tensors["test"])
     # end to end from text (predicted durations), rendered by Griffin-Lim
     ar = pipelines["ar"].generator
     greedy_cfg = dataclasses.replace(ar.cfg, temperature=0.0)
@@ -243,10 +250,15 @@ def main() -> None:
         "total_wall_seconds": time.perf_counter() - wall,
         "note": "machine shared with two other engineers' jobs while measured",
     }
-    if args.overrides:
+    if args.smoke:
         print(summary, data["stages"])
         return
-    path = update_results("tts_codes_ar", "ar_vs_nar", data, summary)
+    if args.overrides:  # an ablation: its own section, the summary stays the recipe's
+        data["command"] = " ".join([COMMAND, *args.overrides])
+        section = "ar_vs_nar " + " ".join(args.overrides)
+        path = update_results("tts_codes_ar", section, data, {})
+    else:
+        path = update_results("tts_codes_ar", "ar_vs_nar", data, summary)
     print(f"wrote {path}")
 
 

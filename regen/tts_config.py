@@ -64,6 +64,7 @@ class AcousticModelConfig:
     ar_context: int = 256  # frames each step attends to (~3 s): O(1) work per frame at any length
     temperature: float = 0.7  # 0 = greedy
     top_k: int = 16  # keep the k most likely codes per level (0 = all)
+    ar_code_noise: float = 0.2  # training: share of previous-frame input codes made random
 
 
 @dataclass
@@ -190,6 +191,8 @@ def check_ar(config: TTSRecipeConfig) -> None:
             "generator.ar_dim, ar_layers, ar_heads and ar_context must be >= 1, "
             "and ar_dim divisible by ar_heads"
         )
+    if not 0 <= gen.ar_code_noise < 1:
+        raise ConfigError("generator.ar_code_noise must be in [0, 1)")
     if gen.temperature < 0 or gen.top_k < 0:
         raise ConfigError(
             "generator.temperature and generator.top_k must be >= 0 (0 = greedy / all)"

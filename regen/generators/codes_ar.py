@@ -15,7 +15,8 @@ as in the RQ-Transformer's depth transformer (reduced to summed level embeddings
 shared MLP and one classifier per level: Q is small).
 
 Training is teacher forcing: cross-entropy per level on the true codes, masked to valid
-frames. Generation is one frame per step through a ring-buffer key/value cache
+frames; the previous frames' input codes are corrupted at rate ``ar_code_noise`` (a cheap
+guard against exposure bias, the model seeing only true pasts in training). Generation is one frame per step through a ring-buffer key/value cache
 (:mod:`regen.modules.window_cache`), so a frame costs the same at 0.1 s and at 30 s; within a
 frame the Q levels are drawn in turn with ``temperature`` and ``top_k``
 (:func:`draw`, Gumbel-max; temperature 0 is greedy). Without an
@@ -81,8 +82,14 @@ class AutoregressiveCodeGenerator(nn.Module):
     def frame_inputs(self, states: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """Aligned states [B, F, D] + true codes [B, F, Q] -> transformer inputs [B, F, d].
 
-        Input t carries frame t's text and the summed code embeddings of frame t - 1.
+        Input t carries frame t's text and the summed code embeddings of frame t - 1; in
+        training a fraction ``ar_code_noise`` of those codes is replaced by random ones.
         """
+        if self.training and self.cfg.ar_code_noise > 0:
+            # noisy teacher forcing against exposure bias: at generation the past codes are
+            # the model's own, so in training some are replaced by random codes
+            noisy = torch.rand(codes.shape, device=codes.device) < self.cfg.ar_code_noise
+            codes = torch.where(noisy, torch.randint_like(codes, self.codebook_size), codes)
         previous = self.code_in(codes + self.offsets).sum(2)  # [B, F, d]
         start = self.code_in.weight[-1].expand(len(codes), 1, -1)
         return self.text_in(states) + torch.cat([start, previous[:, :-1]], 1)
