@@ -17,7 +17,7 @@ isolates the generator. Scored on held-out sentences:
   3 s and at 30 s of frames (the bounded attention window keeps it flat).
 
     nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar   # writes benchmarks/results/tts_codes_ar.json
-    nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar generator.ar_code_noise=0  # an ablation
+    nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar generator.ar_code_noise=0.2  # an ablation
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class AcousticModelConfig:
     ar_context: int = 256  # frames each step attends to (~3 s): O(1) work per frame at any length
     temperature: float = 0.7  # 0 = greedy
     top_k: int = 16  # keep the k most likely codes per level (0 = all)
-    ar_code_noise: float = 0.2  # training: share of previous-frame input codes made random
+    ar_code_noise: float = 0.0  # training: share of previous-frame input codes made random
 
 
 @dataclass

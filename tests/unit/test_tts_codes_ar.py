@@ -148,6 +148,19 @@ def test_teacher_forced_loss_drops_on_a_tiny_batch() -> None:
     assert logs["code_accuracy"] > 0.5
 
 
+def test_code_noise_corrupts_inputs_in_training_only() -> None:
+    model = _model(ar_code_noise=0.5)
+    batch = _batch()
+    states, _ = _states(model, batch)
+    codes = batch["y_prime"].transpose(1, 2)
+    with torch.no_grad():
+        clean = [model.frame_inputs(states, codes) for _ in range(2)]
+        model.train()
+        noisy = [model.frame_inputs(states, codes) for _ in range(2)]
+    assert torch.equal(*clean)
+    assert not torch.allclose(*noisy)
+
+
 @pytest.mark.parametrize(
     "override, message",
     [
@@ -156,6 +169,7 @@ def test_teacher_forced_loss_drops_on_a_tiny_batch() -> None:
         ("generator.ar_heads=3", "divisible"),
         ("generator.ar_context=0", "ar_context"),
         ("generator.temperature=-1", "temperature"),
+        ("generator.ar_code_noise=1", "ar_code_noise"),
     ],
 )
 def test_bad_ar_settings_are_one_line_config_errors(override: str, message: str) -> None:
