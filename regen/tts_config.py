@@ -57,6 +57,14 @@ class AcousticModelConfig:
     pitch_weight: float = 0.5
     energy_weight: float = 0.5
     waveform_crop_frames: int = 32  # direct only: frames per item decoded to waveform per step
+    # kind ar (mel_rvq codes only): a causal frame transformer over the trunk's aligned states
+    ar_dim: int = 128
+    ar_layers: int = 2
+    ar_heads: int = 2
+    ar_context: int = 256  # frames each step attends to (~3 s): O(1) work per frame at any length
+    temperature: float = 0.7  # 0 = greedy
+    top_k: int = 16  # keep the k most likely codes per level (0 = all)
+    ar_code_noise: float = 0.0  # training: share of previous-frame input codes made random
 
 
 @dataclass
@@ -134,7 +142,7 @@ LEARNED_KINDS = ("mel_vae", "mel_rvq")
 
 CHOICES = {
     ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
-    ("generator", "kind"): ("fastspeech",),
+    ("generator", "kind"): ("fastspeech", "ar"),
     ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
     ("compare", "budget"): ("seconds", "samples"),
 }
@@ -165,6 +173,8 @@ def validate(config: TTSRecipeConfig) -> None:
         )
     if config.is_learned and rep.codebook_size < 2:
         raise ConfigError("representation.codebook_size must be at least 2")
+    if config.generator.kind == "ar":
+        check_ar(config)
     if config.data.num_sentences < 4:
         raise ConfigError("data.num_sentences must be at least 4")
     voc = config.renderer
@@ -177,3 +187,27 @@ def validate(config: TTSRecipeConfig) -> None:
     check_stages(config.train, ("representation", "generator", "renderer"))
     if config.eval.num_utterances < 1 or config.eval.report_utterances < 1:
         raise ConfigError("eval.num_utterances and eval.report_utterances must be at least 1")
+
+
+def check_ar(config: TTSRecipeConfig) -> None:
+    """The autoregressive generator's settings; it predicts residual-VQ codes only."""
+    gen = config.generator
+    if config.representation.kind != "mel_rvq":
+        raise ConfigError(
+            f"generator.kind ar predicts discrete codes: it needs representation.kind mel_rvq, "
+            f"not {config.representation.kind} (or use generator.kind fastspeech)"
+        )
+    if (
+        min(gen.ar_dim, gen.ar_layers, gen.ar_heads, gen.ar_context) < 1
+        or gen.ar_dim % gen.ar_heads
+    ):
+        raise ConfigError(
+            "generator.ar_dim, ar_layers, ar_heads and ar_context must be >= 1, "
+            "and ar_dim divisible by ar_heads"
+        )
+    if not 0 <= gen.ar_code_noise < 1:
+        raise ConfigError("generator.ar_code_noise must be in [0, 1)")
+    if gen.temperature < 0 or gen.top_k < 0:
+        raise ConfigError(
+            "generator.temperature and generator.top_k must be >= 0 (0 = greedy / all)"
+        )

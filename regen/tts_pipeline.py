@@ -91,7 +91,11 @@ def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner)
         from regen.generators.fastspeech import FastSpeechGenerator
 
         rep = learned_representation(config, mel) if config.is_learned else mel
-        if rep.spec.kind == "discrete":
+        if config.generator.kind == "ar":
+            from regen.generators.codes_ar import AutoregressiveCodeGenerator
+
+            gen = AutoregressiveCodeGenerator(rep.spec, config.generator, vocab, speakers)
+        elif rep.spec.kind == "discrete":
             from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
 
             gen = FastSpeechCodeGenerator(rep.spec, config.generator, vocab, speakers)

@@ -13,7 +13,7 @@ from tests.tiny_tts import TINY_TTS
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", ["tts/vae_latent", "tts/rvq_codes"])
+@pytest.mark.parametrize("recipe", ["tts/vae_latent", "tts/rvq_codes", "tts/rvq_codes_ar"])
 def test_compare_scores_a_learned_speech_representation(recipe: str, tmp_path: Path) -> None:
     run_tts_compare(recipe, TINY_TTS, out_dir=tmp_path, progress=False)
     results = json.loads((tmp_path / "results.json").read_text())
