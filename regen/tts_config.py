@@ -57,6 +57,14 @@ class AcousticModelConfig:
     pitch_weight: float = 0.5
     energy_weight: float = 0.5
     waveform_crop_frames: int = 32  # direct only: frames per item decoded to waveform per step
+    # kind flow (regen/generators/flow_matching.py): OT-CFM decoder over continuous Y'
+    flow_steps: int = 10  # Euler steps at sampling (the velocity net runs this many times)
+    temperature: float = 0.667  # std of the sampling noise (Matcha-TTS' default)
+    sigma_min: float = 1e-4  # OT-CFM path width at t = 1 (Lipman et al. 2023)
+    flow_dim: int = 96  # velocity network width
+    flow_layers: int = 4  # velocity network ConvNeXt blocks
+    prior_weight: float = 1.0  # L1 of the prior mean mu to Y' next to the flow loss
+    flow_from_mu: bool = True  # source N(mu, I) (Grad-TTS) instead of N(0, I) (Matcha)
 
 
 @dataclass
@@ -127,7 +135,7 @@ LEARNED_KINDS = ("mel_vae", "mel_rvq")
 
 CHOICES = {
     ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
-    ("generator", "kind"): ("fastspeech",),
+    ("generator", "kind"): ("fastspeech", "flow"),
     ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
     ("compare", "budget"): ("seconds", "samples"),
 }
@@ -145,6 +153,11 @@ def validate(config: TTSRecipeConfig) -> None:
         raise ConfigError(
             "representation.kind waveform (the direct baseline) goes with renderer.kind "
             "identity, and mel, mel_vae or mel_rvq with vocoder or griffin_lim"
+        )
+    if config.generator.kind == "flow" and config.representation.kind not in ("mel", "mel_vae"):
+        raise ConfigError(
+            f"generator.kind flow needs a continuous Y' (representation.kind mel or mel_vae), "
+            f"not {config.representation.kind}; use generator.kind fastspeech for it"
         )
     rep = config.representation
     if rep.hop * 4 != rep.n_fft:
