@@ -1,7 +1,7 @@
 """The velocity network of the TTS flow-matching decoder: v(x_t, t | frame states, mu).
 
     x_t, mu [B, C, F] ─1x1 conv─┐
-    frame states [B, D, F] ─1x1 conv─┼─▶ (+ time embedding ─▶ ConvNeXt block ─▶ mask) x layers
+    frame states [B, D, F] ─1x1 conv─┼─▶ (FiLM by time ─▶ ConvNeXt block ─▶ mask) x layers
     t [B] ─sinusoid─▶ MLP ───────┘                                    ─▶ 1x1 conv ─▶ v [B, C, F]
 
 A 1-D ConvNeXt stack over frames (as Matcha-TTS' decoder is a 1-D U-Net over frames; the
@@ -37,7 +37,9 @@ class FrameVelocityNet(nn.Module):
         self.inputs = nn.Conv1d(2 * channels, dim, 1)
         self.cond = nn.Conv1d(cond_dim, dim, 1)
         self.time = TimestepEmbedding(dim, dim)  # linear - SiLU - linear
-        self.time_shift = nn.ModuleList(nn.Linear(dim, dim) for _ in range(layers))
+        # FiLM (scale and shift) per block: the target velocity scales with 1 / (1 - t) in
+        # parts, which an additive time embedding alone learns far more slowly
+        self.time_film = nn.ModuleList(nn.Linear(dim, 2 * dim) for _ in range(layers))
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(dim, 3 * dim, 1.0 / layers) for _ in range(layers)
         )
@@ -60,6 +62,7 @@ class FrameVelocityNet(nn.Module):
         embedding = get_timestep_embedding(t * TIME_SCALE, self.dim, flip_sin_to_cos=True)
         time = self.time(embedding.to(x_t.dtype))  # [B, dim]
         h = self.inputs(torch.cat([x_t, mu], 1) * keep) + self.cond(cond * keep)
-        for shift, block in zip(self.time_shift, self.blocks):
-            h = block((h + shift(time)[..., None]) * keep) * keep
+        for film, block in zip(self.time_film, self.blocks):
+            scale, shift = film(time)[..., None].chunk(2, 1)
+            h = block((h * (1 + scale) + shift) * keep) * keep
         return self.out(h) * keep
