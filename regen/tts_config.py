@@ -57,14 +57,23 @@ class AcousticModelConfig:
     pitch_weight: float = 0.5
     energy_weight: float = 0.5
     waveform_crop_frames: int = 32  # direct only: frames per item decoded to waveform per step
+    # sampling temperature of the stochastic generators: flow = std of the source noise
+    # (Matcha-TTS' 0.667); ar = softmax temperature (0 = greedy; its recipe sets 0.7)
+    temperature: float = 0.667
     # kind ar (mel_rvq codes only): a causal frame transformer over the trunk's aligned states
     ar_dim: int = 128
     ar_layers: int = 2
     ar_heads: int = 2
     ar_context: int = 256  # frames each step attends to (~3 s): O(1) work per frame at any length
-    temperature: float = 0.7  # 0 = greedy
     top_k: int = 16  # keep the k most likely codes per level (0 = all)
     ar_code_noise: float = 0.0  # training: share of previous-frame input codes made random
+    # kind flow (regen/generators/flow_matching.py): OT-CFM decoder over continuous Y'
+    flow_steps: int = 10  # Euler steps at sampling (the velocity net runs this many times)
+    sigma_min: float = 1e-4  # OT-CFM path width at t = 1 (Lipman et al. 2023)
+    flow_dim: int = 96  # velocity network width
+    flow_layers: int = 4  # velocity network ConvNeXt blocks
+    prior_weight: float = 1.0  # L1 of the prior mean mu to Y' next to the flow loss
+    flow_from_mu: bool = True  # source N(mu, I) (Grad-TTS) instead of N(0, I) (Matcha)
 
 
 @dataclass
@@ -142,7 +151,7 @@ LEARNED_KINDS = ("mel_vae", "mel_rvq")
 
 CHOICES = {
     ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
-    ("generator", "kind"): ("fastspeech", "ar"),
+    ("generator", "kind"): ("fastspeech", "ar", "flow"),
     ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
     ("compare", "budget"): ("seconds", "samples"),
 }
@@ -160,6 +169,11 @@ def validate(config: TTSRecipeConfig) -> None:
         raise ConfigError(
             "representation.kind waveform (the direct baseline) goes with renderer.kind "
             "identity, and mel, mel_vae or mel_rvq with vocoder or griffin_lim"
+        )
+    if config.generator.kind == "flow" and config.representation.kind not in ("mel", "mel_vae"):
+        raise ConfigError(
+            f"generator.kind flow needs a continuous Y' (representation.kind mel or mel_vae), "
+            f"not {config.representation.kind}; use generator.kind fastspeech for it"
         )
     rep = config.representation
     if rep.hop * 4 != rep.n_fft:

@@ -99,6 +99,10 @@ def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner)
             from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
 
             gen = FastSpeechCodeGenerator(rep.spec, config.generator, vocab, speakers)
+        elif config.generator.kind == "flow":
+            from regen.generators.flow_matching import FlowMatchingGenerator
+
+            gen = FlowMatchingGenerator(rep.spec, config.generator, vocab, speakers)
         else:
             gen = FastSpeechGenerator(rep.spec, config.generator, vocab, speakers)
         if config.renderer.kind == "vocoder":
