@@ -290,7 +290,13 @@ def load_with_baseline(recipe: str | Path, overrides: list[str]) -> tuple[Any, A
         raise ConfigError(f"{path} is a direct recipe; compare the regeneration recipe instead")
     if not regen_cfg.baseline:
         raise ConfigError(f"{path} names no baseline; add 'baseline: <direct recipe>.yaml'")
-    direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
+    try:
+        direct_cfg = load_recipe(path.parent / regen_cfg.baseline, overrides)
+    except ConfigError as exc:  # the overrides may fit the regeneration recipe only
+        raise ConfigError(
+            f"baseline {regen_cfg.baseline}: {exc} (command-line overrides apply to both "
+            "recipes of a compare; edit the regeneration recipe's YAML for its own settings)"
+        ) from None
     if not direct_cfg.is_direct or direct_cfg.task != regen_cfg.task:
         raise ConfigError(
             f"baseline {regen_cfg.baseline} is not a direct {regen_cfg.task} recipe "

@@ -91,3 +91,11 @@ def test_a_compare_pair_needs_a_direct_baseline_of_the_same_task(tmp_path):
     (tmp_path / "odd.yaml").write_text((source / "asr/characters.yaml").read_text())
     with pytest.raises(ConfigError, match="odd.yaml is not a direct tts recipe"):
         load_with_baseline(mixed, [])
+
+
+def test_an_override_the_baseline_cannot_take_says_it_is_the_baseline():
+    from regen.config import load_with_baseline
+
+    # a regeneration-only setting reaches the direct baseline too (overrides apply to both)
+    with pytest.raises(ConfigError, match="baseline direct_waveform.yaml: .*generator.kind flow"):
+        load_with_baseline("tts/fastspeech_vocos", ["generator.kind=flow"])
