@@ -95,6 +95,7 @@ class VocoderConfig:
     adversarial_start: int = 0  # steps of spectral-only warm-up (vocoder; direct: its generator)
     discriminator_channels: int = 8  # base width of every sub-discriminator (CPU-small)
     discriminator_lr: float = 2e-4
+    discriminators: str = "mpd+mrd"  # mpd+mrd (Vocos) | mpd+msd (HiFi-GAN's original pair)
 
 
 @dataclass
@@ -153,6 +154,7 @@ CHOICES = {
     ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
     ("generator", "kind"): ("fastspeech", "ar", "flow"),
     ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
+    ("renderer", "discriminators"): ("mpd+mrd", "mpd+msd"),
     ("compare", "budget"): ("seconds", "samples"),
 }
 

@@ -48,11 +48,14 @@ class Adversary:
     """The discriminators of a waveform model and the weights of its GAN terms.
 
     ``cfg`` is a :class:`regen.tts_config.VocoderConfig` (``discriminator_channels``,
-    ``adversarial_weight``, ``feature_weight``, ``adversarial_start``, ``discriminator_lr``).
+    ``adversarial_weight``, ``feature_weight``, ``adversarial_start``, ``discriminator_lr``,
+    ``discriminators``).
     """
 
     def __init__(self, cfg) -> None:
-        self.discriminator = WaveformDiscriminators(cfg.discriminator_channels)
+        self.discriminator = WaveformDiscriminators(
+            cfg.discriminator_channels, kind=cfg.discriminators
+        )
         self.adversarial_weight = cfg.adversarial_weight
         self.feature_weight = cfg.feature_weight
         self.start = cfg.adversarial_start

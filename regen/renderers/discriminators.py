@@ -8,7 +8,11 @@ STFT (UnivNet, Vocos).
   convolutions over one log-magnitude STFT, so it judges fine spectral structure (harmonics,
   noise floor, phase-driven smearing) at frame rate.
 
-We use MRD instead of HiFi-GAN's multi-scale discriminator (MSD), as Vocos does: the MRD
+- :class:`ScaleDiscriminator` (HiFi-GAN MSD) runs strided, grouped 1-D convolutions over the
+  raw waveform at 1x, 1/2 and 1/4 of the sample rate (average pooling between scales).
+
+By default we use the MRD instead of the MSD (``renderer.discriminators: mpd+mrd``), as
+Vocos does; ``mpd+msd`` gives HiFi-GAN's original pair. The MRD
 judges the spectral detail the MSD was meant for directly, and it is no dearer on CPU (one
 MSD scale, width-41 1-D convolutions at the full sample rate, took about twice one MRD
 resolution here; with its /2 and /4 scales the MSD costs about as much as the three MRD
@@ -94,20 +98,55 @@ class ResolutionDiscriminator(nn.Module):
         return _run(self.layers, self.post, spectrum[:, None])
 
 
+class ScaleDiscriminator(nn.Module):
+    """HiFi-GAN's MSD sub-discriminator on the waveform average-pooled ``2^scale`` times."""
+
+    def __init__(self, scale: int, channels: int) -> None:
+        super().__init__()
+        self.pool = nn.AvgPool1d(4, 2, padding=2) if scale else nn.Identity()
+        self.scale = scale
+        # HiFi-GAN's layout (width-15 input conv, then wide grouped strided convs) at a
+        # CPU-small width; groups shrink with the width so every group keeps >= 1 channel
+        c = channels
+        widths = [(1, c, 15, 1, 1), (c, 2 * c, 41, 4, 2), (2 * c, 4 * c, 41, 4, 4)]
+        widths += [(4 * c, 4 * c, 41, 4, 4), (4 * c, 4 * c, 5, 1, 1)]
+        self.layers = nn.ModuleList(
+            weight_norm(nn.Conv1d(a, b, k, stride, padding=k // 2, groups=min(g, a)))
+            for a, b, k, stride, g in widths
+        )
+        self.post = weight_norm(nn.Conv1d(4 * c, 1, 3, padding=1))
+
+    def forward(self, wav: torch.Tensor) -> Scores:
+        x = wav[:, None]
+        for _ in range(self.scale):
+            x = self.pool(x)
+        return _run(self.layers, self.post, x)
+
+
+DISCRIMINATOR_SETS = ("mpd+mrd", "mpd+msd")
+
+
 class WaveformDiscriminators(nn.Module):
-    """All sub-discriminators: one per period in :data:`PERIODS` and one per STFT resolution
-    in :data:`regen.renderers.spectral_loss.RESOLUTIONS`.
+    """All sub-discriminators: one per period in :data:`PERIODS`, then either one per STFT
+    resolution in :data:`regen.renderers.spectral_loss.RESOLUTIONS` (``mpd+mrd``) or three
+    waveform scales (``mpd+msd``).
 
     ``forward(wav [B, T])`` returns one ``(logits, feature_maps)`` pair per sub-discriminator.
     """
 
-    def __init__(self, channels: int = 8, periods: tuple[int, ...] = PERIODS) -> None:
+    def __init__(
+        self, channels: int = 8, periods: tuple[int, ...] = PERIODS, kind: str = "mpd+mrd"
+    ) -> None:
         super().__init__()
+        if kind not in DISCRIMINATOR_SETS:
+            raise ValueError(f"discriminators {kind!r}: choose one of {DISCRIMINATOR_SETS}")
+        second = (
+            [ResolutionDiscriminator(n_fft, hop, channels) for n_fft, hop in RESOLUTIONS]
+            if kind == "mpd+mrd"
+            else [ScaleDiscriminator(scale, channels) for scale in range(3)]
+        )
         self.discriminators = nn.ModuleList(
-            [
-                *(PeriodDiscriminator(p, channels) for p in periods),
-                *(ResolutionDiscriminator(n_fft, hop, channels) for n_fft, hop in RESOLUTIONS),
-            ]
+            [*(PeriodDiscriminator(p, channels) for p in periods), *second]
         )
 
     def forward(self, wav: torch.Tensor) -> list[Scores]:

@@ -25,15 +25,19 @@ GAN = [
 
 
 @pytest.mark.parametrize(
-    ("recipe", "stage"),
+    ("recipe", "stage", "discriminators"),
     [
-        ("fastspeech_vocos", "renderer"),
-        ("direct_waveform", "generator"),
-        ("vae_latent", "renderer"),
+        ("fastspeech_vocos", "renderer", "mpd+mrd"),
+        ("fastspeech_vocos", "renderer", "mpd+msd"),
+        ("direct_waveform", "generator", "mpd+mrd"),
+        ("vae_latent", "renderer", "mpd+mrd"),
     ],
 )
-def test_gan_recipe_trains_saves_loads_and_speaks(recipe: str, stage: str, tmp_path: Path):
-    config = load_recipe(f"tts/{recipe}", TINY_TTS + GAN)
+def test_gan_recipe_trains_saves_loads_and_speaks(
+    recipe: str, stage: str, discriminators: str, tmp_path: Path
+):
+    overrides = [*TINY_TTS, *GAN, f"renderer.discriminators={discriminators}"]
+    config = load_recipe(f"tts/{recipe}", overrides)
     pipeline, results = train_tts(config, tmp_path, progress=False)
     records = read_log(tmp_path / "logs" / f"{stage}.jsonl")
     gan_on = [r for r in records if r["step"] > config.renderer.adversarial_start]
@@ -53,6 +57,7 @@ def test_gan_recipe_trains_saves_loads_and_speaks(recipe: str, stage: str, tmp_p
         ("renderer.adversarial_start=-5", "adversarial_start"),
         ("renderer.discriminator_channels=0", "discriminator_channels"),
         ("renderer.discriminator_lr=0", "discriminator_lr"),
+        ("renderer.discriminators=msd", "mpd\\+mrd, mpd\\+msd"),
     ],
 )
 def test_bad_gan_values_give_one_line_errors(override: str, message: str) -> None:

@@ -42,11 +42,12 @@ def crops(n: int = 8, frames: int = 8) -> dict[str, torch.Tensor]:
     return {"wav": wav}
 
 
+@pytest.mark.parametrize("kind", ["mpd+mrd", "mpd+msd"])
 @pytest.mark.parametrize("length", [1001, 2047, 4097])
-def test_every_discriminator_scores_odd_lengths_with_feature_maps(length: int) -> None:
-    disc = WaveformDiscriminators(channels=4)
+def test_every_discriminator_scores_odd_lengths_with_feature_maps(length: int, kind: str) -> None:
+    disc = WaveformDiscriminators(channels=4, kind=kind)
     scores = disc(torch.randn(3, length))
-    assert len(scores) == len(PERIODS) + len(RESOLUTIONS)
+    assert len(scores) == len(PERIODS) + (len(RESOLUTIONS) if kind == "mpd+mrd" else 3)
     for logits, features in scores:
         assert logits.ndim == 2 and logits.shape[0] == 3 and logits.shape[1] > 0
         assert len(features) >= 5 and all(f.shape[0] == 3 for f in features)
