@@ -1,8 +1,8 @@
 """Text-to-speech: regeneration (text -> mel -> Vocos-style vocoder) vs direct text -> waveform.
 
 1. Runs ``regen compare tts/fastspeech_vocos`` at a reduced scale (see SCALE: fewer
-   utterances and steps than the recipe, so that the whole benchmark fits in about 15 minutes
-   on a shared 2-core CPU); the direct baseline gets the same training wall-clock. Records
+   utterances and steps than the recipe, so that the whole benchmark fits in about 16 minutes
+   on a quiet 2-core CPU); the direct baseline gets the same training wall-clock. Records
    MCD-DTW of regen, direct, Griffin-Lim and vocoder resynthesis, F0/voicing/duration errors,
    the training-inference mismatch, and the end-to-end real-time speed with per-stage times.
 2. Measures time and peak resident memory of synthesizing one 30-second utterance (a single
@@ -35,11 +35,11 @@ RECIPE = "tts/fastspeech_vocos"
 SCALE = [
     "data.num_sentences=1000",
     "data.max_seconds=4.0",
-    "train.generator.steps=700",
+    "train.generator.steps=2500",
     "train.generator.batch_size=8",
     "train.generator.warmup_steps=50",
-    "train.generator.checkpoint_every=350",
-    "train.renderer.steps=1500",
+    "train.generator.checkpoint_every=500",
+    "train.renderer.steps=2500",
     "train.renderer.batch_size=8",
     "train.renderer.warmup_steps=50",
     "train.renderer.checkpoint_every=500",
