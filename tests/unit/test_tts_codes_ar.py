@@ -12,6 +12,7 @@ from regen.generators.codes_ar import AutoregressiveCodeGenerator, draw, gumbel_
 from regen.modules.transformer import Transformer
 from regen.modules.window_cache import RingKVCache, run_windowed, step_blocks, window_mask
 from regen.tts_config import AcousticModelConfig
+from tests.tiny_tts import phoneme_batch
 
 LEVELS, SIZE = 3, 16
 SPEC = YSpec("discrete", (LEVELS, None), dtype="int64", vocab_size=SIZE, name="codes")
@@ -30,15 +31,7 @@ def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     x = torch.tensor([[5, 6, 7, 0], [9, 10, 11, 3]])
     durations = torch.tensor([[4, 5, 6, 0], [3, 4, 4, 5]])
-    return {
-        "x": x,
-        "durations": durations,
-        "pitch": torch.zeros(2, 4),
-        "energy": torch.zeros(2, 4),
-        "speakers": torch.tensor([0, 1]),
-        "frames": durations.sum(1),
-        "y_prime": torch.randint(0, SIZE, (2, LEVELS, 16), generator=g),
-    }
+    return phoneme_batch(x, durations, torch.randint(0, SIZE, (2, LEVELS, 16), generator=g))
 
 
 def _states(model: AutoregressiveCodeGenerator, batch: dict) -> tuple[torch.Tensor, ...]:

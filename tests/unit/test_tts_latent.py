@@ -13,6 +13,7 @@ from regen.representations.mel import MelSpectrogram
 from regen.representations.mel_rvq import MelRVQ
 from regen.representations.mel_vae import MelVAE
 from regen.tts_config import AcousticModelConfig, TTSRepresentationConfig
+from tests.tiny_tts import phoneme_batch
 
 REP = TTSRepresentationConfig(
     latent_channels=4, hidden=32, layers=1, codebook_size=16, num_quantizers=2
@@ -102,15 +103,7 @@ def test_code_generator_learns_codes_and_samples_within_spec() -> None:
     x = torch.tensor([[5, 6, 7, 0], [9, 10, 11, 12]])
     durations = torch.tensor([[3, 4, 5, 0], [2, 3, 3, 4]])
     codes = torch.randint(0, REP.codebook_size, (2, 2, 12))
-    batch = {
-        "x": x,
-        "durations": durations,
-        "pitch": torch.zeros(2, 4),
-        "energy": torch.zeros(2, 4),
-        "speakers": torch.tensor([0, 1]),
-        "frames": durations.sum(1),
-        "y_prime": codes,
-    }
+    batch = phoneme_batch(x, durations, codes)
     first = gen.training_loss(batch)[1]["code_ce"]
     logs = _fit(gen, batch, 50, lr=5e-3)
     assert logs["code_ce"] < 0.5 * first and logs["code_accuracy"] > 0.5
