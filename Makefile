@@ -41,6 +41,10 @@ bench: setup
 	$(BIN)/python -m benchmarks.image_regen_vs_direct
 	$(BIN)/python -m benchmarks.vs_diffusers
 	$(BIN)/python -m benchmarks.tts_regen_vs_direct
+	$(BIN)/python -m benchmarks.tts_rq6
+	$(BIN)/python -m benchmarks.tts_flow
+	$(BIN)/python -m benchmarks.tts_codes_ar
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.tts_vocoder_gan
 	$(BIN)/python -m benchmarks.asr_regen_vs_direct
 	$(BIN)/python -m benchmarks.melody_regen_vs_direct
 	$(BIN)/python -m benchmarks.studies
