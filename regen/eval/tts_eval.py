@@ -114,7 +114,8 @@ def evaluate_tts(
                 )
                 ids = torch.tensor([pipeline.conditioner.vocab.encode(test.phonemes[i])])
                 speaker = pipeline.conditioner.speaker(test.speakers[i])
-                predicted = pipeline.generator.predict(ids, speaker)[1][0].tolist()
+                # the trunk alone predicts durations: no second (for AR: slow) decode of Y'
+                predicted = pipeline.generator.trunk(ids, speaker)[2]["durations"][0].tolist()
                 hop_s = mel.hop / mel.sample_rate
                 durations[name].append(duration_error(predicted, test.durations[i], hop_s))
             predicted_mel = regen.generate(

@@ -66,6 +66,10 @@ def test_fastspeech_learns_a_batch_and_predicts_durations() -> None:
     assert (durations[batch["x"] == 0] == 0).all()
     # after fitting one batch, the predicted durations are close to the targets
     assert (durations - batch["durations"]).abs().float().mean() < 1.5
+    # evaluation reads durations from the trunk alone (no second decode): the same ones
+    with torch.no_grad():
+        trunk_durations = gen.trunk(batch["x"], batch["speakers"])[2]["durations"]
+    assert torch.equal(trunk_durations, durations)
     mel.spec.check(gen.sample(batch["x"], speakers=batch["speakers"]), "test")
 
 
