@@ -7,7 +7,11 @@
    the training-inference mismatch, and the end-to-end real-time speed with per-stage times.
 2. Measures time and peak resident memory of synthesizing one 30-second utterance (a single
    sentence, not split) with each trained pipeline, in a fresh process each.
-3. With ``--wer ASR_RUN`` (after 1-2, or alone on their folder): intelligibility, the word
+3. Renderers from the TRUE mel against the outside library a user would reach for:
+   ``librosa.feature.inverse.mel_to_audio`` (NNLS mel inversion + Griffin-Lim, the same 32
+   iterations and momentum) vs regen's torch Griffin-Lim vs the trained vocoder: MCD-DTW and
+   seconds per audio second on the held-out sentences (``--renderers`` alone re-runs it).
+4. With ``--wer ASR_RUN`` (after 1-2, or alone on their folder): intelligibility, the word
    error rate of regen's own recognizer (``regen.asr.transcribe``, trained in ASR_RUN by the
    ASR benchmark) on every system's output for the same held-out sentences.
 
@@ -98,6 +102,62 @@ def synthesize_long(run_dir: str, out: str) -> None:
     )
 
 
+def compare_renderers(out: Path) -> dict:
+    """True mel -> waveform by librosa, by regen's Griffin-Lim and by the trained vocoder."""
+    import librosa
+    import numpy as np
+    import torch
+
+    from regen.data.speech import load_speech_corpus
+    from regen.eval.speech_metrics import speech_distances
+    from regen.renderers.griffin_lim import GriffinLimRenderer
+    from regen.tts_pipeline import load_tts
+
+    torch.set_num_threads(1)  # as every other timing here (THREADS)
+    results = json.loads((out / "results.json").read_text())
+    regen, config = load_tts(out / results["recipe"])
+    mel = regen.representation
+    rep = config.representation
+    test = load_speech_corpus(config.data, "test")
+    n = results["data"]["test_utterances_scored"]
+
+    def with_librosa(log_mel: torch.Tensor) -> np.ndarray:
+        return librosa.feature.inverse.mel_to_audio(
+            log_mel[0].exp().numpy(),
+            sr=mel.sample_rate,
+            n_fft=rep.n_fft,
+            hop_length=rep.hop,
+            power=1.0,  # regen's mel holds magnitudes, not power
+            n_iter=32,
+            fmax=rep.fmax,
+        )
+
+    renderers = {
+        "librosa mel_to_audio (griffin-lim)": with_librosa,
+        "regen griffin-lim (torch)": lambda m: GriffinLimRenderer(mel).render(m)[0].numpy(),
+        "regen vocoder": lambda m: regen.renderer.render(m)[0].numpy(),
+    }
+    rows = {}
+    with torch.inference_mode():
+        for name, render in renderers.items():
+            seconds, audio, mcd = 0.0, 0.0, []
+            for wav in test.wavs[:n]:
+                true_mel = mel.encode(torch.from_numpy(wav)[None])
+                start = time.perf_counter()
+                out_wav = render(true_mel)
+                seconds += time.perf_counter() - start
+                audio += len(out_wav) / mel.sample_rate
+                mcd.append(speech_distances(wav, out_wav)["mcd_db"])
+            rows[name] = {
+                "mcd_db": float(np.nanmean(mcd)),
+                "seconds_per_audio_second": seconds / audio,
+            }
+    librosa_cost = rows["librosa mel_to_audio (griffin-lim)"]["seconds_per_audio_second"]
+    for row in rows.values():
+        row["speedup_vs_librosa"] = librosa_cost / row["seconds_per_audio_second"]
+    return {"from_true_mel": rows, "sentences": n}
+
+
 def word_error_rates(out: Path, asr_run: str) -> None:
     """Re-synthesize the held-out sentences with the trained runs in ``out``; WER per system."""
     from regen.data.speech import load_speech_corpus
@@ -133,6 +193,9 @@ def main() -> None:
     parser.add_argument("--long", nargs=2, metavar=("RUN_DIR", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--wer", metavar="ASR_RUN", help="only measure intelligibility")
     parser.add_argument(
+        "--renderers", action="store_true", help="only compare renderers (librosa vs regen)"
+    )
+    parser.add_argument(
         "--recipe", default=RECIPE, help=f"the regeneration recipe to compare (default {RECIPE})"
     )
     parser.add_argument(
@@ -144,6 +207,9 @@ def main() -> None:
         return
     if args.wer:
         word_error_rates(args.out, args.wer)
+        return
+    if args.renderers:
+        save_renderers(args.out)
         return
     regen = [sys.executable, "-m", "regen.cli"]
     compare = run_measured(
@@ -198,7 +264,22 @@ def main() -> None:
         "report": str(args.out / "report.html"),
     }
     path = update_results("tts", "regen_vs_direct", data, summary)
+    save_renderers(args.out)
     print(f"wrote {path}")
+
+
+def save_renderers(out: Path) -> None:
+    rows = compare_renderers(out)
+    by_name = rows["from_true_mel"]
+    summary = {
+        "renderer_speedup_vs_librosa_griffin_lim": by_name["regen griffin-lim (torch)"][
+            "speedup_vs_librosa"
+        ],
+        "vocoder_speedup_vs_librosa_griffin_lim": by_name["regen vocoder"]["speedup_vs_librosa"],
+        "mcd_librosa_griffin_lim_db": by_name["librosa mel_to_audio (griffin-lim)"]["mcd_db"],
+    }
+    command = f"{COMMAND} --renderers"
+    update_results("tts", "renderers_vs_librosa", {**rows, "command": command}, summary)
 
 
 if __name__ == "__main__":
