@@ -46,6 +46,7 @@ from regen.eval.speech_metrics import speech_distances  # noqa: E402
 from regen.eval.tts_eval import DISTANCES  # noqa: E402
 from regen.generators.codes_ar import level_scores  # noqa: E402
 from regen.training.loop import train_stage  # noqa: E402
+from regen.training.probe import best_step_seconds  # noqa: E402
 from regen.training.tts_stages import (  # noqa: E402
     CROPS_PER_UTTERANCE,
     encode_log_mels,
@@ -79,20 +80,14 @@ GENERATOR_SECONDS = 150.0  # training wall-clock of EACH generator (the NAR's pr
 def probe_seconds(generator, tensors: dict, batch_size: int) -> float:
     """Seconds per optimizer step of ``generator`` on ``tensors`` (best of 3 after a warm-up);
     on a copy, so the generator itself starts training untouched."""
-    generator = copy.deepcopy(generator)
+    generator = copy.deepcopy(generator).train()
     g = torch.Generator().manual_seed(0)
-    optimizer = torch.optim.AdamW(generator.parameters())
-    generator.train()
-    times = []
-    for _ in range(4):
+
+    def next_batch() -> dict:
         idx = torch.randint(len(tensors["x"]), (batch_size,), generator=g)
-        start = time.perf_counter()
-        loss, _ = generator.training_loss({k: v[idx] for k, v in tensors.items()})
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return min(times[1:])
+        return {k: v[idx] for k, v in tensors.items()}
+
+    return best_step_seconds(generator, next_batch)
 
 
 def held_out_scores(name: str, generator, tensors: dict) -> dict[str, list[float]]:

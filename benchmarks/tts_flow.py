@@ -59,6 +59,7 @@ def step_cost_ratio(configs: dict, corpus, rounds: int = 8) -> float:
     other jobs on the shared machine weighs on both alike (separate probes did not: one
     disturbed probe gave the flow half the regression's wall-clock)."""
     from regen.data.text_frontend import PhonemeVocabulary
+    from regen.training.probe import timed_step
     from regen.training.tts_stages import generator_tensors
     from regen.tts_pipeline import PhonemeConditioner, build_tts_pipeline
 
@@ -72,12 +73,8 @@ def step_cost_ratio(configs: dict, corpus, rounds: int = 8) -> float:
     for _ in range(rounds + 1):  # the first round warms up
         idx = torch.randint(len(corpus.wavs), (8,), generator=g)
         for name, (generator, tensors, optimizer) in models.items():
-            start = time.perf_counter()
-            loss, _ = generator.training_loss({k: v[idx] for k, v in tensors.items()})
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            times[name].append(time.perf_counter() - start)
+            batch = {k: v[idx] for k, v in tensors.items()}
+            times[name].append(timed_step(generator, optimizer, batch))
     return float(np.median(times["flow"][1:]) / np.median(times["regression"][1:]))
 
 

@@ -132,9 +132,10 @@ def compare_renderers(out: Path) -> dict:
             fmax=rep.fmax,
         )
 
+    griffin_lim = GriffinLimRenderer(mel)
     renderers = {
         "librosa mel_to_audio (griffin-lim)": with_librosa,
-        "regen griffin-lim (torch)": lambda m: GriffinLimRenderer(mel).render(m)[0].numpy(),
+        "regen griffin-lim (torch)": lambda m: griffin_lim.render(m)[0].numpy(),
         "regen vocoder": lambda m: regen.renderer.render(m)[0].numpy(),
     }
     rows = {}

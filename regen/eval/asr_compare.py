@@ -55,10 +55,6 @@ METRIC_NOTES = {
 }
 
 
-def load_asr_pair(recipe: str | Path, overrides: list[str]) -> tuple[ASRRecipe, ASRRecipe]:
-    return load_with_baseline(recipe, overrides)
-
-
 def direct_steps(
     regen_cfg: ASRRecipe, direct_cfg: ASRRecipe, results: list[StageResult]
 ) -> tuple[int, str]:
@@ -86,7 +82,7 @@ def run_asr_compare(
     progress: bool = True,
 ) -> Path:
     """Train both pipelines at every paired fraction, evaluate, write ``report.html``."""
-    regen_cfg, direct_cfg = load_asr_pair(recipe, overrides or [])
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides or [])
     out_dir = Path(out_dir or Path("runs") / f"compare-{regen_cfg.name}")
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_asr_data(regen_cfg)

@@ -25,6 +25,7 @@ from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_
 from regen.pipeline import Pipeline
 from regen.representations.metrics import reconstruction_psnr
 from regen.training.loop import StageResult
+from regen.training.probe import best_step_seconds
 from regen.training.stages import budget_samples, train_pipeline, trainable_stages
 
 RESULTS_FILE = "results.json"
@@ -159,16 +160,7 @@ def match_wall_clock(direct_cfg: RecipeConfig, seconds: float, data: ImageDatase
     batch = direct_cfg.train.generator.batch_size
     x = pipeline.conditioner.for_items(data.labels[:batch], data.captions[:batch])
     tensors = {"x": x, "y_prime": data.images[:batch]}
-    optimizer = torch.optim.AdamW(generator.parameters())
-    times = []
-    for _ in range(4):  # the first step pays one-off set-up costs; keep the best of the rest
-        start = time.perf_counter()
-        loss, _ = generator.training_loss(tensors)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return max(1, int(seconds / min(times[1:])))
+    return max(1, int(seconds / best_step_seconds(generator, lambda: tensors)))
 
 
 def direct_budget(out_dir: Path, direct_cfg, regen_seconds: float, data) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from regen.data.text_frontend import PhonemeVocabulary
 from regen.eval.compare import stage_records
 from regen.eval.tts_eval import evaluate_tts, intelligibility, mismatch_gap
 from regen.training.loop import StageResult
+from regen.training.probe import best_step_seconds
 from regen.training.tts_stages import generator_tensors, train_tts
 from regen.tts_config import TTSRecipeConfig
 from regen.tts_pipeline import PhonemeConditioner, build_tts_pipeline
@@ -43,30 +43,19 @@ METRIC_NOTES = {
 }
 
 
-def load_tts_pair(
-    recipe: str | Path, overrides: list[str]
-) -> tuple[TTSRecipeConfig, TTSRecipeConfig]:
-    return load_with_baseline(recipe, overrides)
-
-
 def probe_step_seconds(config: TTSRecipeConfig, corpus) -> float:
     """Seconds per optimizer step of the direct generator (best of 3 after a warm-up)."""
     conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
     generator = build_tts_pipeline(config, conditioner).generator.train()
     tensors = generator_tensors(config, corpus, conditioner)
     g = torch.Generator().manual_seed(0)
-    optimizer = torch.optim.AdamW(generator.parameters())
-    times = []
-    for _ in range(4):
-        idx = torch.randint(len(tensors["x"]), (config.train.generator.batch_size,), generator=g)
-        batch = {k: v[idx] for k, v in tensors.items()}
-        start = time.perf_counter()
-        loss, _ = generator.training_loss(batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return min(times[1:])
+    batch_size = config.train.generator.batch_size
+
+    def next_batch() -> dict:
+        idx = torch.randint(len(tensors["x"]), (batch_size,), generator=g)
+        return {k: v[idx] for k, v in tensors.items()}
+
+    return best_step_seconds(generator, next_batch)
 
 
 def direct_steps(out_dir: Path, regen_cfg, direct_cfg, results: list[StageResult], corpus) -> int:
@@ -94,7 +83,7 @@ def run_tts_compare(
     progress: bool = True,
 ) -> Path:
     """Train regen and direct on the same budget, evaluate both, write report.html."""
-    regen_cfg, direct_cfg = load_tts_pair(recipe, overrides or [])
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides or [])
     out_dir = Path(out_dir or Path("runs") / f"compare-{regen_cfg.name}")
     train = load_speech_corpus(regen_cfg.data, "train")
     test = load_speech_corpus(regen_cfg.data, "test")
