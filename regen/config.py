@@ -342,14 +342,18 @@ def check_stages(train: Any, stages: tuple[str, ...]) -> None:
             raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
 
 
-def validate(config: RecipeConfig) -> None:
-    """Check the values that the types alone do not pin down."""
-    flat = to_dict(config)
-    for dotted, allowed in CHOICES.items():
+def check_choices(config: Any, choices: dict[str, tuple[str, ...]]) -> None:
+    """Every ``"section.key"`` of ``choices`` holds one of its allowed values (any task)."""
+    for dotted, allowed in choices.items():
         section, key = dotted.split(".")
-        value = flat[section][key]
+        value = getattr(getattr(config, section), key)
         if value not in allowed:
             raise ConfigError(f"'{dotted}' is {value!r}; choose one of: {', '.join(allowed)}")
+
+
+def validate(config: RecipeConfig) -> None:
+    """Check the values that the types alone do not pin down."""
+    check_choices(config, CHOICES)
     check_stages(config.train, ("representation", "generator", "renderer"))
     rep, ren = config.representation.kind, config.renderer.kind
     if not 0.0 < config.data.paired_fraction <= 1.0:

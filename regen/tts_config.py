@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_stages
+from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices, check_stages
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
+from regen.renderers.discriminators import DISCRIMINATOR_SETS
 
 
 @dataclass
@@ -151,22 +152,17 @@ class TTSRecipeConfig(RecipeHeader):
 LEARNED_KINDS = ("mel_vae", "mel_rvq")
 
 CHOICES = {
-    ("representation", "kind"): ("mel", "waveform", "mel_vae", "mel_rvq"),
-    ("generator", "kind"): ("fastspeech", "ar", "flow"),
-    ("renderer", "kind"): ("vocoder", "griffin_lim", "identity"),
-    ("renderer", "discriminators"): ("mpd+mrd", "mpd+msd"),
-    ("compare", "budget"): ("seconds", "samples"),
+    "representation.kind": ("mel", "waveform", "mel_vae", "mel_rvq"),
+    "generator.kind": ("fastspeech", "ar", "flow"),
+    "renderer.kind": ("vocoder", "griffin_lim", "identity"),
+    "renderer.discriminators": DISCRIMINATOR_SETS,
+    "compare.budget": ("seconds", "samples"),
 }
 
 
 def validate(config: TTSRecipeConfig) -> None:
     """Check the values that the types alone do not pin down."""
-    for (section, key), allowed in CHOICES.items():
-        value = getattr(getattr(config, section), key)
-        if value not in allowed:
-            raise ConfigError(
-                f"'{section}.{key}' is {value!r}; choose one of: {', '.join(allowed)}"
-            )
+    check_choices(config, CHOICES)
     if config.is_direct != (config.renderer.kind == "identity"):
         raise ConfigError(
             "representation.kind waveform (the direct baseline) goes with renderer.kind "
