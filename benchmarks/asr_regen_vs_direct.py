@@ -56,8 +56,8 @@ FRACTIONS = "[0.05, 0.1, 0.25, 0.5, 1.0]"
 
 def long_file_speed(run: Path, wavs: list[np.ndarray], seconds_wanted: float = 120.0) -> dict:
     """Greedy transcription speed of one long file made of held-out utterances."""
-    from regen.asr import Recognizer
     from regen.data.audio import SAMPLE_RATE
+    from regen.tasks.asr.recognize import Recognizer
 
     recognizer = Recognizer.load(run)
     joined = np.concatenate(wavs)
@@ -81,13 +81,13 @@ def renderer_ablation(out: Path, overrides: list[str], steps: int) -> dict:
     Not an equal-budget comparison: it shows how much of regen's CER is the renderer's.
     The acoustic models are the ones the comparison trained.
     """
-    from regen.asr import Recognizer
     from regen.config import load_recipe
-    from regen.data.asr_data import speech_tensors
     from regen.data.speech import load_speech_corpus
-    from regen.eval.asr_evaluate import evaluate_split, renderer_cer
     from regen.representations.mel import MelSpectrogram
-    from regen.training.asr_stages import (
+    from regen.tasks.asr.data import speech_tensors
+    from regen.tasks.asr.evaluate import evaluate_split, renderer_cer
+    from regen.tasks.asr.recognize import Recognizer
+    from regen.tasks.asr.train import (
         build_asr_pipeline,
         load_asr_data,
         load_asr_run,
@@ -148,10 +148,10 @@ def main() -> None:
         usage = run_measured([*compare, *resume], env={"OMP_NUM_THREADS": args.threads})
     results = json.loads((args.out / "results.json").read_text())
 
-    from regen.asr import Recognizer
     from regen.config import load_recipe
     from regen.data.speech import load_speech_corpus
-    from regen.eval.asr_evaluate import renderer_cer
+    from regen.tasks.asr.evaluate import renderer_cer
+    from regen.tasks.asr.recognize import Recognizer
 
     torch.set_num_threads(int(args.threads))
     config = load_recipe("asr/phonemes", overrides)

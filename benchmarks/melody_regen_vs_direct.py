@@ -31,10 +31,11 @@ import numpy as np
 import torch
 
 from benchmarks.common import update_results
-from regen.eval.melody_compare import evaluate_melodies, load_melody_pair
+from regen.compare.harness import load_pair
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
-from regen.training.melody import melody_splits, train_melody
+from regen.tasks.melody.compare import evaluate_melodies
+from regen.tasks.melody.train import melody_splits, train_melody
 
 COMMAND = ".venv/bin/python -m benchmarks.melody_regen_vs_direct"
 RECIPE = "melody/chorales_template"
@@ -74,7 +75,7 @@ def seed_spread(pipeline, test, cfg) -> dict[str, list[float]]:
 
 
 def run(overrides: list[str], work: Path) -> dict:
-    regen_cfg, direct_cfg = load_melody_pair(RECIPE, overrides)
+    regen_cfg, direct_cfg = load_pair(RECIPE, overrides)
     rows: dict[str, dict] = {}
     shared_renderer = None
     for fraction in FRACTIONS:

@@ -41,23 +41,23 @@ from benchmarks.common import update_results  # noqa: E402
 from regen.config import load_recipe  # noqa: E402
 from regen.data.speech import load_speech_corpus  # noqa: E402
 from regen.data.text_frontend import PhonemeVocabulary, clear_phoneme_cache  # noqa: E402
-from regen.data.tts_tensors import waveform_segments  # noqa: E402
 from regen.eval.speech_metrics import speech_distances  # noqa: E402
-from regen.eval.tts_eval import DISTANCES  # noqa: E402
 from regen.generators.codes_ar import level_scores  # noqa: E402
-from regen.training.loop import train_stage  # noqa: E402
-from regen.training.probe import best_step_seconds  # noqa: E402
-from regen.training.tts_stages import (  # noqa: E402
-    CROPS_PER_UTTERANCE,
-    encode_log_mels,
-    generator_tensors,
-)
-from regen.tts_pipeline import (  # noqa: E402
+from regen.tasks.tts.data import waveform_segments  # noqa: E402
+from regen.tasks.tts.evaluate import DISTANCES  # noqa: E402
+from regen.tasks.tts.pipeline import (  # noqa: E402
     PhonemeConditioner,
     SynthesisTimes,
     build_tts_pipeline,
     synthesize,
 )
+from regen.tasks.tts.train import (  # noqa: E402
+    CROPS_PER_UTTERANCE,
+    encode_log_mels,
+    generator_tensors,
+)
+from regen.training.loop import train_stage  # noqa: E402
+from regen.training.probe import best_step_seconds  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = "nice -n 5 .venv/bin/python -m benchmarks.tts_codes_ar"

@@ -59,9 +59,9 @@ def step_cost_ratio(configs: dict, corpus, rounds: int = 8) -> float:
     other jobs on the shared machine weighs on both alike (separate probes did not: one
     disturbed probe gave the flow half the regression's wall-clock)."""
     from regen.data.text_frontend import PhonemeVocabulary
+    from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline
+    from regen.tasks.tts.train import generator_tensors
     from regen.training.probe import timed_step
-    from regen.training.tts_stages import generator_tensors
-    from regen.tts_pipeline import PhonemeConditioner, build_tts_pipeline
 
     models, times = {}, {name: [] for name in configs}
     for name, config in configs.items():
@@ -80,7 +80,7 @@ def step_cost_ratio(configs: dict, corpus, rounds: int = 8) -> float:
 
 def train(name: str, config, corpus, out: Path) -> tuple:
     """Train ``config``'s generator; the pipeline and its training figures."""
-    from regen.training.tts_stages import train_tts
+    from regen.tasks.tts.train import train_tts
 
     pipeline, results = train_tts(config, out / name, progress=False, data=corpus)
     stage = results[0]
@@ -96,7 +96,7 @@ def train(name: str, config, corpus, out: Path) -> tuple:
 def score(pipeline, test, n: int, **sampling) -> dict[str, float]:
     """Means over ``n`` held-out utterances: distances, durations, real-time speed."""
     from regen.eval.speech_metrics import duration_error, speech_distances
-    from regen.tts_pipeline import SynthesisTimes, synthesize
+    from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 
     rows, durations, times = [], [], SynthesisTimes()
     hop_s = 256 / 22050
@@ -133,7 +133,7 @@ def vocoder_speed(pipeline, config, test, n: int) -> dict[str, float]:
     """End-to-end speed (front end + flow generator + Vocos-style vocoder) on ``n`` sentences."""
     from regen.pipeline import Pipeline
     from regen.renderers.vocoder import VocosVocoder
-    from regen.tts_pipeline import SynthesisTimes, mel_of, synthesize
+    from regen.tasks.tts.pipeline import SynthesisTimes, mel_of, synthesize
 
     vocoder = VocosVocoder(mel_of(config), config.renderer).eval()
     with_vocoder = Pipeline(
@@ -165,12 +165,19 @@ def main() -> None:
     train_set = load_speech_corpus(data_cfg, "train")
     test = load_speech_corpus(data_cfg, "test")
     n = min(args.utterances, len(test))
-    from regen.eval.tts_compare import probe_step_seconds
+    from regen.tasks.tts.compare import TTSData, probe_step_seconds
 
     configs = {name: load_recipe(recipe, SCALE) for name, recipe in SYSTEMS.items()}
     ratio = step_cost_ratio(configs, train_set)
     regression_steps = max(
-        1, int(args.budget / (probe_step_seconds(configs["regression"], train_set) * LOOP_OVERHEAD))
+        1,
+        int(
+            args.budget
+            / (
+                probe_step_seconds(configs["regression"], TTSData(train_set, train_set))
+                * LOOP_OVERHEAD
+            )
+        ),
     )
     steps = {"regression": regression_steps, "flow": max(1, round(regression_steps / ratio))}
     systems, metrics = {}, {}

@@ -12,7 +12,7 @@
    iterations and momentum) vs regen's torch Griffin-Lim vs the trained vocoder: MCD-DTW and
    seconds per audio second on the held-out sentences (``--renderers`` alone re-runs it).
 4. With ``--wer ASR_RUN`` (after 1-2, or alone on their folder): intelligibility, the word
-   error rate of regen's own recognizer (``regen.asr.transcribe``, trained in ASR_RUN by the
+   error rate of regen's own recognizer (``regen.tasks.asr.recognize.transcribe``, trained in ASR_RUN by the
    ASR benchmark) on every system's output for the same held-out sentences.
 
     .venv/bin/python -m benchmarks.tts_regen_vs_direct     # writes benchmarks/results/tts.json
@@ -78,7 +78,7 @@ def synthesize_long(run_dir: str, out: str) -> None:
     import torch
 
     from regen.data.text_frontend import normalize_text
-    from regen.tts_pipeline import SynthesisTimes, load_tts, synthesize
+    from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize
 
     pipeline, _ = load_tts(run_dir)
     pipeline.conditioner.vocab  # noqa: B018  (loaded)
@@ -111,7 +111,7 @@ def compare_renderers(out: Path) -> dict:
     from regen.data.speech import load_speech_corpus
     from regen.eval.speech_metrics import speech_distances
     from regen.renderers.griffin_lim import GriffinLimRenderer
-    from regen.tts_pipeline import load_tts
+    from regen.tasks.tts.pipeline import load_tts
 
     torch.set_num_threads(1)  # as every other timing here (THREADS)
     results = json.loads((out / "results.json").read_text())
@@ -162,8 +162,8 @@ def compare_renderers(out: Path) -> dict:
 def word_error_rates(out: Path, asr_run: str) -> None:
     """Re-synthesize the held-out sentences with the trained runs in ``out``; WER per system."""
     from regen.data.speech import load_speech_corpus
-    from regen.eval.tts_eval import evaluate_tts, intelligibility
-    from regen.tts_pipeline import load_tts
+    from regen.tasks.tts.evaluate import evaluate_tts, intelligibility
+    from regen.tasks.tts.pipeline import load_tts
 
     transcribe, recognizer = intelligibility(asr_run)
     if transcribe is None:

@@ -47,8 +47,8 @@ def train_and_score(recipe: str, out: Path, result: Path) -> None:
     """Child process: train one recipe at SCALE, score it, write its metrics as JSON."""
     from regen.config import load_recipe
     from regen.data.speech import load_speech_corpus
-    from regen.eval.tts_eval import evaluate_tts
-    from regen.training.tts_stages import train_tts
+    from regen.tasks.tts.evaluate import evaluate_tts
+    from regen.tasks.tts.train import train_tts
 
     config = load_recipe(f"tts/{recipe}", SCALE)
     start = time.perf_counter()

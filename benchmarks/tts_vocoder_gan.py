@@ -31,13 +31,13 @@ import torch
 from benchmarks.common import update_results
 from regen.config import TrainConfig, load_recipe
 from regen.data.speech import load_speech_corpus
-from regen.data.tts_tensors import waveform_segments
 from regen.eval.speech_metrics import speech_distances
 from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.renderers.vocoder import VocosVocoder
+from regen.tasks.tts.data import waveform_segments
+from regen.tasks.tts.pipeline import mel_of
+from regen.tasks.tts.train import CROPS_PER_UTTERANCE
 from regen.training.loop import train_stage
-from regen.training.tts_stages import CROPS_PER_UTTERANCE
-from regen.tts_pipeline import mel_of
 
 COMMAND = "OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder_gan"
 SCALE = ["data.num_sentences=1000", "data.max_seconds=4.0"]

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from diffusers import DDIMPipeline, DDIMScheduler
 
 from benchmarks.common import update_results
-from regen.builders import build_representation
 from regen.config import TrainConfig, load_recipe
 from regen.generators.diffusion import DiffusionGenerator
+from regen.tasks.image.build import build_representation
 from regen.training.loop import train_stage
 
 COMMAND = ".venv/bin/python benchmarks/vs_diffusers.py"

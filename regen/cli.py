@@ -1,17 +1,17 @@
 """The ``regen`` command.
 
+Core commands, the same for every task:
+
     regen demo                          compare the default image recipe with its baseline
     regen train   RECIPE [key=value..]  train one pipeline (works under torchrun)
-    regen sample  RUN NAME [NAME..]     sample images for class names / captions
-    regen eval    RUN                   metrics of a trained pipeline on held-out data
     regen compare RECIPE [key=value..]  regen vs direct on the same budget, HTML report
     regen report  COMPARE_DIR           rewrite the HTML report of a compare run
     regen data    NAME                  build and cache a built-in dataset
     regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
                                         mismatch) with plots in an HTML report
-    regen melody  "LYRICS" --run RUN    a melody for lyrics from a trained melody pipeline
-    regen asr     AUDIO --run RUN       transcribe speech with a trained asr pipeline
-    regen tts     "TEXT" --run RUN      speak text with a trained tts pipeline
+
+Each task adds its own (``Task.commands``): ``regen sample`` and ``regen eval`` (image),
+``regen tts``, ``regen asr``, ``regen melody``.
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """
@@ -19,12 +19,13 @@ Errors a user can cause print one line and exit with status 2; ``--debug`` shows
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from regen.errors import RegenError
+from regen.tasks import get_task, task_names
 
 DEFAULT_RECIPE = "image/glyphs_latent_diffusion"
 
@@ -54,18 +55,6 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="run folder (default: the recipe's output_dir)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
 
-    sample = sub.add_parser("sample", help="sample a trained pipeline")
-    sample.add_argument("run", type=Path, help="run folder written by regen train")
-    sample.add_argument("names", nargs="+", help="class names (e.g. A 7) or captions (quoted)")
-    sample.add_argument("-n", "--per-name", type=int, default=4, help="samples per name")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", type=Path, default=Path("samples.png"), help="PNG grid to write")
-    sample.add_argument("--steps", type=int, help="diffusion sampling steps")
-    sample.add_argument("--guidance", type=float, help="classifier-free guidance scale")
-
-    evaluate = sub.add_parser("eval", help="evaluate a trained pipeline on the held-out split")
-    evaluate.add_argument("run", type=Path, help="run folder written by regen train")
-
     compare = sub.add_parser("compare", help="regen vs direct baseline on the same budget")
     compare.add_argument("recipe", help="regeneration recipe (names its baseline)")
     compare.add_argument("overrides", nargs="*", help="key.sub=value overrides for both")
@@ -75,12 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rewrite the HTML report of a compare folder")
     report.add_argument("folder", type=Path)
 
-    asr = sub.add_parser("asr", help="transcribe speech with a trained asr pipeline")
-    asr.add_argument("audio", type=Path, help="audio file (WAV, FLAC, ...; any length or rate)")
-    asr.add_argument("--run", type=Path, default=Path("runs/asr_phonemes"), help="run folder")
-
     data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
-    data.add_argument("name", choices=sorted(DATASETS))
+    data.add_argument("name", choices=sorted(datasets()))
     data.add_argument("--image-size", type=int, default=32, help="image datasets only")
 
     study = sub.add_parser(
@@ -103,31 +88,19 @@ def _parser() -> argparse.ArgumentParser:
         "VQ recipes) or levels (residual VQ levels, representation.kind rvq)",
     )
 
-    melody = sub.add_parser("melody", help="a melody for lyrics (MIDI or MusicXML)")
-    melody.add_argument("lyrics", help='the words to set, e.g. "twinkle twinkle little star"')
-    melody.add_argument("--run", type=Path, required=True, help="run folder of a melody recipe")
-    melody.add_argument("--key", help="minor, major, or e.g. 'D major', 'F# minor'")
-    melody.add_argument("--meter", default="4/4", help="time signature, e.g. 3/4 or 6/8")
-    melody.add_argument("--like", type=Path, help="take key and meter from this MIDI/MusicXML")
-    melody.add_argument("--seed", type=int, default=0)
-    melody.add_argument("--out", type=Path, default=Path("song.mid"), help=".mid or .musicxml")
-
-    # --- text-to-speech (regen/tts_pipeline.py) ---
-    tts = sub.add_parser("tts", help="speak text with a trained TTS pipeline, write a WAV file")
-    tts.add_argument("text", help="text to speak; long text is split into sentences")
-    tts.add_argument("--voice", default="en-us", help="a voice the pipeline was trained on")
-    tts.add_argument("--out", type=Path, default=Path("tts.wav"), help="WAV file to write")
-    tts.add_argument(
-        "--run",
-        type=Path,
-        default=Path("runs/tts_fastspeech_vocos"),
-        help="run folder written by regen train tts/... (default runs/tts_fastspeech_vocos)",
-    )
+    for name in task_names():
+        commands = get_task(name).commands
+        if commands is not None:
+            COMMANDS.update(get_task(name).load("commands")(sub))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except RegenError as exc:  # a task package that cannot be imported
+        print(f"regen: error: {exc}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args)
     except RegenError as exc:
@@ -141,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from regen.eval.compare import run_compare
+    from regen.compare.harness import run_compare
 
     out = args.out or Path("runs/demo")
     report = run_compare(DEFAULT_RECIPE, args.overrides, out_dir=out, resume=args.resume)
@@ -151,7 +124,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from regen.config import dump_yaml, load_recipe
-    from regen.tasks import get_task
     from regen.training import distributed
 
     config = load_recipe(args.recipe, args.overrides)
@@ -169,82 +141,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    from regen.pipeline import Pipeline
-    from regen.report.plots import image_grid_png
-
-    pipeline = Pipeline.load(args.run)
-    sampling = {}
-    if args.steps is not None:
-        if type(pipeline.generator).__name__ != "DiffusionGenerator":
-            raise RegenError("--steps applies to diffusion generators only; drop it")
-        sampling["steps"] = args.steps
-    if args.guidance is not None:
-        sampling["guidance_scale"] = args.guidance
-    names = [name for name in args.names for _ in range(args.per_name)]
-    images = pipeline.sample(names, seed=args.seed, **sampling)
-    grid = images.reshape(len(args.names), args.per_name, *images.shape[1:])
-    args.out.write_bytes(image_grid_png(grid, scale=3))
-    print(f"samples: {args.out.resolve()}")
-    return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from regen.builders import load_run_config
-    from regen.eval.compare import evaluate_pipeline, evaluation_data
-    from regen.pipeline import Pipeline
-
-    pipeline = Pipeline.load(args.run)
-    config = load_run_config(args.run)
-    _, test, classifier = evaluation_data(config)
-    metrics, _, _ = evaluate_pipeline(pipeline, test, classifier, config)
-    print(json.dumps(metrics, indent=1))
-    return 0
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    from regen.config import load_recipe
-    from regen.tasks import get_task
+    from regen.compare.harness import run_compare
 
-    task = load_recipe(args.recipe, args.overrides).task  # also validates before any training
-    compare = get_task(task).load("compare")
-    report = compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
+    report = run_compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from regen.eval.compare import RESULTS_FILE
-    from regen.tasks import get_task
+    from regen.compare.records import read_results
 
-    path = args.folder / RESULTS_FILE
-    if not path.is_file():
-        raise RegenError(f"{args.folder} holds no {RESULTS_FILE}; run regen compare first")
-    try:
-        task = json.loads(path.read_text()).get("task", "image")
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise RegenError(f"{path} is corrupted; run regen compare again") from exc
+    task = read_results(args.folder).get("task", "image")
     print(f"report: {get_task(task).load('report')(args.folder).resolve()}")
     return 0
 
 
+def datasets() -> dict[str, tuple[str, str]]:
+    """``regen data NAME`` -> (task, "module:function") over every task."""
+    return {
+        dataset: (name, reference)
+        for name in task_names()
+        for dataset, reference in get_task(name).datasets.items()
+    }
+
+
 def cmd_data(args: argparse.Namespace) -> int:
-    return DATASETS[args.name](args)
-
-
-def cmd_data_images(args: argparse.Namespace) -> int:
-    from regen.config import DataConfig
-    from regen.data.images import load_image_dataset
-
-    cfg = DataConfig(name=args.name, image_size=args.image_size)
-    for split in ("train", "test"):
-        data = load_image_dataset(cfg, split)
-        print(
-            f"{args.name} {split}: {len(data)} images {list(data.image_shape)}, "
-            f"{data.num_classes} classes, {len(set(data.groups))} groups"
-        )
-    print(f"source: {data.source}")
-    return 0
+    task, reference = datasets()[args.name]
+    module, function = reference.split(":")
+    return getattr(importlib.import_module(f"{get_task(task).package}.{module}"), function)(args)
 
 
 def cmd_study(args: argparse.Namespace) -> int:
@@ -264,99 +189,13 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_data_melody(args: argparse.Namespace) -> int:
-    from regen.config import load_recipe
-    from regen.data.music import load_corpus, split
-
-    cfg = load_recipe("melody/chorales_template").data  # what the default recipe trains on
-    for name, part in split(load_corpus(cfg), cfg).items():
-        print(f"melody {name}: {len(part)} segments of {len(set(part.pieces))} pieces")
-    print(f"source: {part.source}")
-    return 0
-
-
-def cmd_melody(args: argparse.Namespace) -> int:
-    from regen.melody_compose import check_output, compose, write_song
-    from regen.music_theory import key_name
-
-    check_output(args.out)
-    melody, syllables, key = compose(
-        args.lyrics, args.run, key=args.key, meter=args.meter, like=args.like, seed=args.seed
-    )
-    path = write_song(melody, syllables, args.out)
-    print(f"{len(syllables)} syllables in {key_name(key)}: {path.resolve()}")
-    return 0
-
-
-# --- text-to-speech ---------------------------------------------------------------------
-
-
-def cmd_tts(args: argparse.Namespace) -> int:
-    import soundfile
-
-    from regen.data.audio import SAMPLE_RATE
-    from regen.data.text_frontend import normalize_text
-    from regen.tts_pipeline import SynthesisTimes, load_tts, synthesize_chunks
-
-    pipeline, _ = load_tts(args.run)
-    pipeline.conditioner.speaker(args.voice)  # fail before any file is written
-    normalize_text(args.text)
-    times = SynthesisTimes()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    # Sentence by sentence: each chunk is written as soon as it is synthesized.
-    with soundfile.SoundFile(args.out, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
-        for chunk in synthesize_chunks(pipeline, args.text, args.voice, times):
-            sink.write(chunk.clip(-1, 1))
-    speed = times.audio / max(times.compute, 1e-9)
-    print(
-        f"speech: {args.out.resolve()} ({times.audio:.1f} s of audio, "
-        f"{len(times.sentences)} sentences, {speed:.0f}x faster than real time)"
-    )
-    return 0
-
-
-def cmd_data_tts(args: argparse.Namespace) -> int:
-    from regen.data.speech import SPLITS, SpeechDataConfig, load_speech_corpus
-
-    cfg = SpeechDataConfig()
-    for split in SPLITS:
-        corpus = load_speech_corpus(cfg, split)
-        print(
-            f"tts {split}: {len(corpus)} utterances, {corpus.seconds() / 3600:.2f} h, "
-            f"voices {', '.join(sorted(set(corpus.speakers)))}"
-        )
-    print(f"unpaired sentences (never spoken): {len(corpus.unpaired_texts)}")
-    print(f"source: {corpus.source}")
-    return 0
-
-
-def cmd_asr(args: argparse.Namespace) -> int:
-    from regen.asr import transcribe
-
-    print(transcribe(args.audio, run_dir=args.run))
-    return 0
-
-
-DATASETS = {
-    "glyphs": cmd_data_images,
-    "emoji": cmd_data_images,
-    "digits": cmd_data_images,
-    "melody": cmd_data_melody,
-    "tts": cmd_data_tts,  # the espeak-ng corpus that the tts and asr recipes share
-}
-
 COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
-    "sample": cmd_sample,
-    "eval": cmd_eval,
     "compare": cmd_compare,
     "report": cmd_report,
     "data": cmd_data,
     "study": cmd_study,
-    "melody": cmd_melody,
-    "asr": cmd_asr,
-    "tts": cmd_tts,
 }
 
 if __name__ == "__main__":

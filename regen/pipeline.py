@@ -2,24 +2,25 @@
 
     X ──generator──▶ Y′ ──renderer──▶ Y
 
-``Pipeline.direct(generator, image_shape)`` is the baseline: the identity representation,
-so Y' = Y and the generator does all the work.
+``Pipeline.direct(generator)`` is the baseline: the identity representation built from the
+generator's own spec, so Y' = Y and the generator does all the work. Nothing here knows a
+modality; tasks build pipelines, :mod:`regen.runs` saves and loads them.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
 from regen.contracts import Generator, Renderer, Representation, YSpec
-from regen.errors import CheckpointError, SpecMismatchError
+from regen.errors import SpecMismatchError
+from regen.renderers.identity import IdentityRenderer
+from regen.representations.identity import IdentityRepresentation
 
 STAGES = ("representation", "generator", "renderer")
-META_FILE = "pipeline.json"
 
 
 class Pipeline:
@@ -57,13 +58,11 @@ class Pipeline:
         self.name = name
 
     @classmethod
-    def direct(cls, generator: Generator, image_shape: tuple[int, ...], **kwargs: Any) -> Pipeline:
-        """The X -> Y baseline: identity representation and renderer around ``generator``."""
-        from regen.renderers.identity import IdentityRenderer
-        from regen.representations.identity import IdentityRepresentation
-
-        representation = IdentityRepresentation(tuple(image_shape))
-        return cls(representation, generator, IdentityRenderer(representation.spec), **kwargs)
+    def direct(cls, generator: Generator, **kwargs: Any) -> Pipeline:
+        """The X -> Y baseline: identity representation and renderer around ``generator``,
+        whose spec then describes Y itself (pixels, waveform, characters, melody tokens)."""
+        representation = IdentityRepresentation(generator.spec)
+        return cls(representation, generator, IdentityRenderer(generator.spec), **kwargs)
 
     @property
     def spec(self) -> YSpec:
@@ -71,8 +70,7 @@ class Pipeline:
 
     @property
     def is_direct(self) -> bool:
-        from regen.representations.identity import IdentityRepresentation
-
+        """True for the baseline of every task (built by :meth:`direct`)."""
         return isinstance(self.representation, IdentityRepresentation)
 
     @torch.no_grad()
@@ -102,11 +100,13 @@ class Pipeline:
         *,
         seed: int | None = 0,
         batch_size: int = 256,
+        on_batch: Callable[[int], None] | None = None,
         **sampling: Any,
     ) -> torch.Tensor:
         """Y for conditions ``x``: tensors, or class names / captions via the conditioner.
 
         The same seed and inputs give the same samples. Returns float images in [-1, 1].
+        ``on_batch(n)`` is called after each batch of ``n`` samples (progress bars).
         """
         if isinstance(x, list | tuple):
             if self.conditioner is None:
@@ -117,6 +117,8 @@ class Pipeline:
         for start in range(0, len(x), batch_size):
             chunk = x[start : start + batch_size]
             outputs.append(self.render(self.generate(chunk, generator=rng, **sampling)))
+            if on_batch is not None:
+                on_batch(len(chunk))
         return torch.cat(outputs).clamp(-1, 1)
 
     def modules(self) -> dict[str, nn.Module]:
@@ -130,23 +132,3 @@ class Pipeline:
         for module in self.modules().values():
             module.eval()
         return self
-
-    @classmethod
-    def load(cls, folder: str | Path) -> Pipeline:
-        """Load a pipeline trained by ``regen train`` (the folder holding ``pipeline.json``)."""
-        from regen.builders import build_pipeline_from_run
-
-        return build_pipeline_from_run(Path(folder))
-
-
-def read_meta(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / META_FILE
-    if not path.is_file():
-        raise CheckpointError(
-            f"no trained pipeline in {folder} (missing {META_FILE}); "
-            "train one first with: regen train <recipe>"
-        )
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path} is corrupted; train the pipeline again") from exc

@@ -15,10 +15,9 @@ import numpy as np
 import soundfile
 
 from regen.errors import DataError
+from regen.modules.dsp import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
-
-SAMPLE_RATE = 22050
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from sklearn import datasets
 
-from regen.data.images import ImageDataset
+from regen.data.image_set import ImageDataset
 from regen.errors import ConfigError
 
 NATIVE_SIZE = 8

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from regen.data import glyphs
 from regen.data.cache import build_progress, debian_packages, files_fingerprint
-from regen.data.images import ImageDataset, cached_image_dataset, images_from_pixels
+from regen.data.image_set import ImageDataset, cached_image_dataset, images_from_pixels
 from regen.errors import DataError
 
 EMOJI_FONT = "NotoColorEmoji.ttf"

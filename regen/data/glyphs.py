@@ -27,7 +27,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont, features
 
 from regen.data.cache import build_progress, debian_packages, files_fingerprint
-from regen.data.images import ImageDataset, cached_image_dataset, images_from_pixels
+from regen.data.image_set import ImageDataset, cached_image_dataset, images_from_pixels
 from regen.errors import DataError
 
 log = logging.getLogger(__name__)

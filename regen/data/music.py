@@ -34,12 +34,16 @@ import torch
 from regen.data.cache import build_progress, files_fingerprint, load_or_build
 from regen.data.lyrics import SYLLABLE_FIELDS, score_syllables
 from regen.errors import DataError
-from regen.music_theory import NO_CHORD, best_chords, key_id
+from regen.modules.music_tables import (
+    KEY,
+    MAX_BAR,
+    MAX_DURATION,
+    MELODY_COLUMNS,
+    PHRASE,
+    PITCH,
+)
+from regen.modules.music_theory import NO_CHORD, best_chords, key_id
 
-MELODY_COLUMNS = ("pitch", "duration", "position", "bar", "beat", "key", "chord", "phrase_end")
-PITCH, DUR, POS, BAR, BEAT, KEY, CHORD, PHRASE = range(len(MELODY_COLUMNS))
-MAX_DURATION = 32
-MAX_BAR = 48
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "airdsAirs", "ryansMammoth")
 BUILDER_VERSION = 2
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from regen.data.music import BEAT, DUR, MAX_DURATION, PITCH, POS
-from regen.music_theory import key_id, triad_masks
-from regen.representations.music_template import (
+from regen.modules.music_tables import (
+    BEAT,
+    DUR,
+    MAX_DURATION,
+    PITCH,
+    POS,
     T_CADENCE,
     T_CHORD,
     T_DUR,
@@ -34,6 +37,7 @@ from regen.representations.music_template import (
     lengths_of,
     metrical_strength,
 )
+from regen.modules.music_theory import key_id, triad_masks
 
 
 def _notes(melody: torch.Tensor) -> torch.Tensor:

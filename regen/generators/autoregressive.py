@@ -15,17 +15,21 @@ classifier-free guidance against a learned null prefix.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regen.config import GeneratorConfig
 from regen.contracts import LossOutput, YSpec
 from regen.errors import ConfigError
 from regen.generators.sampling import classifier_free_guidance, sample_token
 from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
 from regen.modules.transformer import Transformer
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.image.config import GeneratorConfig
 
 
 class AutoregressiveGenerator(nn.Module):

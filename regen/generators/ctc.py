@@ -44,7 +44,7 @@ class CTCGenerator(nn.Module):
     Args:
         spec: the discrete, variable-length Y' to produce.
         cfg: an ``AcousticConfig`` (width, depth, heads, subsample, kernel, dropout,
-            SpecAugment settings, beam size); see regen/asr_config.py.
+            SpecAugment settings, beam size); see regen/tasks/asr/config.py.
         n_mels: feature channels.
     """
 

@@ -10,6 +10,7 @@ condition that replaces X with probability ``cfg.cond_drop_prob`` during trainin
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +19,6 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
 from torch import nn
 
-from regen.config import GeneratorConfig
 from regen.contracts import LossOutput, YSpec
 from regen.errors import ConfigError
 from regen.generators.sampling import (
@@ -27,6 +27,10 @@ from regen.generators.sampling import (
     training_scheduler,
 )
 from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.image.config import GeneratorConfig
 
 
 def unet_channels(hidden: int, depth: int) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ trained end to end with the vocoder's waveform loss. Decoding whole utterances t
 every step would cost too much memory, so each step decodes a random window of
 ``waveform_crop_frames`` frames per item (as vocoders train on crops); the variance
 predictors see the whole utterance. With ``renderer.adversarial_weight > 0`` the decoded
-windows also train against the vocoder's discriminators (:mod:`regen.renderers.adversarial`),
+windows also train against the vocoder's discriminators (:mod:`regen.losses.adversarial`),
 so that regen and direct get the same waveform losses.
 
 Batch keys as in :mod:`regen.generators.fastspeech`, with ``y_prime`` the padded waveform
@@ -23,10 +23,10 @@ from torch import nn
 
 from regen.contracts import LossOutput, YSpec
 from regen.generators.fastspeech import TextToFrames, sample_with_speakers
-from regen.renderers.adversarial import build_adversary, with_adversary
-from regen.renderers.spectral_loss import WaveformLoss
-from regen.renderers.vocoder import WaveformDecoder
-from regen.representations.mel import MelSpectrogram
+from regen.losses.adversarial import build_adversary, with_adversary
+from regen.losses.spectral import WaveformLoss
+from regen.modules.dsp import MelSpectrogram
+from regen.modules.waveform_decoder import WaveformDecoder
 
 
 class DirectWaveformGenerator(nn.Module):

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput, YSpec
+from regen.modules.dsp import LOG_FLOOR
 from regen.modules.speech_blocks import ConvNeXtBlock, FFTStack
-from regen.representations.mel import LOG_FLOOR
 
 LOG_SILENCE = float(torch.log(torch.tensor(LOG_FLOOR)))
 

@@ -14,20 +14,25 @@ are fed back to each decoder step, so the rhythm always fits the meter.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from regen.contracts import LossOutput
 from regen.data.lyrics import Syllable
-from regen.data.music import BAR, BEAT, DUR, KEY, MAX_BAR, PHRASE, PITCH, POS
-from regen.melody_config import SequenceModelConfig
 from regen.modules.aligned import AlignedTransformer
-from regen.music_theory import NO_CHORD, NUM_KEYS
-from regen.representations.music_template import (
+from regen.modules.music_tables import (
+    BAR,
+    BEAT,
+    DUR,
+    KEY,
+    MAX_BAR,
     MELODY_SIZES,
     MELODY_SPEC,
+    PHRASE,
+    PITCH,
+    POS,
     T_BAR,
     T_BEAT,
     T_CADENCE,
@@ -40,6 +45,11 @@ from regen.representations.music_template import (
     TEMPLATE_SPEC,
     metrical_strength,
 )
+from regen.modules.music_theory import NO_CHORD, NUM_KEYS
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.melody.config import SequenceModelConfig
 
 CONDITION_COLUMNS = ("stress", "word_position", "punctuation", "key", "bar", "beat", "start")
 C_STRESS, C_WORD, C_PUNCT, C_KEY, C_BAR, C_BEAT, C_START = range(len(CONDITION_COLUMNS))

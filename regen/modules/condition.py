@@ -15,13 +15,18 @@ The three forms of X, picked by ``cfg.condition`` and ``cfg.text_encoder``:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from regen.config import GeneratorConfig
 from regen.data.text import TEXT_VOCAB_SIZE
 from regen.errors import ConfigError, DataError
 from regen.modules.transformer import Transformer
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.image.config import GeneratorConfig
 
 MAX_CAPTION_BYTES = 128
 """Longest caption (in bytes) the learned text encoder accepts."""

@@ -37,7 +37,7 @@ class PhonemeToText(nn.Module):
         spec: the phoneme Y' it reads.
         char_vocab: size of the character vocabulary (id 0 = padding, never written).
         cfg: a ``P2GConfig`` (dim, depth, heads, dropout, max_len positions, input_noise,
-            beam_size, length_alpha); see regen/asr_config.py.
+            beam_size, length_alpha); see regen/tasks/asr/config.py.
     """
 
     trainable = True

@@ -14,17 +14,15 @@ in that order of priority: a rule that would leave no pitch at all is skipped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from regen.contracts import LossOutput
-from regen.data.music import PITCH
-from regen.melody_config import MelodyRendererConfig
 from regen.modules.aligned import AlignedTransformer
-from regen.music_theory import scale_masks, triad_masks
-from regen.representations.music_template import (
+from regen.modules.music_tables import (
+    PITCH,
     T_CADENCE,
     T_CHORD,
     T_DUR,
@@ -32,9 +30,14 @@ from regen.representations.music_template import (
     T_STRENGTH,
     TEMPLATE_SIZES,
     TEMPLATE_SPEC,
-    melody_from_template,
     valid_mask,
 )
+from regen.modules.music_theory import scale_masks, triad_masks
+from regen.representations.music_template import melody_from_template
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.melody.config import MelodyRendererConfig
 
 
 def template_pitch_mask(

@@ -5,7 +5,7 @@ renders Y' predicted from X (the paper's training-inference mismatch, RQ10). Thi
 one trainable stage for the one loop that fixes its inputs:
 
 * fine-tuning on predicted Y': batches pair a generator's prediction of Y' (made from the
-  true Y', see :func:`regen.studies.image_backend.predicted_y_prime`) with the true Y;
+  true Y', see :func:`regen.tasks.image.study.predicted_y_prime`) with the true Y;
 * noise augmentation: batches pair encode(Y) with Y, and Gaussian noise of ``noise_std``
   (in the normalised latent's units) is added to Y' on every step.
 

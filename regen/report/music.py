@@ -24,13 +24,12 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from regen.data.music import BAR, DUR, PITCH, POS
-from regen.music_theory import NOTE_NAMES, key_name, triad
+from regen.modules.dsp import SAMPLE_RATE
+from regen.modules.music_tables import BAR, DUR, PITCH, POS, T_CADENCE, T_CHORD, T_KEY, lengths_of
+from regen.modules.music_theory import NOTE_NAMES, key_name, triad
 from regen.report.plots import figure_png
-from regen.representations.music_template import T_CADENCE, T_CHORD, T_KEY, lengths_of
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-SAMPLE_RATE = 22_050
 SIXTEENTH_SECONDS = 60 / 96 / 4  # quarter note = 96 bpm
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 

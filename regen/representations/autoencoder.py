@@ -8,13 +8,18 @@ autoencoder whose latents, normalised to zero mean and unit variance per channel
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
 
-from regen.config import RepresentationConfig
 from regen.contracts import LossOutput, YSpec
+from regen.losses.image_reconstruction import ReconstructionObjective
 from regen.modules.conv import Decoder, Encoder, module_device, num_levels
-from regen.representations.discriminator import ReconstructionObjective
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.image.config import RepresentationConfig
 
 
 class Autoencoder(nn.Module):

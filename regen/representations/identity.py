@@ -7,27 +7,27 @@ from torch import Tensor, nn
 from regen.contracts import YSpec
 
 
+def pixel_spec(image_shape: tuple[int, int, int]) -> YSpec:
+    """Y' = Y for images ``[C, H, W]`` in ``[-1, 1]``."""
+    channels, height, width = image_shape
+    return YSpec(
+        kind="continuous",
+        shape=(channels, height, width),
+        dtype="float32",
+        value_range=(-1.0, 1.0),
+        downsampling=1,
+        name=f"pixels {channels}x{height}x{width}",
+    )
+
+
 class IdentityRepresentation(nn.Module):
-    """Images ``[B, C, H, W]`` in ``[-1, 1]`` pass through unchanged; nothing to train."""
+    """Y passes through unchanged; ``spec`` describes Y itself; nothing to train."""
 
     trainable = False
 
-    def __init__(
-        self, image_shape: tuple[int, int, int] = (), *, spec: YSpec | None = None
-    ) -> None:
+    def __init__(self, spec: YSpec) -> None:
         super().__init__()
-        if spec is not None:  # non-image Y (e.g. melody tokens) passes its own spec
-            self.spec = spec
-            return
-        channels, height, width = image_shape
-        self.spec = YSpec(
-            kind="continuous",
-            shape=(channels, height, width),
-            dtype="float32",
-            value_range=(-1.0, 1.0),
-            downsampling=1,
-            name=f"pixels {channels}x{height}x{width}",
-        )
+        self.spec = spec
 
     def encode(self, y: Tensor) -> Tensor:
         return y

@@ -16,8 +16,8 @@ from torch import nn
 from vector_quantize_pytorch import ResidualVQ
 
 from regen.contracts import LossOutput, YSpec
+from regen.modules.dsp import MelSpectrogram
 from regen.modules.mel_autoencoder import MelDecoder, MelEncoder
-from regen.representations.mel import MelSpectrogram
 
 
 class MelRVQ(nn.Module):

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput, YSpec
+from regen.modules.dsp import MelSpectrogram
 from regen.modules.mel_autoencoder import MelDecoder, MelEncoder
-from regen.representations.mel import MelSpectrogram
 
 
 class MelVAE(nn.Module):

@@ -16,16 +16,20 @@ VQ-VAE / VQGAN / SoundStream-style pipelines; the quantizers come from
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 from vector_quantize_pytorch import FSQ, ResidualVQ, VectorQuantize
 
-from regen.config import RepresentationConfig
 from regen.contracts import LossOutput, YSpec
 from regen.errors import ConfigError
+from regen.losses.image_reconstruction import ReconstructionObjective
 from regen.modules.conv import Decoder, Encoder, module_device, num_levels
-from regen.representations.discriminator import ReconstructionObjective
+
+if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
+    # model does not import its task (any object with these fields will do)
+    from regen.tasks.image.config import RepresentationConfig
 
 QUANTIZERS = ("vq", "rvq", "fsq")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regen.eval.compare import load_pair
+from regen.compare.harness import load_pair
 from regen.report.study import errorbar_png, spread_table
 from regen.studies.aggregate import point_stats
 from regen.studies.runner import Point, PointContext, Study, Summary, train_and_evaluate, variants

@@ -29,6 +29,9 @@ from tqdm import tqdm
 
 from regen.config import load_recipe, resolve_recipe_path
 from regen.errors import ConfigError
+from regen.report.html import machine_info, write_report
+from regen.report.study import records_table
+from regen.tasks import get_task, task_names
 
 STUDIES = {
     "paired": "regen.studies.paired:STUDY",
@@ -36,14 +39,12 @@ STUDIES = {
     "discrete": "regen.studies.discrete:STUDY",
     "mismatch": "regen.studies.mismatch:STUDY",
 }
-BACKENDS = {"image": "regen.studies.image_backend"}
 STUDY_METRIC_NOTES = {
     "oracle_fid": "domain-FID rendering true Y' = encode(Y) of the held-out images, lower is better",
     "oracle_accuracy": "class accuracy rendering true Y', higher is better",
     "generator_heldout_loss": "the generator's own loss on held-out (X, encode(Y)), lower is better",
     "predicted_error_rms": "RMS of predicted minus true Y' (normalised latent units)",
 }
-"""Per task, the module that trains and evaluates for the studies (see image_backend.py)."""
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,14 @@ def _import(reference: str) -> Any:
 
 
 def backend_for(task: str) -> Any:
-    if task not in BACKENDS:
+    """The task's study module (``Task.study``; regen/tasks/image/study.py shows the names)."""
+    if get_task(task).study is None:
+        ready = [name for name in task_names() if get_task(name).study is not None]
         raise ConfigError(
             f"the studies have no backend for task '{task}' yet; they run on: "
-            f"{', '.join(BACKENDS)} (docs/studies.md says how to add one)"
+            f"{', '.join(ready)} (docs/studies.md says how to add one)"
         )
-    return importlib.import_module(BACKENDS[task])
+    return get_task(task).load("study")
 
 
 def point_file(out_dir: Path, point: Point, seed: int) -> Path:
@@ -252,7 +255,8 @@ def run_study(
                 bar.update(1)
     bar.close()
     records = [json.loads(point_file(out_dir, j.point, j.seed).read_text()) for j in jobs]
-    return write_study_report(study, config.name, records, out_dir)
+    notes = get_task(config.task).load("compare").METRIC_NOTES
+    return write_study_report(study, config.name, records, out_dir, notes)
 
 
 def _check_axis(study: Study, axis: str | None) -> str | None:
@@ -289,12 +293,15 @@ def _claim(out_dir: Path, identity: dict[str, Any], default_axis: str | None = N
     path.write_text(json.dumps(identity, indent=1))
 
 
-def write_study_report(study: Study, recipe_name: str, records: list[dict], out_dir: Path) -> Path:
-    """``results.json`` and ``report.html`` from the finished records."""
-    from regen.eval.compare import METRIC_NOTES
-    from regen.report.html import machine_info, write_report
-    from regen.report.study import records_table
-
+def write_study_report(
+    study: Study,
+    recipe_name: str,
+    records: list[dict],
+    out_dir: Path,
+    metric_notes: dict[str, str] | None = None,
+) -> Path:
+    """``results.json`` and ``report.html`` from the finished records; ``metric_notes``
+    come from the task's compare hooks."""
     summary = study.summarize(records)
     results = {
         "study": study.name,
@@ -312,6 +319,6 @@ def write_study_report(study: Study, recipe_name: str, records: list[dict], out_
         "machine": machine_info(),
         "pipelines": summary.variants or [{"name": study.name, "metrics": {}}],
         "extra_sections": sections,
-        "metric_notes": METRIC_NOTES | STUDY_METRIC_NOTES,
+        "metric_notes": (metric_notes or {}) | STUDY_METRIC_NOTES,
     }
     return write_report(report, out_dir / "report.html")

@@ -65,13 +65,14 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def progress_bar(name: str, total: int, start: int, enabled: bool) -> tqdm:
-    """A bar showing step, loss, throughput and ETA (tqdm computes the ETA)."""
+def progress_bar(name: str, total: int, start: int, enabled: bool, unit: str = "step") -> tqdm:
+    """A bar showing step, loss, throughput and ETA (tqdm computes the ETA); training and
+    evaluation both use it, so a long evaluation is never silent."""
     return tqdm(
         total=total,
         initial=start,
         desc=name,
-        unit="step",
+        unit=unit,
         disable=not enabled,
         file=sys.stderr,
         dynamic_ncols=True,

@@ -12,11 +12,11 @@ import pytest
 import soundfile
 import torch
 
-from regen import asr
 from regen.cli import main
 from regen.data.audio import SAMPLE_RATE
 from regen.data.speech import load_speech_corpus
 from regen.report.browser import find_chromium, render_in_chromium
+from regen.tasks.asr import recognize as asr
 from tests.asr_tiny import TINY_ASR, one_thread  # noqa: F401  (autouse fixture)
 from tests.e2e.test_cli import _error
 
@@ -37,26 +37,25 @@ def compared(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
-    from regen.asr_config import ASRRecipe
     from regen.config import load_recipe
+    from regen.tasks.asr.config import ASRRecipe
 
     config: ASRRecipe = load_recipe("asr/phonemes", TINY_ASR)
     return load_speech_corpus(config.data, "test").wavs[0]
 
 
-def test_compare_records_the_curve_for_both_pipelines(compared: Path) -> None:
+def test_compare_records_both_pipelines_at_the_recipe_fraction(compared: Path) -> None:
     results = json.loads((compared / "results.json").read_text())
-    assert [p["fraction"] for p in results["curve"]] == [0.5, 1.0]
-    for point in results["curve"]:
-        assert {"cer", "wer", "per", "cer_speaker", "realtime_speedup", "cer_true_phonemes"} <= set(
-            point["regen"]
-        )
-        assert "per" not in point["direct"] and point["direct"]["cer"] >= 0
-    smaller, larger = results["curve"]
-    assert smaller["paired_utterances"] < larger["paired_utterances"]
-    # the shared renderer is copied into every regeneration run, so each loads on its own
-    for run in ("regen-50pct", "regen-100pct"):
-        assert (compared / run / "renderer" / "model.safetensors").is_file()
+    assert results["task"] == "asr" and results["budget_rule"] in ("samples", "seconds", "steps")
+    regen, direct = results["pipelines"]
+    assert {"cer", "wer", "per", "cer_speaker", "realtime_speedup", "cer_true_phonemes"} <= set(
+        regen["metrics"]
+    )
+    assert "per" not in direct["metrics"] and direct["metrics"]["cer"] >= 0
+    assert 0 < results["data"]["paired_utterances"] <= results["data"]["train_utterances"]
+    for run in ("asr_phonemes", "asr_characters"):
+        assert (compared / run / "generator" / "model.safetensors").is_file()
+    assert (compared / "asr_phonemes" / "renderer" / "model.safetensors").is_file()
 
 
 def test_compare_report_renders_in_chromium(compared: Path, tmp_path: Path) -> None:
@@ -64,18 +63,17 @@ def test_compare_report_renders_in_chromium(compared: Path, tmp_path: Path) -> N
         pytest.skip("chromium is not installed (apt-get install chromium)")
     dom = render_in_chromium(compared / "report.html", screenshot=tmp_path / "shot.png")
     total = int(dom.split('data-images-total="')[1].split('"')[0])
-    assert dom.count(f'data-images-loaded="{total}"') == 1 and total >= 3  # curve + losses
-    for table in ("metrics", "curve", "examples", "confusions"):
+    assert dom.count(f'data-images-loaded="{total}"') == 1 and total >= 1  # losses
+    for table in ("metrics", "examples", "confusions"):
         assert f'<table class="{table}">' in dom
     assert dom.count("<audio") == 2 * 2  # two examples per held-out split
-    assert "Paired-data efficiency" in dom
 
 
 def test_trained_run_transcribes_through_api_and_cli(compared, speech, tmp_path, capsys) -> None:
-    run = compared / "regen-100pct"
+    run = compared / "asr_phonemes"
     text = asr.transcribe(speech, run_dir=run)
     assert ALPHABET.match(text)
-    direct = asr.transcribe(speech, run_dir=compared / "direct-100pct")
+    direct = asr.transcribe(speech, run_dir=compared / "asr_characters")
     assert ALPHABET.match(direct)
     wav_16k = tmp_path / "speech16k.wav"  # wrong sample rate: resampled, same recognizer
     import librosa
@@ -87,7 +85,7 @@ def test_trained_run_transcribes_through_api_and_cli(compared, speech, tmp_path,
 
 
 def test_silence_noise_and_clipping(compared, speech) -> None:
-    run = compared / "regen-100pct"
+    run = compared / "asr_phonemes"
     assert asr.transcribe(np.zeros(SAMPLE_RATE * 3, np.float32), run_dir=run) == ""
     noise = np.random.default_rng(0).normal(0, 0.2, SAMPLE_RATE * 3).astype(np.float32)
     assert ALPHABET.match(asr.transcribe(noise, run_dir=run))
@@ -115,7 +113,7 @@ def _long(speech: np.ndarray, seconds: int) -> np.ndarray:
 
 
 def test_long_file_is_decoded_in_bounded_chunks(compared, speech, monkeypatch) -> None:
-    recognizer = asr.Recognizer.load(compared / "regen-100pct", chunk_seconds=4, batch_size=4)
+    recognizer = asr.Recognizer.load(compared / "asr_phonemes", chunk_seconds=4, batch_size=4)
     text, seen = _decode_spied(recognizer, _long(speech, 40), monkeypatch)
     assert ALPHABET.match(text)
     assert len(seen) >= 40 / 4 / 4  # at least ten chunks, four at a time
@@ -123,7 +121,7 @@ def test_long_file_is_decoded_in_bounded_chunks(compared, speech, monkeypatch) -
 
 
 def test_ten_minute_file(compared, speech, monkeypatch) -> None:
-    recognizer = asr.Recognizer.load(compared / "regen-100pct")
+    recognizer = asr.Recognizer.load(compared / "asr_phonemes")
     text, seen = _decode_spied(recognizer, _long(speech, 600), monkeypatch)
     assert ALPHABET.match(text)
     assert max(seen) <= recognizer.chunk_seconds * SAMPLE_RATE * recognizer.batch_size

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from regen.config import load_recipe
-from regen.pipeline import Pipeline
-from regen.training.stages import train_pipeline
+from regen.runs import load_run
+from regen.tasks.image.train import train_pipeline
 from tests.tiny import TINY
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].glob("recipes/image/*.yaml"))
@@ -22,7 +22,7 @@ def test_recipe_trains_saves_loads_and_samples(path, tmp_path):
     pipeline, results = train_pipeline(config, tmp_path / "run", progress=False)
     assert all(r.final_loss is not None and r.final_loss == r.final_loss for r in results)
     before = pipeline.sample(["3", "5"], seed=1)
-    loaded = Pipeline.load(tmp_path / "run")
+    loaded = load_run(tmp_path / "run")[0]
     after = loaded.sample(["3", "5"], seed=1)
     assert before.shape == (2, 1, 8, 8)
     torch.testing.assert_close(before, after)

@@ -9,7 +9,7 @@ import torch
 
 from regen.config import load_recipe
 from regen.generators.lyrics import condition_from_data
-from regen.training.melody import generate_melodies, load_melody_pipeline, train_melody
+from regen.tasks.melody.train import generate_melodies, load_melody_pipeline, train_melody
 from tests.melody_tiny import TINY_MELODY, one_torch_thread  # noqa: F401
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].glob("recipes/melody/*.yaml"))
@@ -20,7 +20,7 @@ def test_melody_recipe_trains_saves_loads_and_samples(path, tmp_path):
     config = load_recipe(path, TINY_MELODY)
     pipeline, results = train_melody(config, tmp_path / "run", progress=False)
     assert results and all(r.final_loss == r.final_loss for r in results)  # not NaN
-    from regen.training.melody import melody_splits
+    from regen.tasks.melody.train import melody_splits
 
     test = melody_splits(config)["test"]
     x = condition_from_data(test.syllables, test.melodies, test.lengths)[:3]

@@ -11,9 +11,9 @@ import pytest
 from regen.cli import main
 from regen.config import load_recipe
 from regen.errors import ConfigError
+from regen.tasks.tts.pipeline import load_tts, synthesize
+from regen.tasks.tts.train import train_tts
 from regen.training.logger import read_log
-from regen.training.tts_stages import train_tts
-from regen.tts_pipeline import load_tts, synthesize
 from tests.tiny_tts import TINY_TTS
 
 GAN = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regen.eval.tts_compare import run_tts_compare
+from regen.compare.harness import run_compare as run_tts_compare
 from tests.tiny_tts import TINY_TTS
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from regen.compare.harness import run_compare as run_tts_compare
 from regen.config import load_recipe
-from regen.eval.tts_compare import run_tts_compare
 from regen.report.browser import find_chromium, render_in_chromium
-from regen.training.tts_stages import train_tts
-from regen.tts_pipeline import SynthesisTimes, load_tts, synthesize
+from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize
+from regen.tasks.tts.train import train_tts
 from tests.tiny_tts import TINY_TTS
 
 RECIPES = sorted(p.stem for p in (Path(__file__).parents[2] / "recipes" / "tts").glob("*.yaml"))
@@ -65,7 +65,7 @@ def test_compare_trains_both_on_one_budget_and_reports(compare_dir: Path) -> Non
         assert metrics[name]["mcd_db"] > 0 and metrics[name]["realtime_speedup"] > 0
         assert np.isfinite(metrics[name]["duration_mae_ms"])
     budget = json.loads((compare_dir / "budget.json").read_text())
-    assert results["stages"]["direct"][0]["steps"] == budget["direct_generator_steps"]
+    assert results["pipelines"][1]["stages"][0]["steps"] == budget["direct_generator_steps"]
     assert set(results["mismatch_gap_db"]) == {"vocoder", "griffin-lim"}
     assert "recognizer" in results["intelligibility"]  # a WER, or why it is missing
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from regen.asr import is_silent, prepare_audio, split_chunks
 from regen.data.audio import SAMPLE_RATE
 from regen.errors import DataError
+from regen.tasks.asr.recognize import is_silent, prepare_audio, split_chunks
 from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regen.data.asr_data import normalize_all
 from regen.errors import DataError
 from regen.eval.asr_metrics import (
     error_rates,
@@ -21,6 +20,7 @@ from regen.representations.characters import (
     normalize_transcript,
 )
 from regen.representations.phonemes import MARKS, PhonemeRepresentation, add_stress
+from regen.tasks.asr.data import normalize_all
 from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from regen.config import RecipeConfig, apply_overrides, dump_yaml, from_dict, load_recipe
+from regen.config import apply_overrides, dump_yaml, from_dict, load_recipe
 from regen.errors import ConfigError
+from regen.tasks.image.config import RecipeConfig
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].glob("recipes/image/*.yaml"))
 

@@ -9,20 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from regen.config import DataConfig
 from regen.data import emoji, glyphs
 from regen.data.cache import cache_dir
-from regen.data.images import (
-    ImageDataset,
+from regen.data.image_set import ImageDataset, cached_image_dataset, images_from_pixels
+from regen.data.text import TEXT_VOCAB_SIZE, encode_captions
+from regen.errors import ConfigError, DataError
+from regen.tasks.image.config import DataConfig
+from regen.tasks.image.data import (
     balanced_subset,
-    cached_image_dataset,
     held_out_groups,
-    images_from_pixels,
     load_image_dataset,
     resolve_labels,
 )
-from regen.data.text import TEXT_VOCAB_SIZE, encode_captions
-from regen.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")

@@ -8,19 +8,19 @@ import torch
 
 from regen.config import TrainConfig
 from regen.errors import CheckpointError
-from regen.renderers.adversarial import (
+from regen.losses.adversarial import (
     discriminator_loss,
     feature_matching_loss,
     generator_adversarial_loss,
 )
-from regen.renderers.discriminators import PERIODS, WaveformDiscriminators
-from regen.renderers.spectral_loss import RESOLUTIONS
+from regen.losses.discriminators import PERIODS, WaveformDiscriminators
+from regen.losses.spectral import RESOLUTIONS
 from regen.renderers.vocoder import VocosVocoder
 from regen.representations.mel import MelSpectrogram
+from regen.tasks.tts.config import VocoderConfig
 from regen.training import checkpoint as ckpt
 from regen.training.logger import read_log
 from regen.training.loop import log_path, train_stage
-from regen.tts_config import VocoderConfig
 from tests.unit.toy_models import killed_after
 
 HOP = 256

@@ -6,7 +6,6 @@ import pytest
 import torch
 from diffusers import DDIMPipeline, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
-from regen.config import GeneratorConfig
 from regen.contracts import Generator, YSpec
 from regen.errors import ConfigError, DataError, SpecMismatchError
 from regen.generators.autoregressive import AutoregressiveGenerator
@@ -21,6 +20,7 @@ from regen.generators.sampling import (
 )
 from regen.modules.condition import MINILM_DIM, ConditionEncoder
 from regen.modules.transformer import Transformer, attention_mask
+from regen.tasks.image.config import GeneratorConfig
 
 NUM_CLASSES = 5
 INF = float("-inf")

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regen.data.music import (
-    DUR,
-    KEY,
-    PITCH,
-    MelodyDataConfig,
-    load_corpus,
-    read_melody_file,
-    split,
-    transpose,
-)
+from regen.data.music import MelodyDataConfig, load_corpus, read_melody_file, split, transpose
 from regen.errors import DataError
+from regen.modules.music_tables import DUR, KEY, PITCH
 from regen.report.music import write_midi
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import torch
 
-from regen.data.music import PITCH
 from regen.eval.melody_metrics import (
     alignment_accuracy,
     distribution_similarity,
@@ -15,6 +14,7 @@ from regen.eval.melody_metrics import (
     melody_distance,
     template_accuracy,
 )
+from regen.modules.music_tables import PITCH
 from regen.representations.music_template import MusicTemplate
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 from tests.unit.test_music_template import melody

@@ -5,14 +5,13 @@ from __future__ import annotations
 import torch
 
 from regen.data.lyrics import syllabify
-from regen.data.music import DUR, PITCH, POS
 from regen.generators.lyrics import LyricsGenerator, condition_from_lyrics
-from regen.melody_config import MelodyRendererConfig, SequenceModelConfig
 from regen.modules.aligned import AlignedTransformer
-from regen.music_theory import parse_key, triad
-from regen.renderers.template_to_melody import TemplateToMelody
-from regen.representations.music_template import (
+from regen.modules.music_tables import (
+    DUR,
     MELODY_SPEC,
+    PITCH,
+    POS,
     T_CADENCE,
     T_CHORD,
     T_DUR,
@@ -21,6 +20,9 @@ from regen.representations.music_template import (
     T_STRENGTH,
     TEMPLATE_SPEC,
 )
+from regen.modules.music_theory import parse_key, triad
+from regen.renderers.template_to_melody import TemplateToMelody
+from regen.tasks.melody.config import MelodyRendererConfig, SequenceModelConfig
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 
 SMALL = SequenceModelConfig(hidden=32, depth=1, heads=4, dropout=0.0)

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regen.data.music import DUR, MELODY_COLUMNS, PITCH
 from regen.errors import ConfigError
-from regen.music_theory import (
+from regen.modules.music_tables import (
+    DUR,
+    MELODY_COLUMNS,
+    PITCH,
+    T_CADENCE,
+    T_CHORD,
+    T_STRENGTH,
+    TEMPLATE_SPEC,
+)
+from regen.modules.music_theory import (
     NO_CHORD,
     best_chords,
     key_id,
@@ -17,13 +25,7 @@ from regen.music_theory import (
     triad,
 )
 from regen.renderers.template_to_melody import template_pitch_mask
-from regen.representations.music_template import (
-    T_CADENCE,
-    T_CHORD,
-    T_STRENGTH,
-    TEMPLATE_SPEC,
-    MusicTemplate,
-)
+from regen.representations.music_template import MusicTemplate
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 
 C_MAJOR, A_MINOR = key_id(0, False), key_id(9, True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regen.builders import build_pipeline
 from regen.config import load_recipe
 from regen.contracts import YSpec
 from regen.errors import SpecMismatchError
@@ -11,6 +10,7 @@ from regen.generators.diffusion import DiffusionGenerator
 from regen.pipeline import Pipeline
 from regen.renderers.identity import IdentityRenderer
 from regen.representations.downsample import DownsampleRepresentation
+from regen.tasks.image.build import build_pipeline
 from tests.tiny import TINY
 
 SHAPE = (1, 8, 8)
@@ -58,8 +58,8 @@ def test_direct_pipeline_is_identity_around_the_generator():
     config = load_recipe("image/glyphs_direct", TINY)
     spec = YSpec("continuous", SHAPE, value_range=(-1.0, 1.0))
     generator = DiffusionGenerator(spec, config.generator, 10)
-    direct = Pipeline.direct(generator, SHAPE)
-    assert direct.is_direct
+    direct = Pipeline.direct(generator)
+    assert direct.is_direct and direct.spec == spec
     y = torch.rand(2, *SHAPE) * 2 - 1
     assert torch.equal(direct.encode(y), y)
 
@@ -76,8 +76,8 @@ def test_same_seed_same_samples(recipe):
 
 
 def test_empty_caption_and_empty_name_list_are_one_line_errors():
-    from regen.conditioning import Conditioner
     from regen.errors import DataError
+    from regen.tasks.image.conditioning import Conditioner
 
     with pytest.raises(DataError, match="empty"):
         Conditioner("text", []).encode(["  "])
@@ -86,9 +86,9 @@ def test_empty_caption_and_empty_name_list_are_one_line_errors():
 
 
 def test_eval_hook_logs_heldout_loss_without_changing_training(tmp_path):
+    from regen.tasks.image.train import train_pipeline
     from regen.training.logger import read_log
     from regen.training.loop import log_path
-    from regen.training.stages import train_pipeline
 
     extra = ["train.generator.eval_every=6", "train.generator.log_every=6"]
     plain = train_pipeline(
@@ -103,10 +103,10 @@ def test_eval_hook_logs_heldout_loss_without_changing_training(tmp_path):
 
 
 def test_reconstruction_metrics_report_fid_and_codebook_use():
-    from regen.config import DataConfig
-    from regen.data.images import load_image_dataset
     from regen.eval.classifier import get_domain_classifier
-    from regen.eval.compare import reconstruction_metrics
+    from regen.tasks.image.compare import reconstruction_metrics
+    from regen.tasks.image.config import DataConfig
+    from regen.tasks.image.data import load_image_dataset
 
     test = load_image_dataset(DataConfig(name="digits", image_size=8), "test")
     classifier = get_domain_classifier(test.images, test.labels, 10, key="t", steps=10)

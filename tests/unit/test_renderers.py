@@ -7,7 +7,6 @@ import torch
 from sklearn.datasets import load_digits
 from torch.nn import functional as F
 
-from regen.config import RepresentationConfig
 from regen.contracts import Renderer
 from regen.errors import ConfigError
 from regen.renderers.decoder import DecoderRenderer
@@ -16,6 +15,7 @@ from regen.renderers.super_resolution import SuperResolutionRenderer
 from regen.representations.autoencoder import Autoencoder
 from regen.representations.downsample import DownsampleRepresentation
 from regen.representations.quantized import QuantizedAutoencoder
+from regen.tasks.image.config import RepresentationConfig
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,15 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
-from regen.config import RepresentationConfig
 from regen.contracts import Representation
 from regen.errors import ConfigError
+from regen.losses.image_reconstruction import PatchDiscriminator, hinge_losses
 from regen.representations.autoencoder import Autoencoder
-from regen.representations.discriminator import PatchDiscriminator, hinge_losses
 from regen.representations.downsample import DownsampleRepresentation
-from regen.representations.identity import IdentityRepresentation
+from regen.representations.identity import IdentityRepresentation, pixel_spec
 from regen.representations.metrics import reconstruction_psnr
 from regen.representations.quantized import QuantizedAutoencoder, code_usage
+from regen.tasks.image.config import RepresentationConfig
 
 SHAPE = (1, 8, 8)
 
@@ -77,7 +77,7 @@ def grad_norm(module: nn.Module) -> float:
 
 
 def test_identity_is_exact_and_untrainable(digits):
-    rep = IdentityRepresentation((1, 8, 8))
+    rep = IdentityRepresentation(pixel_spec((1, 8, 8)))
     assert isinstance(rep, Representation) and not rep.trainable
     spec = rep.spec
     assert (spec.kind, spec.shape, spec.dtype) == ("continuous", (1, 8, 8), "float32")

@@ -11,7 +11,7 @@ from regen.contracts import YSpec
 from regen.generators.codes_ar import AutoregressiveCodeGenerator, draw, gumbel_noise
 from regen.modules.transformer import Transformer
 from regen.modules.window_cache import RingKVCache, run_windowed, step_blocks, window_mask
-from regen.tts_config import AcousticModelConfig
+from regen.tasks.tts.config import AcousticModelConfig
 from tests.tiny_tts import phoneme_batch
 
 LEVELS, SIZE = 3, 16

@@ -15,7 +15,7 @@ from regen.generators.fastspeech import LOG_SILENCE
 from regen.generators.flow_matching import FlowMatchingGenerator, interpolate
 from regen.modules.frame_velocity import FrameVelocityNet
 from regen.representations.mel import MelSpectrogram
-from regen.tts_config import AcousticModelConfig, validate
+from regen.tasks.tts.config import AcousticModelConfig, validate
 from tests.unit.test_tts_models import _batch
 
 SMALL = AcousticModelConfig(
@@ -138,7 +138,7 @@ def test_sample_shapes_follow_the_spec_and_durations(channels: int) -> None:
 
 def test_pipeline_builds_flow_over_mel_and_mel_vae_and_refuses_codes(capsys) -> None:
     from regen.data.text_frontend import PhonemeVocabulary
-    from regen.tts_pipeline import PhonemeConditioner, build_tts_pipeline
+    from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline
 
     conditioner = PhonemeConditioner(PhonemeVocabulary(), ["en-us", "en-gb"])
     for recipe, channels in (("tts/fastspeech_flow", 80), ("tts/vae_flow", 4)):

@@ -12,7 +12,7 @@ from regen.renderers.latent_mel import LatentMelRenderer
 from regen.representations.mel import MelSpectrogram
 from regen.representations.mel_rvq import MelRVQ
 from regen.representations.mel_vae import MelVAE
-from regen.tts_config import AcousticModelConfig, TTSRepresentationConfig
+from regen.tasks.tts.config import AcousticModelConfig, TTSRepresentationConfig
 from tests.tiny_tts import phoneme_batch
 
 REP = TTSRepresentationConfig(

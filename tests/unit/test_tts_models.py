@@ -7,12 +7,13 @@ import torch
 
 from regen.generators.direct_waveform import DirectWaveformGenerator
 from regen.generators.fastspeech import FastSpeechGenerator, length_regulate
+from regen.losses.spectral import WaveformLoss, multi_resolution_stft_loss
+from regen.modules.dsp import waveform_spec
 from regen.renderers.griffin_lim import GriffinLimRenderer
-from regen.renderers.spectral_loss import WaveformLoss, multi_resolution_stft_loss
 from regen.renderers.vocoder import VocosVocoder
+from regen.representations.identity import IdentityRepresentation
 from regen.representations.mel import MelSpectrogram
-from regen.representations.waveform import WaveformIdentity
-from regen.tts_config import AcousticModelConfig, VocoderConfig
+from regen.tasks.tts.config import AcousticModelConfig, VocoderConfig
 
 SMALL = AcousticModelConfig(dim=32, encoder_layers=1, decoder_layers=1, dropout=0.0)
 VOCODER = VocoderConfig(dim=32, layers=1, intermediate=64)
@@ -94,7 +95,7 @@ def test_waveform_loss_is_zero_only_for_identical_audio() -> None:
 
 def test_direct_generator_trains_on_waveform_crops_and_samples_audio() -> None:
     mel = MelSpectrogram()
-    rep = WaveformIdentity()
+    rep = IdentityRepresentation(waveform_spec())
     cfg = AcousticModelConfig(dim=32, encoder_layers=1, decoder_layers=1, waveform_crop_frames=10)
     gen = DirectWaveformGenerator(rep.spec, cfg, VOCODER, mel, 16, 2)
     batch = _batch(mel, waveform=True)

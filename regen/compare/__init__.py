@@ -1,0 +1,1 @@
+"""``regen compare``: one harness, one budget rule, one results file for every task."""

@@ -1,0 +1,131 @@
+"""The one ``regen compare``: a regeneration recipe against its direct baseline.
+
+    1. load the recipe and the baseline its ``baseline:`` line names (same overrides)
+    2. load the task's data once
+    3. train the regeneration pipeline
+    4. set the baseline's generator steps by the recipe's budget rule (regen.compare.budget)
+    5. train the baseline
+    6. evaluate both on the same held-out data with the same metrics
+    7. write results.json (metric notes inside), then the task's report reads only that file
+
+A task plugs in with a module of hooks (``Task.compare``):
+
+    METRIC_NOTES: dict[str, str]                     what each metric means, which way is better
+    learned_stages(config) -> [stage]                stages that count in the budget
+    load_data(config) -> data                        train and held-out data, loaded once
+    train(config, run_dir, *, data, resume, progress) -> (pipeline, [StageResult])
+    probe_step_seconds(direct_config, data) -> float one baseline generator step, timed
+    describe(label, pipeline, config) -> str         short name for tables
+    evaluate(runs, data, config, out_dir, progress) -> (metrics per label, extra results)
+    write_report(out_dir) -> Path                    report.html from results.json
+
+``runs`` maps ``"regen"`` and ``"direct"`` to ``(pipeline, config)``; ``extra`` is merged into
+results.json for the task's own report sections (files it needs, e.g. audio, go in out_dir).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from regen.compare import budget as budgets
+from regen.compare.records import RESULTS_FILE, budget_statement, run_record
+from regen.config import load_with_baseline
+from regen.tasks import get_task
+
+
+def run_compare(
+    recipe: str | Path,
+    overrides: list[str] | None = None,
+    *,
+    out_dir: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Train regen and its direct baseline on one budget, evaluate both, write the report."""
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides or [])
+    budgets.check_rule(regen_cfg.compare.budget)
+    task = get_task(regen_cfg.task)
+    hooks = task.load("compare")
+    out_dir = Path(out_dir or Path("runs") / f"compare-{regen_cfg.name}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = hooks.load_data(regen_cfg)
+
+    def train(cfg: Any) -> tuple[Any, list]:
+        return hooks.train(cfg, out_dir / cfg.name, data=data, resume=resume, progress=progress)
+
+    regen_pipeline, regen_results = train(regen_cfg)
+    samples, steps = budgets.planned(regen_cfg.train, hooks.learned_stages(regen_cfg))
+    budget = budgets.load_or_decide(
+        out_dir,
+        lambda: budgets.baseline_steps(
+            regen_cfg.compare.budget,
+            regen_samples=samples,
+            regen_steps=steps,
+            direct_batch_size=direct_cfg.train.generator.batch_size,
+            regen_seconds=sum(r.seconds for r in regen_results),
+            probe=lambda: hooks.probe_step_seconds(direct_cfg, data),
+            calibrated_steps=regen_cfg.compare.calibrated_steps,
+        ),
+        resume,
+    )
+    direct_cfg.train = replace(
+        direct_cfg.train,
+        generator=replace(direct_cfg.train.generator, steps=budget.direct_generator_steps),
+    )
+    direct_pipeline, direct_results = train(direct_cfg)
+    runs = {"regen": (regen_pipeline, regen_cfg), "direct": (direct_pipeline, direct_cfg)}
+    if progress:
+        print("evaluating regen and direct on the held-out data", file=sys.stderr)
+    metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress)
+    pipelines = []
+    for label, results in (("regen", regen_results), ("direct", direct_results)):
+        pipeline, cfg = runs[label]
+        scores = {
+            **metrics[label],
+            "train_seconds": sum(r.seconds for r in results),
+            "samples_seen": float(sum(r.samples_seen for r in results)),
+        }
+        pipelines.append(
+            run_record(label, hooks.describe(label, pipeline, cfg), cfg, results, scores)
+        )
+    record = {
+        "task": regen_cfg.task,
+        "recipe": regen_cfg.name,
+        "baseline": direct_cfg.name,
+        "budget_rule": budget.rule,
+        "budget": budget_statement(pipelines, budget.statement),
+        "budget_detail": budget.__dict__,
+        "pipelines": pipelines,
+        "metric_notes": hooks.METRIC_NOTES,
+        **extra,
+    }
+    (out_dir / RESULTS_FILE).write_text(json.dumps(record, indent=1, default=float))
+    return hooks.write_report(out_dir)
+
+
+def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
+    """The regeneration recipe and its baseline with the baseline's steps set before any
+    training, for sweeps that train the two in separate points (``regen study paired``).
+
+    Only rules that need no measurement can be planned: ``samples`` and ``steps`` as the
+    recipe says; ``seconds`` falls back to ``samples`` (stated in the study's docs).
+    """
+    regen_cfg, direct_cfg = load_with_baseline(recipe, overrides)
+    hooks = get_task(regen_cfg.task).load("compare")
+    samples, steps = budgets.planned(regen_cfg.train, hooks.learned_stages(regen_cfg))
+    rule = regen_cfg.compare.budget if regen_cfg.compare.budget != "seconds" else "samples"
+    budget = budgets.baseline_steps(
+        rule,
+        regen_samples=samples,
+        regen_steps=steps,
+        direct_batch_size=direct_cfg.train.generator.batch_size,
+    )
+    direct_cfg.train = replace(
+        direct_cfg.train,
+        generator=replace(direct_cfg.train.generator, steps=budget.direct_generator_steps),
+    )
+    return regen_cfg, direct_cfg

@@ -1,0 +1,1 @@
+"""Losses and critics shared by stages of any contract (reconstruction, spectral, GAN)."""

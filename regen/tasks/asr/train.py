@@ -1,0 +1,221 @@
+"""Train a speech recognition pipeline stage by stage, with the one loop.
+
+    1. renderer   phonemes -> text on UNPAIRED text (sentences never spoken + CMUdict words)
+    2. generator  log-mel -> Y' by CTC on the paired share of the training speech
+
+The representation (phonemes, or characters for the direct baseline) has nothing to learn.
+A run folder holds ``config.yaml``, ``pipeline.json`` and one folder per trained stage;
+:func:`load_asr_run` rebuilds the pipeline from it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from regen.config import dump_yaml
+from regen.data.espeak import WORD_BOUNDARY
+from regen.data.speech import load_speech_corpus
+from regen.errors import CheckpointError, ConfigError
+from regen.generators.ctc import CTCGenerator
+from regen.modules.dsp import MelSpectrogram
+from regen.pipeline import Pipeline
+from regen.representations.characters import CHAR_VOCAB_SIZE, CharacterRepresentation
+from regen.runs import CONFIG_FILE, load_run, save_run, write_config
+from regen.tasks.asr.config import ASRRecipe
+from regen.tasks.asr.data import (
+    SpeechTensors,
+    encoded,
+    paired_count,
+    speech_tensors,
+    unpaired_texts,
+)
+from regen.training import distributed
+from regen.training.loop import StageResult, train_stage
+
+
+def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
+    """Representation, CTC generator and renderer of ``config`` (untrained)."""
+    rep_cfg = config.representation
+    if config.is_direct:
+        spec = CharacterRepresentation().spec
+        generator = CTCGenerator(spec, config.generator, config.generator.n_mels)
+        return Pipeline.direct(generator, name=config.name)
+    else:
+        from regen.renderers.p2g import PhonemeToText
+        from regen.representations.phonemes import PhonemeRepresentation
+
+        representation = PhonemeRepresentation(
+            rep_cfg.word_boundaries, rep_cfg.stress, rep_cfg.voice
+        )
+        if config.renderer.unit == "word":
+            from regen.renderers.p2g_words import WordwisePhonemeToText
+
+            boundary = representation.vocab.encode([WORD_BOUNDARY])[0]
+            renderer = WordwisePhonemeToText(
+                representation.spec, CHAR_VOCAB_SIZE, boundary, config.renderer
+            )
+        else:
+            renderer = PhonemeToText(representation.spec, CHAR_VOCAB_SIZE, config.renderer)
+    generator = CTCGenerator(representation.spec, config.generator, config.generator.n_mels)
+    return Pipeline(representation, generator, renderer, name=config.name)
+
+
+@dataclass
+class ASRData:
+    """What training needs besides the recipe, loaded once and shared by many runs."""
+
+    train: SpeechTensors
+    source: str
+    renderer_text: tuple[list[str], int] | None = None  # (normalized texts, skipped count)
+
+
+def load_asr_data(config: ASRRecipe, with_text: bool = True) -> ASRData:
+    corpus = load_speech_corpus(config.data, "train")
+    mel = MelSpectrogram(n_mels=config.generator.n_mels)
+    text = None
+    if with_text and not config.is_direct:
+        text = unpaired_texts(
+            corpus, config.text.max_sentences, config.text.cmudict_words, config.seed
+        )
+    return ASRData(speech_tensors(corpus, mel), corpus.source, text)
+
+
+@dataclass
+class SharedRenderer:
+    """A renderer trained once and reused by several pipelines (the paired-data curve)."""
+
+    module: torch.nn.Module
+    result: StageResult
+    folder: Path
+
+
+def train_renderer(
+    config: ASRRecipe,
+    pipeline: Pipeline,
+    data: ASRData,
+    folder: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+) -> SharedRenderer:
+    """Train the phoneme-to-text renderer on unpaired text only."""
+    if data.renderer_text is None:
+        data.renderer_text = unpaired_texts(
+            load_speech_corpus(config.data, "train"),
+            config.text.max_sentences,
+            config.text.cmudict_words,
+            config.seed,
+        )
+    texts, _ = data.renderer_text
+    words = config.renderer.unit == "word"
+    limit = config.renderer.max_len
+    y_prime, _, chars = encoded(pipeline.representation, texts, None if words else limit)
+    if words:
+        from regen.renderers.p2g_words import word_pairs
+
+        y_prime, chars = word_pairs(y_prime, chars, pipeline.renderer.boundary)
+        fits = (y_prime != 0).sum(1) + (chars != 0).sum(1) + 1 <= limit
+        y_prime, chars = y_prime[fits], chars[fits]
+    result = train_stage(
+        "renderer",
+        pipeline.renderer,
+        {"y_prime": y_prime, "y": chars},
+        config.train.renderer,
+        folder,
+        resume=resume,
+        config_yaml=dump_yaml(config),
+        progress=progress,
+    )
+    return SharedRenderer(pipeline.renderer, result, folder)
+
+
+def text_encoder(pipeline: Pipeline):
+    """What turns transcripts into the generator's targets: the phoneme representation, or
+    for the direct baseline (whose representation is the identity) the character ids."""
+    return CharacterRepresentation() if pipeline.is_direct else pipeline.representation
+
+
+def build(config: ASRRecipe, meta: dict) -> Pipeline:
+    """The untrained pipeline of a saved run (everything it needs is in the recipe)."""
+    return build_asr_pipeline(config)
+
+
+def train_asr(
+    config: ASRRecipe,
+    run_dir: Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    data: ASRData | None = None,
+    renderer: SharedRenderer | None = None,
+) -> tuple[Pipeline, list[StageResult]]:
+    """Train every learned stage of ``config``; returns the pipeline (eval mode) and results.
+
+    ``renderer`` reuses an already trained renderer (copied into this run folder) instead of
+    training one; its training result still counts in this pipeline's budget.
+    """
+    run_dir = Path(run_dir or config.run_dir)
+    main = distributed.current().is_main
+    data = data or load_asr_data(config, with_text=renderer is None)
+    config_yaml = write_config(run_dir, config)
+    torch.manual_seed(config.seed)  # initial weights follow the recipe seed
+    pipeline = build_asr_pipeline(config)
+    results: list[StageResult] = []
+    if pipeline.renderer.trainable:
+        if renderer is None:
+            renderer = train_renderer(
+                config, pipeline, data, run_dir / "renderer", resume=resume, progress=progress
+            )
+        else:
+            pipeline.renderer.load_state_dict(renderer.module.state_dict())
+            if main and renderer.folder.resolve() != (run_dir / "renderer").resolve():
+                shutil.rmtree(run_dir / "renderer", ignore_errors=True)
+                shutil.copytree(renderer.folder, run_dir / "renderer")
+        results.append(renderer.result)
+
+    paired = data.train.subset(paired_count(len(data.train), config.paired_fraction))
+    y_prime, y_len, _ = encoded(text_encoder(pipeline), paired.texts)
+    tensors = {"x": paired.x, "x_len": paired.x_len, "y_prime": y_prime, "y_len": y_len}
+    if len(y_prime) != len(paired):
+        raise ConfigError("some paired transcripts have no phonemes; check the text front end")
+    results.insert(
+        0,
+        train_stage(
+            "generator",
+            pipeline.generator,
+            tensors,
+            config.train.generator,
+            run_dir / "generator",
+            resume=resume,
+            config_yaml=config_yaml,
+            progress=progress,
+        ),
+    )
+    save_run(
+        run_dir,
+        config,
+        pipeline,
+        [r.name for r in results],
+        results,
+        paired_utterances=len(paired),
+        paired_seconds=round(paired.seconds, 1),
+        data_source=data.source,
+        unpaired_texts=len(data.renderer_text[0]) if data.renderer_text else 0,
+        skipped_texts=data.renderer_text[1] if data.renderer_text else 0,
+    )
+    return pipeline.eval(), results
+
+
+def load_asr_run(folder: str | Path) -> tuple[Pipeline, ASRRecipe]:
+    """The trained pipeline (eval mode) and recipe stored in a run folder."""
+    folder = Path(folder)
+    if not (folder / CONFIG_FILE).is_file():
+        raise CheckpointError(
+            f"no trained speech recognizer in {folder} ({CONFIG_FILE} is missing); "
+            "train one first with: regen train asr/<recipe>"
+        )
+    return load_run(folder, task="asr")

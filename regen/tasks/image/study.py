@@ -1,0 +1,156 @@
+"""What the studies need from the image task: train, evaluate, and predicted Y'.
+
+A study backend is a module with these names (see regen/studies/backends.py); another task
+(speech, music) plugs into every study by providing the same ones:
+
+    prepare(config)             one-off work before worker processes start (caches)
+    train(config, run_dir)      -> (pipeline, seconds); resumes a partly trained run_dir
+    evaluate(pipeline, config)  -> metrics on the held-out split (see below)
+    tune_renderer(pipeline, config, mode, run_dir) -> metrics of the tuning stage
+
+The study summaries read the lower-is-better end-to-end metric as ``fid`` and its oracle
+twin as ``oracle_fid`` (a speech backend would report e.g. MCD under those keys, or the
+summaries would learn to take the name from the backend; not done yet).
+
+Image metrics (held-out split, one generated image per held-out image, asked for that
+image's class): ``fid``, ``kid``, ``precision``, ``recall``, ``accuracy`` of X -> Y' -> Y;
+for regeneration pipelines also ``oracle_fid``, ``oracle_accuracy`` (rendering true
+Y' = encode(Y) of the same held-out images), ``psnr_reconstruction`` and
+``generator_heldout_loss`` (the generator's own training loss on held-out (X, encode(Y))).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from regen.eval.image_metrics import evaluate_images
+from regen.pipeline import Pipeline
+from regen.renderers.tuning import RendererTuning
+from regen.representations.metrics import reconstruction_psnr
+from regen.tasks.image.compare import evaluation_data
+from regen.tasks.image.config import RecipeConfig
+from regen.tasks.image.train import encode_in_batches, paired_mask, train_pipeline
+from regen.training.heldout import heldout_loss
+from regen.training.loop import train_stage
+
+SDEDIT_STRENGTH = 0.3  # fraction of the sampling trajectory re-run from the noised true Y'
+NOISE_SCALE = 0.5  # noise augmentation std, as a fraction of the predictions' RMS error
+
+
+def prepare(config: RecipeConfig) -> None:
+    """Build the dataset and the domain classifier once, before workers share the cache."""
+    evaluation_data(config)
+
+
+def train(config: RecipeConfig, run_dir: Path) -> tuple[Pipeline, float]:
+    """Train (or finish training) ``config`` in ``run_dir``; returns it and its seconds."""
+    pipeline, results = train_pipeline(config, run_dir, resume=True, progress=False)
+    return pipeline, sum(r.seconds for r in results)
+
+
+def evaluate(pipeline: Pipeline, config: RecipeConfig) -> dict[str, float]:
+    """End-to-end and oracle metrics on the held-out split (see the module docstring)."""
+    _, test, classifier = evaluation_data(config)
+    names = [test.class_names[i] for i in test.labels.tolist()]
+    start = time.perf_counter()
+    fake = pipeline.sample(names, seed=config.seed, batch_size=config.eval.batch_size)
+    metrics = {"sampling_images_per_s": len(names) / (time.perf_counter() - start)}
+    metrics.update(evaluate_images(test.images, fake, test.labels, classifier))
+    if pipeline.is_direct:
+        return metrics
+    oracle = torch.cat([pipeline.render(pipeline.encode(c)) for c in test.images.split(256)])
+    for name, value in evaluate_images(
+        test.images, oracle.clamp(-1, 1), test.labels, classifier
+    ).items():
+        metrics[f"oracle_{name}"] = value
+    metrics["psnr_reconstruction"] = reconstruction_psnr(pipeline.representation, test.images)
+    tensors = {
+        "x": pipeline.conditioner.for_items(test.labels, test.captions),
+        "y_prime": encode_in_batches(pipeline, test.images),
+    }
+    loss = heldout_loss(tensors, seed=config.seed)(pipeline.generator)["heldout_loss"]
+    metrics["generator_heldout_loss"] = loss
+    return metrics
+
+
+@torch.no_grad()
+def predicted_y_prime(
+    pipeline: Pipeline, x: torch.Tensor, y_prime: torch.Tensor, seed: int, batch: int = 256
+) -> torch.Tensor:
+    """The generator's Y' for conditions ``x`` [N, ...], aligned with the true ``y_prime``.
+
+    A free sample from X is not paired with any particular Y, so it cannot teach a renderer
+    to produce that Y. Instead the true Y' is noised to ``SDEDIT_STRENGTH`` of the sampler's
+    trajectory and denoised by the generator (SDEdit, Meng et al. 2022): the result carries
+    the generator's errors but still belongs to its Y. Continuous (diffusion) generators only.
+    """
+    generator = pipeline.generator
+    if not hasattr(generator, "make_scheduler"):
+        from regen.errors import ConfigError
+
+        raise ConfigError(
+            "predicted Y' for renderer tuning needs a diffusion generator (continuous Y'); "
+            "use a recipe such as image/digits_latent_diffusion"
+        )
+    from regen.modules.condition import with_null_rows
+
+    rng = torch.Generator().manual_seed(seed)
+    scale = generator.cfg.guidance_scale
+    outputs = []
+    for start in range(0, len(x), batch):
+        x_chunk, y0 = x[start : start + batch], y_prime[start : start + batch]
+        scheduler = generator.make_scheduler()
+        scheduler.set_timesteps(generator.cfg.sampling_steps)
+        timesteps = scheduler.timesteps[int(len(scheduler.timesteps) * (1 - SDEDIT_STRENGTH)) :]
+        noise = torch.randn(y0.shape, generator=rng)
+        y = scheduler.add_noise(y0, noise, timesteps[:1].repeat(len(y0)))
+        pooled = with_null_rows(x_chunk) if scale != 1.0 else (x_chunk,)
+        cond = generator.condition.pooled(*pooled)
+        for t in timesteps:
+            prediction = generator.predict(scheduler.scale_model_input(y, t), t, cond, scale)
+            y = scheduler.step(prediction, t, y, generator=rng, return_dict=False)[0]
+        outputs.append(y.float())
+    return torch.cat(outputs)
+
+
+def tune_renderer(
+    pipeline: Pipeline, config: RecipeConfig, mode: str, run_dir: Path
+) -> dict[str, float]:
+    """Tune the decoder of a trained pipeline in place with ``train.renderer`` settings.
+
+    ``mode``: ``predicted`` (fine-tune on the generator's predicted Y' of the paired
+    training images, mixed with as many true (encode(Y), Y) pairs so that rendering true Y'
+    is not forgotten) or ``noise`` (encode(Y) plus Gaussian noise whose std is
+    ``NOISE_SCALE`` times the RMS error of those predictions, so the corruption is sized by
+    the generator's real errors). Returns the stage's figures.
+
+    The settings (strength 0.3 with mixing; noise at half the error) were picked from a
+    handful of tries on digits seed 0 (docs/studies.md lists them), not tuned per seed.
+    """
+    data, _, _ = evaluation_data(config)
+    true = encode_in_batches(pipeline, data.images)
+    paired = paired_mask(len(data), config.data.paired_fraction, config.seed)  # X is known
+    x = pipeline.conditioner.for_items(data.labels, data.captions)[paired]
+    predicted = predicted_y_prime(pipeline, x, true[paired], config.seed)
+    error_rms = float((predicted - true[paired]).pow(2).mean().sqrt())
+    if mode == "predicted":
+        inputs = torch.cat([predicted, true])
+        tensors = {"y_prime": inputs, "y": torch.cat([data.images[paired], data.images])}
+    else:
+        tensors = {"y_prime": true, "y": data.images}
+    noise_std = NOISE_SCALE * error_rms if mode == "noise" else 0.0
+    model = RendererTuning(pipeline.representation, noise_std)
+    result = train_stage(
+        f"renderer_{mode}",
+        model,
+        tensors,
+        config.train.renderer,
+        run_dir / f"renderer_{mode}",
+        resume=True,
+        progress=False,
+    )
+    pipeline.eval()
+    return {"tuning_seconds": result.seconds, "predicted_error_rms": error_rms}

@@ -1,0 +1,71 @@
+"""``regen melody "lyrics ..."``: one melody for free lyrics from a trained pipeline.
+
+Lyrics longer than the model's ``data.max_notes`` syllables are sung in consecutive pieces,
+each starting where the previous one ended in the bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from regen.data.lyrics import Syllable, syllabify
+from regen.data.music import read_melody_file
+from regen.errors import ConfigError
+from regen.generators.lyrics import condition_from_lyrics
+from regen.modules.music_tables import DUR, POS
+from regen.modules.music_theory import parse_key, parse_meter
+from regen.runs import read_meta
+from regen.tasks.melody.train import generate_melodies, load_melody_pipeline
+
+OUTPUT_SUFFIXES = (".mid", ".midi", ".musicxml", ".xml")
+
+
+def compose(
+    lyrics: str,
+    run_dir: Path,
+    *,
+    key: str | None = None,
+    meter: str = "4/4",
+    like: Path | None = None,
+    seed: int = 0,
+) -> tuple[torch.Tensor, list[Syllable], int]:
+    """The melody table [T, 8] for ``lyrics``, its syllables, and the key id used.
+
+    ``like`` (a MIDI/MusicXML melody) supplies key and meter unless ``key`` is given.
+    """
+    syllables = syllabify(lyrics)
+    bar, beat = parse_meter(meter)
+    read_meta(run_dir)  # a one-line error before anything slow when nothing is trained
+    key_id = parse_key(key) if key is not None else None
+    if like is not None:
+        found = read_melody_file(like)
+        bar, beat = found["bar"], found["beat"]
+        key_id = found["key"] if key_id is None else key_id
+    key_id = parse_key("major") if key_id is None else key_id
+    pipeline, config = load_melody_pipeline(run_dir)
+    size, start, pieces = config.data.max_notes, 0, []
+    for offset in range(0, len(syllables), size):
+        chunk = syllables[offset : offset + size]
+        x = condition_from_lyrics(chunk, key_id, bar, beat, start)
+        melody, _ = generate_melodies(pipeline, x, seed=seed + offset)
+        melody = melody[0, : len(chunk)]
+        pieces.append(melody)
+        start = int((melody[-1, POS] + melody[-1, DUR]) % bar)
+    return torch.cat(pieces), syllables, key_id
+
+
+def check_output(out: Path) -> None:
+    if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"--out {out}: use a .mid or .musicxml file name")
+
+
+def write_song(melody: torch.Tensor, syllables: list[Syllable], out: Path) -> Path:
+    """MIDI or MusicXML (by ``out``'s suffix), with the syllables as lyrics in MusicXML."""
+    from regen.report.music import write_midi, write_musicxml
+
+    check_output(out)
+    if Path(out).suffix.lower() in (".mid", ".midi"):
+        return write_midi(melody, out)
+    return write_musicxml(melody, out, [s.text for s in syllables])

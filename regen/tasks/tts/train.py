@@ -1,0 +1,108 @@
+"""Train a TTS pipeline stage by stage with the one loop.
+
+    0. representation  (``mel_vae`` / ``mel_rvq`` only) on unpaired speech crops, then the
+                  VAE latent is calibrated to unit variance
+    1. generator  on paired (phonemes, Y' = encode(speech))  FastSpeech -> log-mel, or the
+                  direct baseline's phonemes -> waveform
+    2. renderer   on unpaired speech crops (the vocoder; Griffin-Lim has nothing to learn)
+
+The mel representation has no parameters, so it has no representation stage. Each stage
+writes its folder under the run directory; ``resume`` continues where a stage stopped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.text_frontend import PhonemeVocabulary
+from regen.pipeline import Pipeline
+from regen.runs import save_run, write_config
+from regen.tasks.tts.config import TTSRecipeConfig
+from regen.tasks.tts.data import acoustic_tensors, waveform_segments
+from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
+from regen.training import checkpoint as ckpt
+from regen.training import distributed
+from regen.training.loop import StageResult, train_stage
+
+CROPS_PER_UTTERANCE = 8
+
+
+def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner) -> dict:
+    """What the generator stage trains on; the direct baseline's target is the waveform."""
+    tensors = acoustic_tensors(
+        corpus,
+        conditioner.vocab,
+        conditioner.voices,
+        mel_of(config),
+        with_waveforms=config.is_direct,
+    )
+    if config.is_direct:
+        tensors["y_prime"] = tensors.pop("wav")
+    return tensors
+
+
+def encode_log_mels(representation, log_mels: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+    """Padded log-mels [N, n_mels, F] -> the learned Y' [N, C or Q, F], in batches."""
+    with torch.no_grad():
+        return torch.cat([representation.encode_mel(m) for m in log_mels.split(batch_size)])
+
+
+def train_tts(
+    config: TTSRecipeConfig,
+    run_dir: Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    data: SpeechCorpus | None = None,
+) -> tuple[Pipeline, list[StageResult]]:
+    """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
+    run_dir = Path(run_dir or config.run_dir)
+    corpus = data if data is not None else load_speech_corpus(config.data, "train")
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+    pipeline = build_tts_pipeline(config, conditioner)
+    config_yaml = write_config(run_dir, config)
+    results: list[StageResult] = []
+
+    def fit(stage: str, module, tensors: dict) -> None:
+        results.append(
+            train_stage(
+                stage,
+                module,
+                tensors,
+                getattr(config.train, stage),
+                run_dir / stage,
+                resume=resume,
+                config_yaml=config_yaml,
+                progress=progress,
+            )
+        )
+
+    samples = config.renderer.segment_frames * config.representation.hop
+    crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    tensors = generator_tensors(config, corpus, conditioner)
+    if config.is_learned:
+        rep = pipeline.representation
+        fit("representation", rep, crops)
+        rep.eval()
+        if hasattr(rep, "calibrate"):
+            # latent scale (as in latent diffusion): unit-variance Y' for the generator
+            rep.calibrate(crops["wav"])
+            if distributed.current().is_main:  # under torchrun only rank 0 writes files
+                ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
+        tensors["y_prime"] = encode_log_mels(rep, tensors["y_prime"])
+    fit("generator", pipeline.generator, tensors)
+    if pipeline.renderer.trainable:
+        fit("renderer", pipeline.renderer, crops)
+    save_run(
+        run_dir,
+        config,
+        pipeline,
+        [r.name for r in results],
+        results,
+        **conditioner.to_dict(),
+        data_source=corpus.source,
+    )
+    return pipeline.eval(), results
