@@ -28,7 +28,7 @@ from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.loop import StageResult
 
-CONFIG_FILE = "config.yaml"
+CONFIG_FILE = ckpt.CONFIG_FILE  # the same file name in the run folder and in each stage
 META_FILE = "pipeline.json"
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
+from regen.modules.dsp import SAMPLE_RATE
+
 FMIN, FMAX = 60.0, 500.0
 FRAME = 1024
 VOICING_THRESHOLD = 0.5
 
 
 def f0_and_voicing(
-    wav: np.ndarray, sample_rate: int = 22050, hop: int = 256
+    wav: np.ndarray, sample_rate: int = SAMPLE_RATE, hop: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
     """F0 in Hz [F] and voiced flags [F] for ``F = 1 + len(wav) // hop`` frames."""
     wav = np.asarray(wav, np.float32)

@@ -27,6 +27,7 @@ import librosa
 import numpy as np
 
 from regen.eval.pitch import f0_and_voicing
+from regen.modules.dsp import SAMPLE_RATE
 
 N_FFT, HOP = 1024, 256
 MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -64,7 +65,7 @@ def speech_distances(
     generated: np.ndarray,
     order: int = 24,
     alpha: float = 0.455,
-    sample_rate: int = 22050,
+    sample_rate: int = SAMPLE_RATE,
 ) -> dict[str, float]:
     """``mcd_db``, ``logf0_rmse`` and ``vuv_error`` of ``generated`` against ``reference``."""
     if len(generated) < N_FFT or len(reference) < N_FFT:

@@ -27,6 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from regen.compare.records import RESULTS_FILE
 from regen.config import load_recipe, resolve_recipe_path
 from regen.errors import ConfigError
 from regen.report.html import machine_info, write_report
@@ -309,7 +310,7 @@ def write_study_report(
         "summary": summary.values,
         "points": records,
     }
-    (out_dir / "results.json").write_text(json.dumps(results, indent=1))
+    (out_dir / RESULTS_FILE).write_text(json.dumps(results, indent=1))
     sections = summary.sections + [
         {"title": "Every point and seed", "html": records_table(records)},
     ]

@@ -181,13 +181,28 @@ def train(
     return train_pipeline(config, run_dir, resume=resume, progress=progress, data=data.train)
 
 
-def probe_step_seconds(direct_cfg: RecipeConfig, data: ImageData) -> float:
-    """Seconds of one optimizer step of the direct baseline's generator (timed probe)."""
-    pipeline = build_pipeline(direct_cfg, data.train.image_shape, data.train.class_names)
-    batch = direct_cfg.train.generator.batch_size
+def probe_step_seconds(config: RecipeConfig, data: ImageData, stage: str = "generator") -> float:
+    """Seconds of one optimizer step of ``stage`` of ``config``'s pipeline (timed probe).
+
+    The harness probes the direct baseline's generator; ``benchmarks/calibrate_budget.py``
+    probes every learned stage of the regeneration recipe too. Weights are untrained (the
+    step's cost does not depend on them).
+    """
+    pipeline = build_pipeline(config, data.train.image_shape, data.train.class_names)
+    batch = getattr(config.train, stage).batch_size
+    images = data.train.images[:batch]
+    with torch.no_grad():
+        y_prime = pipeline.encode(images)
     x = pipeline.conditioner.for_items(data.train.labels[:batch], data.train.captions[:batch])
-    tensors = {"x": x, "y_prime": data.train.images[:batch]}
-    return best_step_seconds(pipeline.generator, lambda: tensors)
+    batches = {
+        "representation": {"y": images},
+        "generator": {"x": x, "y_prime": y_prime},
+        "renderer": {"y_prime": y_prime, "y": images},
+    }
+    module = {"representation": pipeline.representation, "renderer": pipeline.renderer}.get(
+        stage, pipeline.generator
+    )
+    return best_step_seconds(module.train(), lambda: batches[stage])
 
 
 def describe(label: str, pipeline: Pipeline, cfg: RecipeConfig) -> str:

@@ -21,7 +21,7 @@ import torch
 from regen.data.sentences import split_sentences
 from regen.data.text_frontend import PhonemeVocabulary, normalize_text, phonemize
 from regen.errors import CheckpointError, DataError
-from regen.modules.dsp import MelSpectrogram, waveform_spec
+from regen.modules.dsp import SAMPLE_RATE, MelSpectrogram, waveform_spec
 from regen.pipeline import Pipeline
 from regen.runs import META_FILE, load_run
 from regen.tasks.tts.config import TTSRecipeConfig
@@ -163,7 +163,7 @@ def synthesize_chunks(
         times.frontend += tick - start
         times.generator += tock - tick
         times.renderer += end - tock
-        times.audio += len(wav) / 22050
+        times.audio += len(wav) / SAMPLE_RATE
         times.sentences.append(sentence)
         yield wav
 
