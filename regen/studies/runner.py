@@ -20,7 +20,7 @@ import json
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,8 @@ class Study:
         points: ``points(config) -> [Point]`` for the loaded recipe, or
             ``points(config, axis)`` for a study with ``axes``.
         run_point: ``run_point(context) -> metrics`` for one (point, seed).
-        summarize: ``summarize(records) -> Summary`` from every finished record.
+        summarize: ``summarize(records) -> Summary`` from every finished record (each names
+            its ``task``, whose backend says what the task measures).
         axes: the names of the quantities the study can sweep (``--axis``), the default
             first; empty for a study with one fixed sweep.
     """
@@ -82,13 +83,20 @@ class Study:
 
 @dataclass
 class PointContext:
-    """Everything one (point, seed) needs, picklable for worker processes."""
+    """Everything one (point, seed) needs, picklable for worker processes.
+
+    ``task`` is the recipe's task (written into the point's record, so a summary can ask the
+    task's backend what it measures); ``stages`` are the recipe's ``train.<stage>`` sections,
+    whose seeds follow the point's seed.
+    """
 
     recipe: str
     overrides: list[str]
     point: Point
     seed: int
     run_dir: Path
+    task: str
+    stages: tuple[str, ...]
 
     def config(self, extra: list[str] | tuple[str, ...] = ()) -> Any:
         """The recipe with the study's overrides, the point's, ``extra`` and the seed's."""
@@ -97,8 +105,18 @@ class PointContext:
 
     @property
     def seed_overrides(self) -> list[str]:
-        stages = ("representation", "generator", "renderer")
-        return [f"seed={self.seed}"] + [f"train.{s}.seed={self.seed}" for s in stages]
+        return seed_overrides(self.seed, self.stages)
+
+
+def seed_overrides(seed: int, stages: tuple[str, ...]) -> list[str]:
+    """The overrides that make a run of ``seed``: the recipe's seed and every stage's."""
+    return [f"seed={seed}"] + [f"train.{s}.seed={seed}" for s in stages]
+
+
+def train_stages(config: Any) -> tuple[str, ...]:
+    """The ``train.<stage>`` sections of a recipe (those with a seed; not ``train.mode``)."""
+    train = config.train
+    return tuple(f.name for f in fields(train) if hasattr(getattr(train, f.name), "seed"))
 
 
 def train_and_evaluate(config: Any, run_dir: Path) -> dict[str, float]:
@@ -170,6 +188,7 @@ def run_one(study_ref: str, context: PointContext, out_dir: Path, threads: int) 
     metrics = study.run_point(context)
     record = {
         "study": study.name,
+        "task": context.task,
         "key": context.point.key,
         "params": context.point.params,
         "seed": context.seed,
@@ -212,6 +231,12 @@ def run_study(
             "(e.g. image/digits_latent_diffusion), whose baseline they use where needed"
         )
     backend = backend_for(config.task)
+    supported = getattr(backend, "STUDIES", None)  # absent: the backend serves every study
+    if supported is not None and name not in supported:
+        raise ConfigError(
+            f"study {name} does not run on task '{config.task}' yet; it runs: "
+            f"{', '.join(supported)}"
+        )
     recipe_path = str(resolve_recipe_path(recipe))
     folder = f"study-{name}-{config.name}"
     if axis is not None and axis != study.axes[0]:
@@ -223,9 +248,16 @@ def run_study(
     if axis is not None:
         identity["axis"] = axis
     _claim(out_dir, identity, study.axes[0] if study.axes else None)
+    stages = train_stages(config)
     jobs = [
         PointContext(
-            recipe_path, overrides, point, seed, out_dir / "runs" / f"{point.key}-seed{seed}"
+            recipe_path,
+            overrides,
+            point,
+            seed,
+            out_dir / "runs" / f"{point.key}-seed{seed}",
+            config.task,
+            stages,
         )
         for seed in range(config.seed, config.seed + seeds)
         for point in points
@@ -240,8 +272,8 @@ def run_study(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    if todo:
-        backend.prepare(config)
+    for seed in sorted({job.seed for job in todo}):  # shared work, done before any worker
+        backend.prepare(load_recipe(recipe_path, [*overrides, *seed_overrides(seed, stages)]))
     if workers == 1:
         for job in todo:
             run_one(STUDIES[name], job, out_dir, torch_threads)
@@ -256,6 +288,8 @@ def run_study(
                 bar.update(1)
     bar.close()
     records = [json.loads(point_file(out_dir, j.point, j.seed).read_text()) for j in jobs]
+    for record in records:  # points written before records named their task
+        record.setdefault("task", config.task)
     notes = get_task(config.task).load("compare").METRIC_NOTES
     return write_study_report(study, config.name, records, out_dir, notes)
 

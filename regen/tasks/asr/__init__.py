@@ -17,5 +17,6 @@ TASK = Task(
     compare="compare",
     report="report:write_report",
     commands="cli:add_commands",
+    study="study",
     usage="regen asr",
 )

@@ -59,13 +59,17 @@ class ASRCompareData:
 
 
 def load_data(config: ASRRecipe) -> ASRCompareData:
+    return ASRCompareData(load_asr_data(config), held_out_data(config))
+
+
+def held_out_data(config: ASRRecipe) -> dict[str, SpeechTensors]:
+    """Both held-out splits (:data:`SPLITS`), at most ``eval.max_utterances`` each."""
     mel = MelSpectrogram(n_mels=config.generator.n_mels)
     limit = config.eval.max_utterances
-    held_out = {
+    return {
         split: speech_tensors(load_speech_corpus(config.data, split), mel, limit)
         for split in SPLITS
     }
-    return ASRCompareData(load_asr_data(config), held_out)
 
 
 def learned_stages(config: ASRRecipe) -> list[str]:

@@ -93,10 +93,11 @@ class ASRStages:
 
 @dataclass
 class ASREvalConfig:
-    """What ``regen compare`` measures."""
+    """What ``regen compare`` and ``regen study paired`` measure."""
 
     max_utterances: int = 200  # held-out utterances scored per split (0: all)
     examples: int = 8  # example transcripts shown in the report
+    # paired fractions swept by ``regen study paired``
     fractions: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.25, 0.5, 1.0])
     confusions: int = 15  # most frequent phoneme errors shown
 

@@ -1,16 +1,20 @@
 """What the studies need from the image task: train, evaluate, and predicted Y'.
 
-A study backend is a module with these names (see regen/studies/backends.py); another task
-(speech, music) plugs into every study by providing the same ones:
+A study backend is a module with these names (``Task.study``; regen/tasks/asr/study.py is
+the other one); another task plugs into the studies by providing the same ones:
 
-    prepare(config)             one-off work before worker processes start (caches)
+    prepare(config)             one-off work before worker processes start (caches); called
+                                once per seed, with that seed's recipe
     train(config, run_dir)      -> (pipeline, seconds); resumes a partly trained run_dir
     evaluate(pipeline, config)  -> metrics on the held-out split (see below)
     tune_renderer(pipeline, config, mode, run_dir) -> metrics of the tuning stage
+    HEADLINE, PAIRED_METRICS, PAIRED_PLOTS, FRACTION_KEY   what ``regen study paired``
+                                reads and plots (see regen/studies/paired.py)
+    STUDIES                     optional: the studies the backend serves (absent: all)
 
-The study summaries read the lower-is-better end-to-end metric as ``fid`` and its oracle
-twin as ``oracle_fid`` (a speech backend would report e.g. MCD under those keys, or the
-summaries would learn to take the name from the backend; not done yet).
+The tradeoff, discrete and mismatch summaries still read the lower-is-better end-to-end
+metric as ``fid`` and its oracle twin as ``oracle_fid``; only the paired study takes the
+metric's name from ``HEADLINE`` so far.
 
 Image metrics (held-out split, one generated image per held-out image, asked for that
 image's class): ``fid``, ``kid``, ``precision``, ``recall``, ``accuracy`` of X -> Y' -> Y;
@@ -35,6 +39,14 @@ from regen.tasks.image.config import RecipeConfig
 from regen.tasks.image.train import encode_in_batches, paired_mask, train_pipeline
 from regen.training.heldout import heldout_loss
 from regen.training.loop import train_stage
+
+HEADLINE = ("fid", "lower")
+PAIRED_METRICS = ["fid", "accuracy", "kid", "precision", "recall", "train_seconds"]
+PAIRED_PLOTS = {
+    "fid": "domain-FID, lower is better",
+    "accuracy": "class accuracy, higher is better",
+}
+FRACTION_KEY = "data.paired_fraction"
 
 SDEDIT_STRENGTH = 0.3  # fraction of the sampling trajectory re-run from the noised true Y'
 NOISE_SCALE = 0.5  # noise augmentation std, as a fraction of the predictions' RMS error
