@@ -112,17 +112,21 @@ def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
     training, for sweeps that train the two in separate points (``regen study paired``).
 
     Only rules that need no measurement can be planned: ``samples`` and ``steps`` as the
-    recipe says; ``seconds`` falls back to ``samples`` (stated in the study's docs).
+    recipe says, and ``seconds`` when the recipe holds ``compare.calibrated_steps``; a live
+    ``seconds`` rule falls back to ``samples`` (stated in docs/evaluation.md).
     """
     regen_cfg, direct_cfg = load_with_baseline(recipe, overrides)
     hooks = get_task(regen_cfg.task).load("compare")
     samples, steps = budgets.planned(regen_cfg.train, hooks.learned_stages(regen_cfg))
-    rule = regen_cfg.compare.budget if regen_cfg.compare.budget != "seconds" else "samples"
+    rule, calibrated = regen_cfg.compare.budget, regen_cfg.compare.calibrated_steps
+    if rule == "seconds" and calibrated is None:
+        rule = "samples"
     budget = budgets.baseline_steps(
         rule,
         regen_samples=samples,
         regen_steps=steps,
         direct_batch_size=direct_cfg.train.generator.batch_size,
+        calibrated_steps=calibrated,
     )
     direct_cfg.train = replace(
         direct_cfg.train,

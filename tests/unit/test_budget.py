@@ -78,3 +78,20 @@ def test_resume_keeps_the_stored_budget(tmp_path) -> None:
 
     assert budgets.load_or_decide(tmp_path, different, resume=True) == first
     assert budgets.load_or_decide(tmp_path, different, resume=False).direct_generator_steps == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["compare.budget=samples"], (12 * 16 + 12 * 16) // 16),  # representation + generator
+        (["compare.budget=steps"], 24),
+        (["compare.budget=seconds"], 24),  # a live seconds rule is planned as samples
+        (["compare.budget=seconds", "compare.calibrated_steps=5"], 5),
+    ],
+)
+def test_planned_pairs_for_sweeps(overrides: list[str], expected: int) -> None:
+    from regen.compare.harness import load_pair
+    from tests.tiny import TINY
+
+    _, direct = load_pair("image/digits_latent_diffusion", [*TINY, *overrides])
+    assert direct.train.generator.steps == expected
