@@ -4,7 +4,7 @@ A task package holds its recipe dataclass, data glue, pipeline builder, stage pl
 compare hooks, report sections, study backend and CLI commands. Its ``__init__`` defines one
 :class:`Task`; the rest of regen finds a task only through :func:`get_task`, so a new
 modality is one new folder (plus recipes) and nothing outside it changes. ``docs/design.md``
-walks through adding one.
+walks through adding one ("Add a task in one folder", with docs/examples/toy_task/).
 
 The Task names its code as ``"module:attribute"`` strings relative to the package and loads
 them on first use, so ``regen --help`` stays fast and a task whose optional packages are
@@ -42,7 +42,9 @@ class Task:
         package: the Python package that holds the code, e.g. ``regen.tasks.tts``.
         description: one line for ``regen --help`` and errors.
         config: dataclass the recipe YAML loads into (a :class:`regen.config.RecipeHeader`
-            with the task's sections).
+            with the task's sections). Besides the header the core reads ``is_direct`` (true
+            for the baseline recipe), ``compare`` (a :class:`regen.config.CompareConfig`) and
+            ``train.<stage>`` (a :class:`regen.config.TrainConfig`) of each learned stage.
         validate: ``validate(config)``; raises ConfigError naming the fix.
         build: ``build(config, meta) -> Pipeline``: untrained modules for a recipe, from the
             ``pipeline.json`` fields its trainer saved (see :mod:`regen.runs`).
