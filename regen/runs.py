@@ -98,18 +98,27 @@ def read_config(folder: Path, task: str | None = None) -> Any:
         raise CheckpointError(f"{path} is missing; train the pipeline with: regen train <recipe>")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        # the parser's own message spans several lines; keep the error to one
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise CheckpointError(
+            f"{path} is not a valid regen config ({type(exc).__name__}{where}); "
+            "train the pipeline again"
+        ) from exc
+    try:
         if not isinstance(data, dict):
             raise ConfigError("not a mapping")
         recorded = str(data.get("task", "image"))
         if task is not None and recorded != task:
             raise CheckpointError(
-                f"{folder} holds a {recorded} pipeline, not {_article(task)} {task} one; "
-                f"use {get_task(recorded).usage} with --run {folder}"
+                f"{folder} holds {_article(recorded)} {recorded} pipeline, not "
+                f"{_article(task)} {task} one; use {get_task(recorded).usage} with --run {folder}"
             )
         owner = get_task(recorded)
         config = from_dict(owner.load("config"), data)
         owner.load("validate")(config)
-    except (yaml.YAMLError, ConfigError) as exc:
+    except ConfigError as exc:
         raise CheckpointError(f"{path} is not a valid regen config ({exc})") from exc
     return config
 

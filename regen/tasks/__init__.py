@@ -4,16 +4,21 @@ A task package holds its recipe dataclass, data glue, pipeline builder, stage pl
 compare hooks, report sections, study backend and CLI commands. Its ``__init__`` defines one
 :class:`Task`; the rest of regen finds a task only through :func:`get_task`, so a new
 modality is one new folder (plus recipes) and nothing outside it changes. ``docs/design.md``
-walks through adding one.
+walks through adding one ("Add a task in one folder", with docs/examples/toy_task/).
 
 The Task names its code as ``"module:attribute"`` strings relative to the package and loads
 them on first use, so ``regen --help`` stays fast and a task whose optional packages are
 missing does not break the others.
+
+A task in a package of one's own is registered by name: ``register(name, package)`` in
+Python, or ``REGEN_TASKS=name=package[,name=package]`` in the environment, which every
+process sees (``regen`` started from a shell, torchrun workers, study workers).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +27,10 @@ from regen.errors import ConfigError
 BUILT_IN = ("image", "tts", "asr", "melody")
 """The task packages shipped with regen, in the order ``regen --help`` lists them."""
 
-_EXTRA: dict[str, str] = {}  # name -> package of tasks registered at run time
+ENV_VAR = "REGEN_TASKS"
+"""``name=package`` pairs, comma-separated: tasks outside regen for every process."""
+
+_EXTRA: dict[str, str] = {}  # name -> package of tasks registered by register()
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,9 @@ class Task:
         package: the Python package that holds the code, e.g. ``regen.tasks.tts``.
         description: one line for ``regen --help`` and errors.
         config: dataclass the recipe YAML loads into (a :class:`regen.config.RecipeHeader`
-            with the task's sections).
+            with the task's sections). Besides the header the core reads ``is_direct`` (true
+            for the baseline recipe), ``compare`` (a :class:`regen.config.CompareConfig`) and
+            ``train.<stage>`` (a :class:`regen.config.TrainConfig`) of each learned stage.
         validate: ``validate(config)``; raises ConfigError naming the fix.
         build: ``build(config, meta) -> Pipeline``: untrained modules for a recipe, from the
             ``pipeline.json`` fields its trainer saved (see :mod:`regen.runs`).
@@ -64,33 +74,87 @@ class Task:
     usage: str = "regen compare"
 
     def load(self, attribute: str) -> Any:
-        """The object an attribute names: a module (no ``:``) or a module's attribute."""
+        """The object an attribute names: a module (no ``:``) or a module's attribute.
+
+        A reference that names no module or attribute is a one-line ConfigError naming the
+        Task field; an import that fails inside an existing module keeps its traceback.
+        """
         reference = getattr(self, attribute)
         if reference is None:
             raise ConfigError(f"task '{self.name}' has no {attribute}")
         module, _, name = reference.partition(":")
-        loaded = importlib.import_module(f"{self.package}.{module}")
-        return getattr(loaded, name) if name else loaded
+        path = f"{self.package}.{module}"
+        where = f"task '{self.name}' (Task.{attribute} = {reference!r})"
+        try:
+            loaded = importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name != path:
+                raise
+            raise ConfigError(f"{where}: there is no module {path}") from None
+        if not name:
+            return loaded
+        if not hasattr(loaded, name):
+            raise ConfigError(f"{where}: {path} has no {name}")
+        return getattr(loaded, name)
 
 
 def register(name: str, package: str) -> None:
     """Make the task defined in ``package`` (its ``TASK``) available as ``task: name``.
 
-    Built-in tasks need no registration; this is for a task in a package of the user's own.
+    Built-in tasks need no registration; this is for a task in a package of the user's own,
+    in this process (``REGEN_TASKS`` reaches other processes too).
     """
+    _check_free(name)
     _EXTRA[name] = package
 
 
+def _check_free(name: str) -> None:
+    if name in BUILT_IN:
+        raise ConfigError(f"'{name}' is a built-in task; give the task of your own another name")
+
+
+def _registered() -> dict[str, str]:
+    """Tasks outside regen: ``REGEN_TASKS`` first, then those of :func:`register`."""
+    found: dict[str, str] = {}
+    for item in os.environ.get(ENV_VAR, "").split(","):
+        if not item.strip():
+            continue
+        name, _, package = (part.strip() for part in item.partition("="))
+        if not name or not package:
+            raise ConfigError(
+                f"{ENV_VAR} entry {item.strip()!r} must look like name=package, "
+                "e.g. toy=my_tasks.toy (comma-separated for several)"
+            )
+        _check_free(name)
+        found[name] = package
+    return {**found, **_EXTRA}
+
+
 def task_names() -> list[str]:
-    return [*BUILT_IN, *_EXTRA]
+    return [*BUILT_IN, *_registered()]
 
 
 def get_task(name: str) -> Task:
-    """The task called ``name``, or a ConfigError that lists the known ones."""
-    package = _EXTRA.get(name) or (f"regen.tasks.{name}" if name in BUILT_IN else None)
+    """The task called ``name``, or a one-line ConfigError naming the fix."""
+    extra = _registered()
+    package = extra.get(name) or (f"regen.tasks.{name}" if name in BUILT_IN else None)
     if package is None:
-        raise ConfigError(f"unknown task '{name}'; known tasks: {', '.join(task_names())}")
-    task = importlib.import_module(package).TASK
+        raise ConfigError(
+            f"unknown task '{name}'; known tasks: {', '.join(task_names())} "
+            f"(a task of your own: {ENV_VAR}={name}=<its package>, see docs/design.md)"
+        )
+    try:
+        module = importlib.import_module(package)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (package + ".").startswith(exc.name + "."):
+            raise
+        raise ConfigError(
+            f"cannot import {package}, the package of task '{name}'; "
+            "put the folder that holds it on PYTHONPATH"
+        ) from None
+    task = getattr(module, "TASK", None)
+    if not isinstance(task, Task):
+        raise ConfigError(f"{package} defines no TASK = regen.tasks.Task(...) for task '{name}'")
     if task.name != name:
         raise ConfigError(f"{package}.TASK is named '{task.name}', not '{name}'")
     return task
