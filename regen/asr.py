@@ -5,12 +5,14 @@
 
 Audio of any length is cut into chunks of at most ``chunk_seconds`` (at the quietest
 moment near each boundary, so words are rarely split) and decoded a few chunks at a time,
-so memory stays bounded for hour-long files. Input at another sample rate is resampled;
+and a file is read block by block (regen/asr_stream.py), so memory stays bounded for
+hour-long files. Input at another sample rate is resampled;
 stereo is averaged; silence gives an empty transcript without running the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 
 from regen.data.asr_data import log_mels
-from regen.data.audio import SAMPLE_RATE, read_audio
+from regen.data.audio import SAMPLE_RATE
 from regen.errors import DataError
 from regen.modules.sequences import pad_rows, unpad_rows
 from regen.representations.characters import decode_ids
@@ -86,10 +88,19 @@ class Recognizer:
     def transcribe(self, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> str:
         """Text of a waveform of any length (float [T] or [T, channels])."""
         wav = prepare_audio(wav, sample_rate)
-        chunks = [c for c in split_chunks(wav, self.chunk_seconds) if not is_silent(c)]
-        texts = []
-        for start in range(0, len(chunks), self.batch_size):
-            texts += [t.text for t in self.recognize(chunks[start : start + self.batch_size])]
+        return self.transcribe_chunks(split_chunks(wav, self.chunk_seconds))
+
+    def transcribe_chunks(self, chunks: Iterable[np.ndarray]) -> str:
+        """Text of consecutive chunks (float32 [T] at 22,050 Hz, e.g. read from a file as they
+        are needed), decoded ``batch_size`` non-silent chunks at a time."""
+        texts, batch = [], []
+        for chunk in chunks:
+            batch += [] if is_silent(chunk) else [chunk]
+            if len(batch) == self.batch_size:
+                texts += [t.text for t in self.recognize(batch)]
+                batch = []
+        if batch:
+            texts += [t.text for t in self.recognize(batch)]
         return " ".join(t for t in texts if t)
 
 
@@ -159,7 +170,12 @@ def transcribe(
         CheckpointError: no recognizer was trained in ``run_dir``.
         DataError: the file is not audio, is empty, or the samples are unusable.
     """
+    if isinstance(wav, str | Path):  # streamed: memory does not grow with the file's length
+        from regen.asr_stream import audio_chunks
+        from regen.data.audio import open_audio
+
+        sound = open_audio(wav)  # a bad file fails before the model is loaded
+        recognizer = _recognizer(str(Path(run_dir).resolve()))
+        return recognizer.transcribe_chunks(audio_chunks(sound, recognizer.chunk_seconds))
     recognizer = _recognizer(str(Path(run_dir).resolve()))
-    if isinstance(wav, str | Path):
-        return recognizer.transcribe(read_audio(wav), SAMPLE_RATE)
     return recognizer.transcribe(wav, sample_rate)
