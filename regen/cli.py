@@ -142,9 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from regen.eval.compare import run_compare
+    from regen.training.run_lock import run_lock
 
     out = args.out or Path("runs/demo")
-    report = run_compare(DEFAULT_RECIPE, args.overrides, out_dir=out, resume=args.resume)
+    with run_lock(out):
+        report = run_compare(DEFAULT_RECIPE, args.overrides, out_dir=out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 
@@ -153,15 +155,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from regen.config import dump_yaml, load_recipe
     from regen.tasks import get_task
     from regen.training import distributed
+    from regen.training.run_lock import run_lock
 
     config = load_recipe(args.recipe, args.overrides)
     train = get_task(config.task).load("train")
     info = distributed.init_distributed()
-    if info.is_main:
-        print(dump_yaml(config), file=sys.stderr)
     run_dir = args.out or config.run_dir
     try:
-        train(config, run_dir, resume=args.resume)
+        with run_lock(run_dir, enabled=info.is_main):  # before anything is printed or written
+            if info.is_main:
+                print(dump_yaml(config), file=sys.stderr)
+            train(config, run_dir, resume=args.resume)
     finally:
         distributed.shutdown()
     if info.is_main:
@@ -207,10 +211,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from regen.config import load_recipe
     from regen.tasks import get_task
+    from regen.training.run_lock import run_lock
 
-    task = load_recipe(args.recipe, args.overrides).task  # also validates before any training
-    compare = get_task(task).load("compare")
-    report = compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
+    config = load_recipe(args.recipe, args.overrides)  # also validates before any training
+    compare = get_task(config.task).load("compare")
+    out = args.out or Path("runs") / f"compare-{config.name}"  # every task's default
+    with run_lock(out):
+        report = compare(args.recipe, args.overrides, out_dir=out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 
