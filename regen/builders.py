@@ -100,7 +100,7 @@ def load_run_config(folder: Path) -> RecipeConfig:
                 f"use {command.get(task, 'the command of that task')} with --run {folder}"
             )
         config = from_dict(RecipeConfig, data)
-    except (yaml.YAMLError, ConfigError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ConfigError) as exc:
         raise CheckpointError(f"{path} is not a valid regen config ({exc})") from exc
     validate(config)
     return config

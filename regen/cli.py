@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from regen.cli_checks import check_arguments, os_error_line
 from regen.errors import RegenError
 
 DEFAULT_RECIPE = "image/glyphs_latent_diffusion"
@@ -129,11 +130,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        check_arguments(args)
         return COMMANDS[args.command](args)
     except RegenError as exc:
         if args.debug:
             raise
         print(f"regen: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the machine's answer (disk full, permissions): no traceback
+        if args.debug:
+            raise
+        print(f"regen: error: {os_error_line(exc)} (--debug shows where)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("regen: interrupted; run the same command with --resume to continue", file=sys.stderr)
@@ -231,7 +238,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise RegenError(f"{args.folder} holds no {RESULTS_FILE}; run regen compare first")
     try:
         task = json.loads(path.read_text()).get("task", "image")
-    except (json.JSONDecodeError, AttributeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
         raise RegenError(f"{path} is corrupted; run regen compare again") from exc
     print(f"report: {get_task(task).load('report')(args.folder).resolve()}")
     return 0

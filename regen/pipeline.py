@@ -147,6 +147,9 @@ def read_meta(folder: Path) -> dict[str, Any]:
             "train one first with: regen train <recipe>"
         )
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path} is corrupted; train the pipeline again") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} is corrupted; train the pipeline again")
+    return meta

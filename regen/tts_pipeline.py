@@ -136,7 +136,7 @@ def load_tts(run_dir: str | Path) -> tuple[Pipeline, TTSRecipeConfig]:
     try:
         meta = json.loads(meta_path.read_text())
         config = from_dict(TTSRecipeConfig, yaml.safe_load((run_dir / CONFIG_FILE).read_text()))
-    except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CheckpointError(f"{run_dir} holds a damaged TTS pipeline ({exc}); {hint}") from None
     if meta.get("task") != "tts":
         raise CheckpointError(f"{run_dir} holds a {meta.get('task', 'image')} pipeline; {hint}")

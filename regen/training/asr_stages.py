@@ -220,7 +220,7 @@ def load_asr_config(folder: Path) -> ASRRecipe:
         )
     try:
         config = from_dict(ASRRecipe, yaml.safe_load(path.read_text()) or {})
-    except (yaml.YAMLError, ConfigError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ConfigError) as exc:
         raise CheckpointError(f"{path} is not a valid asr config ({exc})") from exc
     if config.task != "asr":
         raise CheckpointError(f"{folder} holds a '{config.task}' pipeline, not a recognizer")
