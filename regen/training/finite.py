@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -34,9 +35,20 @@ def bad(tensor: torch.Tensor, allow_inf: bool = False) -> bool:
     return bool((torch.isnan(tensor) if allow_inf else ~torch.isfinite(tensor)).any())
 
 
-def check_savable(name, step: int, out_dir: Path | None, bar, model, optimizer, ema, disc) -> None:
+def check_savable(
+    name: str,
+    step: int,
+    out_dir: Path | None,
+    bar: Any,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    ema: Any,
+    disc: Any,
+) -> None:
     """Raise TrainingDivergedError when anything a checkpoint of ``model`` would hold after
-    ``step`` optimizer steps is not finite; ``bar`` (the progress bar) is closed first."""
+    ``step`` optimizer steps is not finite; ``bar`` (the progress bar) is closed first.
+    ``ema`` is the loop's EMA or None, ``disc`` its discriminator (module and optimizer) or
+    None."""
     checks = [*_module(model, "weight"), *_optimizer(optimizer, model, "optimizer state")]
     if ema is not None:
         params = dict(model.named_parameters())
