@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from regen.cli_checks import check_arguments, os_error_line
 from regen.errors import RegenError
 from regen.tasks import get_task, task_names
 
@@ -102,11 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regen: error: {exc}", file=sys.stderr)
         return 2
     try:
+        check_arguments(args)
         return COMMANDS[args.command](args)
     except RegenError as exc:
         if args.debug:
             raise
         print(f"regen: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the machine's answer (disk full, permissions): no traceback
+        if args.debug:
+            raise
+        print(f"regen: error: {os_error_line(exc)} (--debug shows where)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("regen: interrupted; run the same command with --resume to continue", file=sys.stderr)
@@ -115,9 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from regen.compare.harness import run_compare
+    from regen.training.run_lock import run_lock
 
     out = args.out or Path("runs/demo")
-    report = run_compare(DEFAULT_RECIPE, args.overrides, out_dir=out, resume=args.resume)
+    with run_lock(out):
+        report = run_compare(DEFAULT_RECIPE, args.overrides, out_dir=out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 
@@ -125,15 +134,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from regen.config import dump_yaml, load_recipe
     from regen.training import distributed
+    from regen.training.run_lock import run_lock
 
     config = load_recipe(args.recipe, args.overrides)
     train = get_task(config.task).load("train")
     info = distributed.init_distributed()
-    if info.is_main:
-        print(dump_yaml(config), file=sys.stderr)
     run_dir = args.out or config.run_dir
     try:
-        train(config, run_dir, resume=args.resume)
+        with run_lock(run_dir, enabled=info.is_main):  # before anything is printed or written
+            if info.is_main:
+                print(dump_yaml(config), file=sys.stderr)
+            train(config, run_dir, resume=args.resume)
     finally:
         distributed.shutdown()
     if info.is_main:
@@ -143,8 +154,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from regen.compare.harness import run_compare
+    from regen.config import load_recipe
+    from regen.training.run_lock import run_lock
 
-    report = run_compare(args.recipe, args.overrides, out_dir=args.out, resume=args.resume)
+    config = load_recipe(args.recipe, args.overrides)  # also validates before any training
+    out = args.out or Path("runs") / f"compare-{config.name}"  # every task's default
+    with run_lock(out):
+        report = run_compare(args.recipe, args.overrides, out_dir=out, resume=args.resume)
     print(f"report: {report.resolve()}")
     return 0
 

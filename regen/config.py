@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from regen.config_values import check_finite, check_train_ranges, float_literal, parse_override
 from regen.errors import ConfigError
 
 
@@ -103,7 +104,9 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
             raise ConfigError(f"'{path}' must be a list, got {value!r}")
         return [_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
     if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return check_finite(float(value), path)
+    if hint is float and float_literal(value) is not None:  # "1e-4": text to YAML 1.1
+        return check_finite(float_literal(value), path)
     if hint in (int, str, bool) and type(value) is hint:
         return value
     raise ConfigError(
@@ -119,12 +122,9 @@ def to_dict(config: Any) -> dict[str, Any]:
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``key.sub=value`` strings (values parsed as YAML) to a nested dict."""
     for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override '{item}' must look like key.sub=value")
-        key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw else ""
+        parts, value = parse_override(item)
+        key = ".".join(parts)
         node = data
-        parts = key.strip().split(".")
         for part in parts[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
@@ -145,7 +145,7 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
     path = resolve_recipe_path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax"
         ) from exc
@@ -205,6 +205,7 @@ def check_stages(train: Any, stages: tuple[str, ...]) -> None:
             raise ConfigError(f"'train.{stage}.precision' must be fp32 or bf16")
         if cfg.steps < 0 or cfg.batch_size < 1 or cfg.lr <= 0:
             raise ConfigError(f"'train.{stage}' needs steps >= 0, batch_size >= 1 and lr > 0")
+        check_train_ranges(cfg, f"train.{stage}")
 
 
 def check_choices(config: Any, choices: dict[str, tuple[str, ...]]) -> None:

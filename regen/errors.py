@@ -31,3 +31,11 @@ class SpecMismatchError(RegenError):
 
 class TrainingDivergedError(RegenError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class OutputError(RegenError):
+    """An output file or folder cannot be written where the user asked (``--out``)."""
+
+
+class RunInUseError(RegenError):
+    """Another live process is training into the same run folder."""

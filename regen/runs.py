@@ -84,7 +84,7 @@ def read_meta(folder: Path) -> dict[str, Any]:
         )
     try:
         meta = json.loads(path.read_text())
-    except (json.JSONDecodeError, OSError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise CheckpointError(f"{path} is corrupted; train the pipeline again") from exc
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path} is corrupted; train the pipeline again")
@@ -98,6 +98,8 @@ def read_config(folder: Path, task: str | None = None) -> Any:
         raise CheckpointError(f"{path} is missing; train the pipeline with: regen train <recipe>")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(f"{path} is not text; train the pipeline again") from exc
     except yaml.YAMLError as exc:
         # the parser's own message spans several lines; keep the error to one
         mark = getattr(exc, "problem_mark", None)

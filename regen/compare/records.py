@@ -61,7 +61,7 @@ def read_results(out_dir: Path) -> dict[str, Any]:
         raise RegenError(f"{out_dir} holds no {RESULTS_FILE}; run regen compare first")
     try:
         results = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RegenError(f"{path} is corrupted; run regen compare again") from exc
     if not isinstance(results, dict):
         raise RegenError(f"{path} is corrupted; run regen compare again")

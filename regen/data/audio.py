@@ -23,15 +23,8 @@ log = logging.getLogger(__name__)
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Samples of an audio file as float32 mono in [-1, 1] at ``sample_rate`` Hz, shape [T]."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such audio file: {path}")
-    try:
-        wav, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise DataError(
-            f"{path.name} is not an audio file soundfile can read ({str(exc).splitlines()[0]}); "
-            "give a WAV or FLAC file"
-        ) from None
+    with open_audio(path) as sound:
+        wav, rate = sound.read(dtype="float32", always_2d=True), sound.samplerate
     if wav.size == 0:
         raise DataError(f"{path.name} holds no audio samples; give a non-empty recording")
     if wav.shape[1] > 1:
@@ -43,6 +36,22 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         log.info("%s is at %d Hz; resampling to %d Hz", path.name, rate, sample_rate)
         wav = librosa.resample(wav, orig_sr=rate, target_sr=sample_rate)
     return np.clip(wav, -1.0, 1.0).astype(np.float32)
+
+
+def open_audio(path: str | Path) -> soundfile.SoundFile:
+    """``path`` opened for reading (a context manager), or a one-line DataError."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not an audio file; give a WAV or FLAC file")
+    if not path.is_file():
+        raise DataError(f"no such audio file: {path}")
+    try:
+        return soundfile.SoundFile(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise DataError(
+            f"{path.name} is not an audio file soundfile can read ({str(exc).splitlines()[0]}); "
+            "give a WAV or FLAC file"
+        ) from None
 
 
 def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:

@@ -8,8 +8,9 @@ A stage folder holds everything needed to sample and to resume exactly:
     <stage>/trainer.json         step, scheduler and optimizer hyper-parameters, EMA count
 
 The folder is written under a temporary name and swapped in with renames, so a kill at any
-moment leaves either the previous checkpoint or the new one, never half of each. Nothing is
-ever unpickled.
+moment leaves either the previous checkpoint or the new one, never half of each; a failed
+write (disk full) is a one-line error that leaves the previous one (see ``staging``). Nothing
+is ever unpickled.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from regen.errors import CheckpointError
+from regen.training import staging
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.yaml"
@@ -57,17 +59,16 @@ def write_stage(
 ) -> Path:
     """Atomically replace ``folder`` by a checkpoint with the given contents."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(folder.name + ".tmp")
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    save_file(_contiguous(model_state), tmp / MODEL_FILE)
-    (tmp / CONFIG_FILE).write_text(config_yaml)
-    if trainer_tensors is not None:
-        save_file(_contiguous(trainer_tensors), tmp / TRAINER_FILE)
-        (tmp / TRAINER_META).write_text(json.dumps(trainer_meta or {}, indent=1))
-    shutil.rmtree(old, ignore_errors=True)
+    tmp, old = staging.temporary(folder, "tmp"), staging.temporary(folder, "old")
+    with staging.failed_writes(folder, tmp):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging.remove_leftovers(folder)
+        tmp.mkdir()
+        save_file(_contiguous(model_state), tmp / MODEL_FILE)
+        (tmp / CONFIG_FILE).write_text(config_yaml)
+        if trainer_tensors is not None:
+            save_file(_contiguous(trainer_tensors), tmp / TRAINER_FILE)
+            (tmp / TRAINER_META).write_text(json.dumps(trainer_meta or {}, indent=1))
     if folder.exists():
         folder.rename(old)
     tmp.rename(folder)
@@ -78,9 +79,9 @@ def write_stage(
 def recover(folder: Path) -> Path:
     """Return the usable checkpoint folder, finishing a swap that a kill interrupted."""
     folder = Path(folder)
-    old = folder.with_name(folder.name + ".old")
-    if not folder.exists() and old.exists():
-        old.rename(folder)
+    olds = staging.leftovers(folder, "old")
+    if not folder.exists() and olds:
+        olds[-1].rename(folder)
     return folder
 
 
@@ -172,6 +173,7 @@ def optimizer_from_flat(
 def replace_model_file(folder: Path, state: dict[str, torch.Tensor]) -> None:
     """Atomically rewrite only the inference weights (e.g. after latent calibration)."""
     folder = recover(Path(folder))
-    tmp = folder / (MODEL_FILE + ".tmp")
-    save_file(_contiguous(state), tmp)
-    tmp.replace(folder / MODEL_FILE)
+    tmp = staging.temporary(folder / MODEL_FILE, "tmp")
+    with staging.failed_writes(folder, tmp):
+        save_file(_contiguous(state), tmp)
+        tmp.replace(folder / MODEL_FILE)

@@ -22,9 +22,9 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from regen.config import TrainConfig
-from regen.errors import CheckpointError, ConfigError, TrainingDivergedError
+from regen.errors import CheckpointError, ConfigError
 from regen.training import checkpoint as ckpt
-from regen.training import distributed
+from regen.training import distributed, finite
 from regen.training.ema import EMA
 from regen.training.logger import StepLogger, progress_bar, read_log
 
@@ -195,6 +195,7 @@ def train_stage(
     start, seconds = 0, 0.0
     if resume and out_dir is not None and ckpt.has_checkpoint(out_dir):
         start, seconds = _restore(out_dir, model, optimizer, scheduler, ema, disc, dist)
+        finite.take_config_lr(optimizer, scheduler, cfg.lr)
     if disc is not None:
         disc.wrap()
     forward = _LossForward(model)
@@ -205,7 +206,7 @@ def train_stage(
     curve = _curve_from_log(out_dir, start) if main else []
     bar = progress_bar(name, cfg.steps, start, progress and dist.is_main)
     autocast = cfg.precision == "bf16"
-    last_good, logs, tick = start, {}, time.perf_counter()
+    logs, tick = {}, time.perf_counter()
 
     for step in range(start, cfg.steps):
         idx = batch_indices(n, cfg, step, dist)
@@ -215,12 +216,12 @@ def train_stage(
             adversary.active = step >= adversary.start
             if adversary.active:
                 d_value, d_logs = disc.step(batch, autocast)
-                _check_finite(d_value, name, step, last_good, out_dir, bar)
+                _check_finite(d_value, name, step, out_dir, bar)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=autocast):
             loss, logs = forward(batch)
         logs = {**logs, **d_logs}
         loss_value = distributed.mean_across_ranks(float(loss.detach()))
-        _check_finite(loss_value, name, step, last_good, out_dir, bar)
+        _check_finite(loss_value, name, step, out_dir, bar)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
@@ -239,10 +240,11 @@ def train_stage(
                 record.update({f"eval/{k}": v for k, v in eval_fn(model).items()})
             logger.log(done, record)
             curve.append((done, loss_value))
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:  # every rank: all stop
+            finite.check_savable(name, done, out_dir, bar, model, optimizer, ema, disc)
         if main and (done % cfg.checkpoint_every == 0 or done == cfg.steps):
             elapsed = seconds + time.perf_counter() - tick
             _save(out_dir, model, optimizer, scheduler, ema, disc, done, elapsed, config_yaml)
-            last_good = done
     bar.close()
     logger.close()
     seconds += time.perf_counter() - tick
@@ -253,14 +255,10 @@ def train_stage(
     return StageResult(name, cfg.steps, cfg.steps * cfg.batch_size, seconds, curve, _floats(logs))
 
 
-def _check_finite(value: float, name: str, step: int, last_good: int, out_dir, bar) -> None:
+def _check_finite(value: float, name: str, step: int, out_dir, bar) -> None:
     if not math.isfinite(value):
         bar.close()
-        raise TrainingDivergedError(
-            f"stage '{name}': loss became {value} at step {step + 1}; the last good "
-            f"checkpoint (step {last_good}) is kept in {out_dir}; lower train.{name}.lr "
-            f"or set a smaller train.{name}.grad_clip and resume with --resume"
-        )
+        raise finite.diverged(name, value, step + 1, out_dir)
 
 
 def _check_data(name: str, data: dict[str, torch.Tensor]) -> int:
@@ -308,6 +306,7 @@ def _save(out_dir, model, optimizer, scheduler, ema, disc, step, seconds, config
 
 def _restore(out_dir, model, optimizer, scheduler, ema, disc, dist) -> tuple[int, float]:
     state = ckpt.load_trainer_state(out_dir)
+    finite.check_restored(state.tensors, model, str(out_dir / ckpt.TRAINER_FILE))
     live = {k[5:]: v for k, v in state.tensors.items() if k.startswith("live.")}
     ckpt.load_state_checked(model, live, str(out_dir / ckpt.TRAINER_FILE))
     ckpt.optimizer_from_flat(optimizer, state.tensors, state.meta["optimizer"])

@@ -88,3 +88,21 @@ def test_regen_report_names_an_unknown_task(tmp_path, capsys):
     (tmp_path / "results.json").write_text('{"task": "weather"}')
     assert main(["report", str(tmp_path)]) == 2
     assert "unknown task 'weather'" in capsys.readouterr().err
+
+
+def test_sample_checks_out_before_sampling_and_creates_its_folder(trained, tmp_path, capsys):
+    """Issue 15, case 6: --out was checked only after sampling (IsADirectoryError,
+    FileNotFoundError); now before the pipeline is even loaded, and a missing parent is made."""
+    from unittest import mock
+
+    folder = tmp_path / "existing_dir"
+    folder.mkdir()
+    with mock.patch("regen.runs.load_run", side_effect=AssertionError("loaded")):
+        assert "is a folder" in _error(capsys, "sample", str(trained), "1", "--out", str(folder))
+        assert "ending in .png" in _error(
+            capsys, "sample", str(trained), "1", "--out", str(tmp_path / "grid.jpg")
+        )
+    out = tmp_path / "no" / "such" / "dir" / "x.png"
+    assert main(["sample", str(trained), "1", "-n", "1", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["x.png"]  # no temporary left

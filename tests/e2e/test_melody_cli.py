@@ -75,7 +75,7 @@ def test_bad_melody_inputs_give_one_line_errors(compared, tmp_path, capsys):
     midi.instruments.append(piano)
     midi.write(str(chords))
     assert "not a melody" in _error(capsys, "melody", "hello", "--like", str(chords), "--run", run)
-    assert "use a .mid or .musicxml" in _error(
+    assert "ending in .mid or .midi or .musicxml or .xml" in _error(
         capsys, "melody", "hello", "--run", run, "--out", str(tmp_path / "x.wav")
     )
 
@@ -92,3 +92,21 @@ def test_regen_report_rewrites_a_melody_report_and_image_commands_refuse_the_run
         err = capsys.readouterr().err.strip()
         assert "holds a melody pipeline, not an image one; use regen melody" in err
         assert len(err.splitlines()) == 1
+
+
+def test_melody_out_is_checked_before_composing(compared, tmp_path, capsys):
+    """Issue 15, case 6: a folder named like a MIDI file passed the suffix check and failed
+    (IsADirectoryError) only after the melody was composed."""
+    from unittest import mock
+
+    folder = tmp_path / "existing.mid"
+    folder.mkdir()
+    run = str(compared / "chorales_template")
+    with mock.patch("regen.tasks.melody.compose.compose", side_effect=AssertionError("composed")):
+        assert "is a folder" in _error(
+            capsys, "melody", "la la", "--run", run, "--out", str(folder)
+        )
+    out = tmp_path / "new" / "song.musicxml"
+    assert main(["melody", "la la la", "--run", run, "--out", str(out)]) == 0
+    assert "<score-partwise" in out.read_text()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["song.musicxml"]

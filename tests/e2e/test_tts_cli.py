@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -70,3 +71,60 @@ def test_data_tts_is_a_dataset_choice(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["data", "not-a-dataset"])
     assert "tts" in capsys.readouterr().err  # listed among the choices
+
+
+def _keep(tmp_path: Path) -> tuple[Path, bytes]:
+    keep = tmp_path / "keep.wav"
+    soundfile.write(str(keep), np.full(20000, 0.1, np.float32), 22050)
+    return keep, keep.read_bytes()
+
+
+def test_tts_keeps_an_existing_file_when_espeak_cannot_be_loaded(run_dir, tmp_path, capsys):
+    """Issue 15, case 2: the old file became a 44-byte empty WAV."""
+    from unittest import mock
+
+    from regen.errors import DataError
+
+    keep, before = _keep(tmp_path)
+    failure = DataError("cannot load libespeak-ng.so.1; install it with: apt-get install espeak-ng")
+    with mock.patch("regen.data.espeak._library", side_effect=failure):
+        text = "A sentence no test has phonemized before."
+        assert main(["tts", text, "--out", str(keep), "--run", str(run_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot load libespeak-ng" in err and len(err.splitlines()) == 1
+    assert keep.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]
+
+
+def test_interrupted_tts_keeps_an_existing_file(run_dir, tmp_path, monkeypatch) -> None:
+    import regen.tasks.tts.pipeline as tts
+
+    keep, before = _keep(tmp_path)
+    real = tts.synthesize_chunks
+
+    def interrupted(*args, **kwargs):  # Ctrl-C after the first sentence was written
+        yield next(real(*args, **kwargs))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tts, "synthesize_chunks", interrupted)
+    argv = ["tts", "One sentence. And another one.", "--out", str(keep), "--run", str(run_dir)]
+    assert main(argv) == 130
+    assert keep.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]
+
+
+def test_tts_checks_out_before_loading_the_pipeline(run_dir, tmp_path, capsys) -> None:
+    """Issue 15, case 6: `--out existing_dir` was a soundfile TypeError after loading."""
+    from unittest import mock
+
+    from tests.e2e.test_cli import _error
+
+    folder = tmp_path / "existing_dir"
+    folder.mkdir()
+    with mock.patch("regen.tasks.tts.pipeline.load_tts", side_effect=AssertionError("loaded")):
+        assert "is a folder" in _error(capsys, "tts", "Hi.", "--out", str(folder), "--run", "x")
+        out = str(tmp_path / "speech.txt")
+        assert "ending in .wav or .flac" in _error(capsys, "tts", "Hi.", "--out", out)
+    out = tmp_path / "new" / "speech.wav"
+    assert main(["tts", "Hi.", "--out", str(out), "--run", str(run_dir)]) == 0
+    assert soundfile.info(str(out)).frames > 0

@@ -7,7 +7,7 @@ import pytest
 
 from regen.data.audio import SAMPLE_RATE
 from regen.errors import DataError
-from regen.tasks.asr.recognize import is_silent, prepare_audio, split_chunks
+from regen.tasks.asr.audio_chunks import is_silent, prepare_audio, split_chunks
 from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 

@@ -5,12 +5,14 @@
 
 Audio of any length is cut into chunks of at most ``chunk_seconds`` (at the quietest
 moment near each boundary, so words are rarely split) and decoded a few chunks at a time,
-so memory stays bounded for hour-long files. Input at another sample rate is resampled;
+and a file is read block by block (regen/tasks/asr/audio_chunks.py), so memory stays bounded for
+hour-long files. Input at another sample rate is resampled;
 stereo is averaged; silence gives an empty transcript without running the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,16 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from regen.data.audio import SAMPLE_RATE, read_audio
-from regen.errors import DataError
+from regen.data.audio import SAMPLE_RATE, open_audio
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.sequences import pad_rows, unpad_rows
 from regen.representations.characters import decode_ids
+from regen.tasks.asr.audio_chunks import audio_chunks, is_silent, prepare_audio, split_chunks
 from regen.tasks.asr.data import log_mels
 from regen.tasks.asr.train import load_asr_run
-
-SILENCE_RMS = 1e-4  # about -80 dBFS: quieter chunks are silence, not speech
-MIN_SAMPLE_RATE = 4000
 
 
 @dataclass
@@ -85,59 +84,20 @@ class Recognizer:
     def transcribe(self, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> str:
         """Text of a waveform of any length (float [T] or [T, channels])."""
         wav = prepare_audio(wav, sample_rate)
-        chunks = [c for c in split_chunks(wav, self.chunk_seconds) if not is_silent(c)]
-        texts = []
-        for start in range(0, len(chunks), self.batch_size):
-            texts += [t.text for t in self.recognize(chunks[start : start + self.batch_size])]
+        return self.transcribe_chunks(split_chunks(wav, self.chunk_seconds))
+
+    def transcribe_chunks(self, chunks: Iterable[np.ndarray]) -> str:
+        """Text of consecutive chunks (float32 [T] at 22,050 Hz, e.g. read from a file as they
+        are needed), decoded ``batch_size`` non-silent chunks at a time."""
+        texts, batch = [], []
+        for chunk in chunks:
+            batch += [] if is_silent(chunk) else [chunk]
+            if len(batch) == self.batch_size:
+                texts += [t.text for t in self.recognize(batch)]
+                batch = []
+        if batch:
+            texts += [t.text for t in self.recognize(batch)]
         return " ".join(t for t in texts if t)
-
-
-def prepare_audio(wav: np.ndarray, sample_rate: int) -> np.ndarray:
-    """float32 mono [T] at 22,050 Hz from an array at ``sample_rate``; DataError if unusable."""
-    wav = np.asarray(wav, dtype=np.float32)
-    if wav.ndim == 2:
-        wav = wav.mean(axis=1)  # [T, channels], as soundfile returns it
-    if wav.ndim != 1 or wav.size == 0:
-        raise DataError(f"expected a non-empty waveform of shape [T], got {list(wav.shape)}")
-    if sample_rate < MIN_SAMPLE_RATE:
-        raise DataError(
-            f"sample rate {sample_rate} Hz is too low for speech; give at least "
-            f"{MIN_SAMPLE_RATE} Hz (22050 Hz is native)"
-        )
-    if not np.isfinite(wav).all():
-        raise DataError("the waveform holds NaN or infinite samples; clean the audio first")
-    if sample_rate != SAMPLE_RATE:
-        import librosa
-
-        wav = librosa.resample(wav, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
-    return np.clip(wav, -1.0, 1.0).astype(np.float32)
-
-
-def is_silent(wav: np.ndarray) -> bool:
-    return wav.size < SAMPLE_RATE // 20 or float(np.sqrt(np.mean(wav**2))) < SILENCE_RMS
-
-
-def split_chunks(
-    wav: np.ndarray, chunk_seconds: float, sample_rate: int = SAMPLE_RATE
-) -> list[np.ndarray]:
-    """Cut ``wav`` into pieces of at most ``chunk_seconds``, at the quietest 20 ms window of
-    the last fifth of each piece (views, no copies)."""
-    limit = max(1, int(chunk_seconds * sample_rate))
-    window = sample_rate // 50
-    chunks, start = [], 0
-    while len(wav) - start > limit:
-        search_from = start + limit - limit // 5
-        region = wav[search_from : start + limit]
-        frames = len(region) // window
-        if frames >= 2:
-            energy = (region[: frames * window].reshape(frames, window) ** 2).mean(axis=1)
-            cut = search_from + int(energy.argmin()) * window + window // 2
-        else:
-            cut = start + limit
-        chunks.append(wav[start:cut])
-        start = cut
-    chunks.append(wav[start:])
-    return chunks
 
 
 @lru_cache(maxsize=4)
@@ -158,7 +118,9 @@ def transcribe(
         CheckpointError: no recognizer was trained in ``run_dir``.
         DataError: the file is not audio, is empty, or the samples are unusable.
     """
+    if isinstance(wav, str | Path):  # streamed: memory does not grow with the file's length
+        sound = open_audio(wav)  # a bad file fails before the model is loaded
+        recognizer = _recognizer(str(Path(run_dir).resolve()))
+        return recognizer.transcribe_chunks(audio_chunks(sound, recognizer.chunk_seconds))
     recognizer = _recognizer(str(Path(run_dir).resolve()))
-    if isinstance(wav, str | Path):
-        return recognizer.transcribe(read_audio(wav), SAMPLE_RATE)
     return recognizer.transcribe(wav, sample_rate)

@@ -26,9 +26,11 @@ def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argpars
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from regen.outputs import check_output_file, write_bytes
     from regen.report.plots import image_grid_png
     from regen.runs import load_run
 
+    out = check_output_file(args.out, (".png",))
     pipeline, _ = load_run(args.run, task="image")
     sampling = {}
     if args.steps is not None:
@@ -40,8 +42,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     names = [name for name in args.names for _ in range(args.per_name)]
     images = pipeline.sample(names, seed=args.seed, **sampling)
     grid = images.reshape(len(args.names), args.per_name, *images.shape[1:])
-    args.out.write_bytes(image_grid_png(grid, scale=3))
-    print(f"samples: {args.out.resolve()}")
+    write_bytes(out, image_grid_png(grid, scale=3))
+    print(f"samples: {out.resolve()}")
     return 0
 
 

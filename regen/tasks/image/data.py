@@ -43,8 +43,8 @@ def load_image_dataset(cfg: DataConfig, split: str) -> ImageDataset:
         raise ConfigError(
             f"'data.holdout_fraction' is {cfg.holdout_fraction}; use a value in [0, 1)"
         )
-    if cfg.image_size < 8:
-        raise ConfigError(f"'data.image_size' is {cfg.image_size}; use 8 or more pixels")
+    if not 8 <= cfg.image_size <= 256:  # 256: a dataset of under a GB of float32 pixels
+        raise ConfigError(f"'data.image_size' is {cfg.image_size}; use 8 to 256 pixels")
     if cfg.max_items is not None and cfg.max_items < 1:
         raise ConfigError(f"'data.max_items' is {cfg.max_items}; use a positive count or null")
     builders = _builders()

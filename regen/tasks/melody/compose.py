@@ -12,10 +12,10 @@ import torch
 
 from regen.data.lyrics import Syllable, syllabify
 from regen.data.music import read_melody_file
-from regen.errors import ConfigError
 from regen.generators.lyrics import condition_from_lyrics
 from regen.modules.music_tables import DUR, POS
 from regen.modules.music_theory import parse_key, parse_meter
+from regen.outputs import atomic_output, check_output_file
 from regen.runs import read_meta
 from regen.tasks.melody.train import generate_melodies, load_melody_pipeline
 
@@ -56,16 +56,19 @@ def compose(
     return torch.cat(pieces), syllables, key_id
 
 
-def check_output(out: Path) -> None:
-    if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ConfigError(f"--out {out}: use a .mid or .musicxml file name")
+def check_output(out: Path) -> Path:
+    """``--out`` as a MIDI or MusicXML file name (parent created), before any work."""
+    return check_output_file(out, OUTPUT_SUFFIXES)
 
 
 def write_song(melody: torch.Tensor, syllables: list[Syllable], out: Path) -> Path:
     """MIDI or MusicXML (by ``out``'s suffix), with the syllables as lyrics in MusicXML."""
     from regen.report.music import write_midi, write_musicxml
 
-    check_output(out)
-    if Path(out).suffix.lower() in (".mid", ".midi"):
-        return write_midi(melody, out)
-    return write_musicxml(melody, out, [s.text for s in syllables])
+    out = check_output(out)
+    with atomic_output(out) as tmp:  # an interrupted write leaves the old file
+        if out.suffix.lower() in (".mid", ".midi"):
+            write_midi(melody, tmp)
+        else:
+            write_musicxml(melody, tmp, [s.text for s in syllables])
+    return out

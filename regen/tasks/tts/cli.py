@@ -24,22 +24,25 @@ def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argpars
 def cmd_tts(args: argparse.Namespace) -> int:
     import soundfile
 
+    from regen.data.espeak import check_voice
     from regen.data.text_frontend import normalize_text
     from regen.modules.dsp import SAMPLE_RATE
+    from regen.outputs import atomic_output, check_output_file
     from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize_chunks
 
-    pipeline, _ = load_tts(args.run)
-    pipeline.conditioner.speaker(args.voice)  # fail before any file is written
+    out = check_output_file(args.out, (".wav", ".flac"))
     normalize_text(args.text)
+    pipeline, _ = load_tts(args.run)
+    pipeline.conditioner.speaker(args.voice)
+    check_voice(args.voice)  # espeak-ng loads and speaks this voice: fail before any audio
     times = SynthesisTimes()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    # Sentence by sentence: each chunk is written as soon as it is synthesized.
-    with soundfile.SoundFile(args.out, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
+    # Sentence by sentence into a file beside --out, renamed over it only when all is spoken.
+    with atomic_output(out) as tmp, soundfile.SoundFile(tmp, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
         for chunk in synthesize_chunks(pipeline, args.text, args.voice, times):
             sink.write(chunk.clip(-1, 1))
     speed = times.audio / max(times.compute, 1e-9)
     print(
-        f"speech: {args.out.resolve()} ({times.audio:.1f} s of audio, "
+        f"speech: {out.resolve()} ({times.audio:.1f} s of audio, "
         f"{len(times.sentences)} sentences, {speed:.0f}x faster than real time)"
     )
     return 0
