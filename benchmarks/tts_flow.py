@@ -95,6 +95,7 @@ def train(name: str, config, corpus, out: Path) -> tuple:
 
 def score(pipeline, test, n: int, **sampling) -> dict[str, float]:
     """Means over ``n`` held-out utterances: distances, durations, real-time speed."""
+    from regen.contracts import XBatch
     from regen.eval.speech_metrics import duration_error, speech_distances
     from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 
@@ -110,7 +111,7 @@ def score(pipeline, test, n: int, **sampling) -> dict[str, float]:
                     frames = pipeline.generator.trunk(ids, speaker)[0]
                     y_prime = pipeline.generator.to_prior(frames).transpose(1, 2)
                 else:
-                    y_prime = pipeline.generate(ids, speakers=speaker, **sampling)
+                    y_prime = pipeline.generate(XBatch(ids, speakers=speaker), **sampling)
                 times.generator += time.perf_counter() - start
                 wav = pipeline.render(y_prime)[0].numpy()
             times.audio += len(wav) / 22050

@@ -4,14 +4,18 @@
     Y ──Representation.encode──▶ Y′              (targets for the generator)
     Y′ = encode(Y) ──Renderer──▶ Y               (trained on unpaired Y)
 
-Trainable parts are ``torch.nn.Module`` objects that also expose ``training_loss``; the one
-training loop in :mod:`regen.training.loop` calls it, so a new model brings its loss and
-nothing else. Contracts are Protocols: no implementation inheritance below them.
+Trainable parts are ``torch.nn.Module`` objects that also satisfy :class:`Trainable`; the one
+training loop in :mod:`regen.training.loop` calls ``training_loss``, so a new model brings its
+loss and nothing else. What some stages can do beyond their contract (calibrate a latent,
+report codebook usage, wrap a log-mel, ...) is declared by the small capability protocols at
+the end, and callers ask ``isinstance(stage, Capability)``. Contracts are Protocols: no
+implementation inheritance below them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import torch
@@ -113,9 +117,60 @@ class YSpec:
         }
 
 
+@dataclass(frozen=True)
+class XBatch:
+    """X with the per-item conditions that travel beside its main tensor.
+
+    ``x`` is the main input [B, ...] (phoneme ids, log-mel frames); ``speakers`` [B] are the
+    TTS voices, ``lengths`` [B] the valid frames along ``x``'s last axis (ASR). They are part
+    of X, so a generator's ``sample`` options are only true sampling knobs (temperature,
+    steps, beam size, guidance). Indexing (``xb[a:b]``) indexes every field alike.
+    """
+
+    x: torch.Tensor
+    speakers: torch.Tensor | None = None
+    lengths: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, x: X) -> XBatch:
+        """``x`` itself, or a plain tensor wrapped with no conditions."""
+        return x if isinstance(x, XBatch) else cls(x)
+
+    @classmethod
+    def condition_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.name != "x")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: Any) -> XBatch:
+        parts = {f.name: getattr(self, f.name) for f in fields(self)}
+        return XBatch(**{k: None if v is None else v[index] for k, v in parts.items()})
+
+
+X = torch.Tensor | XBatch
+"""What a generator samples from: a tensor, or an :class:`XBatch` when X has conditions."""
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """What the training loop relies on: every learned stage of every contract has it.
+
+    ``trainable`` says whether the stage has anything to learn now (a renderer that wraps
+    Griffin-Lim says no); the loop itself only calls ``training_loss``.
+    """
+
+    trainable: bool
+
+    def training_loss(self, batch: Batch) -> LossOutput:
+        """Loss on a training batch (the keys are the stage's, see its docstring)."""
+        ...
+
+
 @runtime_checkable
 class Representation(Protocol):
-    """Y <-> Y'. Explicit ones have no parameters (``trainable = False``)."""
+    """Y <-> Y'. Explicit ones have no parameters (``trainable = False``); learned ones are
+    also :class:`Trainable`."""
 
     spec: YSpec
     trainable: bool
@@ -130,8 +185,8 @@ class Representation(Protocol):
 
 
 @runtime_checkable
-class Generator(Protocol):
-    """X -> Y'. ``spec`` is the Y' it produces."""
+class Generator(Trainable, Protocol):
+    """X -> Y'. ``spec`` is the Y' it produces; always learned."""
 
     spec: YSpec
 
@@ -140,7 +195,7 @@ class Generator(Protocol):
         ...
 
     def sample(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self, x: X, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
         """Y' for the conditions ``x``; ``generator`` makes sampling reproducible."""
         ...
@@ -148,26 +203,20 @@ class Generator(Protocol):
 
 @runtime_checkable
 class Renderer(Protocol):
-    """Y' -> Y, trained (when ``trainable``) on pairs made from unpaired Y by ``encode``."""
+    """Y' -> Y, trained (when ``trainable``, then also :class:`Trainable`) on pairs made from
+    unpaired Y by ``encode``."""
 
     spec: YSpec
     trainable: bool
 
-    def render(self, y_prime: torch.Tensor) -> torch.Tensor:
-        """Y' batch -> Y batch."""
+    def render(
+        self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Y' batch -> Y batch; a renderer that samples draws from ``generator``."""
         ...
 
 
-@dataclass
-class StageInfo:
-    """What a pipeline records about one trained stage (for reports)."""
-
-    name: str
-    steps: int = 0
-    samples_seen: int = 0
-    seconds: float = 0.0
-    final_loss: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
+# ---------------------------------------------------------------- optional capabilities
 
 
 @runtime_checkable
@@ -179,8 +228,8 @@ class Adversarial(Protocol):
     it stays out of the stage's ``state_dict``, EMA and inference weights), ``lr`` (its AdamW
     learning rate), ``start`` (steps of warm-up without GAN) and ``active`` (set by the loop
     before each step: ``step >= start``; ``training_loss`` adds its GAN terms only then).
-    :func:`regen.training.loop.train_stage` runs, each active step, the discriminator update
-    on ``discriminator_loss`` and then the generator update on ``training_loss``.
+    The loop's GAN hook (:mod:`regen.training.gan`) runs, each active step, the
+    discriminator update on ``discriminator_loss`` before the generator update.
     """
 
     adversary: Any
@@ -188,3 +237,56 @@ class Adversarial(Protocol):
     def discriminator_loss(self, batch: Batch) -> LossOutput:
         """Discriminator loss on a batch; generated audio is detached (no gradient to G)."""
         ...
+
+
+@runtime_checkable
+class Calibrated(Protocol):
+    """A learned continuous representation whose latent is rescaled after training (as in
+    latent diffusion): ``calibrate(y)`` sets the scale so ``encode(y)`` has unit variance."""
+
+    def calibrate(self, y: torch.Tensor) -> None: ...
+
+
+@runtime_checkable
+class Codebook(Protocol):
+    """A quantized representation: code usage and perplexity of ``encode(y)``."""
+
+    def codebook_stats(self, y: torch.Tensor) -> dict[str, float]: ...
+
+
+@runtime_checkable
+class RenderLoss(Protocol):
+    """A representation whose decoder can be trained on any Y' (true, predicted, noised):
+    ``render_loss(y_prime, y)`` is its reconstruction objective from ``y_prime``."""
+
+    def render_loss(self, y_prime: torch.Tensor, y: torch.Tensor) -> LossOutput: ...
+
+
+@runtime_checkable
+class WrapsMel(Protocol):
+    """A learned speech Y' over a log-mel (VAE latent, RVQ codes): ``mel`` is the log-mel
+    representation inside, ``encode_mel``/``decode_mel`` map log-mel <-> Y'."""
+
+    mel: Representation
+
+    def encode_mel(self, log_mel: torch.Tensor) -> torch.Tensor: ...
+
+    def decode_mel(self, y_prime: torch.Tensor) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class HasTrunk(Protocol):
+    """A FastSpeech-family TTS generator: ``trunk(ids, speakers)`` gives frame states
+    [B, F, D], the frame mask [B, F] and the variance predictions (``durations`` [B, L]
+    frames per phoneme among them), without decoding Y'."""
+
+    trunk: Callable[..., tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]]
+
+
+@runtime_checkable
+class Symbolic(Protocol):
+    """A discrete Y' whose ids name symbols (phonemes): ``symbols(rows, marks=...)``."""
+
+    def symbols(
+        self, y_prime: torch.Tensor | list[list[int]], marks: bool = False
+    ) -> list[list[str]]: ...

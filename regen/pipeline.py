@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from regen.contracts import Generator, Renderer, Representation, YSpec
+from regen.contracts import Generator, Renderer, Representation, X, XBatch, YSpec
 from regen.errors import SpecMismatchError
 from regen.renderers.identity import IdentityRenderer
 from regen.representations.identity import IdentityRepresentation
@@ -81,29 +81,44 @@ class Pipeline:
 
     @torch.no_grad()
     def generate(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self, x: X, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
-        """X -> Y' (checked against the spec before anything renders it)."""
+        """X -> Y' (checked against the spec before anything renders it).
+
+        ``x`` is a tensor or an :class:`XBatch` (X with its speakers or lengths); ``sampling``
+        holds only sampling knobs, which generators may ignore, so a condition passed there
+        would be silently dropped: it is refused.
+        """
+        misplaced = sorted(set(sampling) & set(XBatch.condition_names()))
+        if misplaced:
+            raise TypeError(
+                f"{', '.join(misplaced)} is part of X, not a sampling option: pass "
+                f"XBatch(x, {misplaced[0]}=...) to generate"
+            )
         y_prime = self.generator.sample(x, generator=generator, **sampling)
         self.spec.check(y_prime, type(self.generator).__name__ + ".sample")
         return y_prime
 
     @torch.no_grad()
-    def render(self, y_prime: torch.Tensor) -> torch.Tensor:
+    def render(
+        self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Y' -> Y; a renderer that samples (template-to-melody) draws from ``generator``."""
         self.spec.check(y_prime, "the input of " + type(self.renderer).__name__)
-        return self.renderer.render(y_prime)
+        return self.renderer.render(y_prime, generator=generator)
 
     @torch.no_grad()
     def sample(
         self,
-        x: torch.Tensor | list[str],
+        x: X | list[str],
         *,
         seed: int | None = 0,
         batch_size: int = 256,
         on_batch: Callable[[int], None] | None = None,
         **sampling: Any,
     ) -> torch.Tensor:
-        """Y for conditions ``x``: tensors, or class names / captions via the conditioner.
+        """Y for conditions ``x``: tensors (or an XBatch), or class names / captions via the
+        conditioner.
 
         The same seed and inputs give the same samples. Returns float images in [-1, 1].
         ``on_batch(n)`` is called after each batch of ``n`` samples (progress bars).
@@ -116,7 +131,8 @@ class Pipeline:
         outputs = []
         for start in range(0, len(x), batch_size):
             chunk = x[start : start + batch_size]
-            outputs.append(self.render(self.generate(chunk, generator=rng, **sampling)))
+            y_prime = self.generate(chunk, generator=rng, **sampling)
+            outputs.append(self.render(y_prime, generator=rng))
             if on_batch is not None:
                 on_batch(len(chunk))
         return torch.cat(outputs).clamp(-1, 1)

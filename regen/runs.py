@@ -137,7 +137,7 @@ def load_run(folder: str | Path, task: str | None = None) -> tuple[Pipeline, Any
     pipeline = get_task(config.task).load("build")(config, meta)
     trained = meta.get("trained_stages")
     for stage, module in pipeline.modules().items():
-        wanted = stage in trained if trained is not None else getattr(module, "trainable", True)
+        wanted = stage in trained if trained is not None else module.trainable
         if wanted:
             if not ckpt.has_checkpoint(folder / stage):
                 raise CheckpointError(

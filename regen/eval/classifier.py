@@ -61,6 +61,8 @@ class DomainClassifier(nn.Module):
         feature_dim: size of the penultimate layer used as the metric feature space.
     """
 
+    trainable = True
+
     def __init__(
         self,
         image_shape: tuple[int, int, int],

@@ -44,6 +44,8 @@ class AutoregressiveGenerator(nn.Module):
         num_classes: number of class ids for class conditions.
     """
 
+    trainable = True
+
     def __init__(self, spec: YSpec, cfg: GeneratorConfig, num_classes: int) -> None:
         super().__init__()
         if spec.kind != "discrete" or len(spec.shape) not in (2, 3) or None in spec.shape:

@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
-from regen.generators.fastspeech import TextToFrames, sample_with_speakers
+from regen.contracts import LossOutput, X, YSpec
+from regen.generators.fastspeech import TextToFrames, phonemes_and_speakers
 from regen.modules.transformer import Transformer
 from regen.modules.window_cache import RingKVCache, run_windowed, step_blocks
 
@@ -58,6 +58,8 @@ def level_scores(
 
 class AutoregressiveCodeGenerator(nn.Module):
     """X (phoneme ids) -> Y' = code ids [B, Q, F] in [0, K), one frame at a time."""
+
+    trainable = True
 
     def __init__(self, spec: YSpec, cfg, vocab_size: int, num_speakers: int) -> None:
         super().__init__()
@@ -198,13 +200,18 @@ class AutoregressiveCodeGenerator(nn.Module):
         return self.generate_codes(states, valid, **sampling), predicted["durations"]
 
     def sample(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self,
+        x: X,
+        *,
+        generator: torch.Generator | None = None,
+        pace: float = 1.0,
+        **sampling: Any,
     ) -> torch.Tensor:
-        speakers = sampling.pop("speakers", None)
-        pace = sampling.pop("pace", 1.0)
+        """``pace`` > 1 speaks slower; ``temperature``, ``top_k`` and ``use_cache`` go to
+        :meth:`generate_codes`, other options are ignored."""
         keep = {k: sampling[k] for k in ("temperature", "top_k", "use_cache") if k in sampling}
-        predict = lambda x, s, p: self.predict(x, s, p, generator=generator, **keep)  # noqa: E731
-        return sample_with_speakers(predict, x, speakers, pace)
+        ids, speakers = phonemes_and_speakers(x)
+        return self.predict(ids, speakers, pace, generator=generator, **keep)[0]
 
 
 def gumbel_noise(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:

@@ -6,7 +6,8 @@ since padding never occurs inside a target.
 
 Batches (see :meth:`CTCGenerator.training_loss`) hold padded log-mels and their lengths:
 ``x`` [N, n_mels, T] (float16 or float32), ``x_len`` [N] frames, ``y_prime`` [N, L] ids,
-``y_len`` [N].
+``y_len`` [N]. At sampling, X is the log-mels with their lengths beside them
+(``XBatch(features, lengths=...)``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
+from regen.contracts import LossOutput, X, XBatch, YSpec
 from regen.errors import ConfigError
 from regen.generators.ctc_decoding import BLANK, beam_decode, greedy_decode
 from regen.modules.conformer import ConformerEncoder, frame_mask
@@ -47,6 +48,8 @@ class CTCGenerator(nn.Module):
             SpecAugment settings, beam size); see regen/tasks/asr/config.py.
         n_mels: feature channels.
     """
+
+    trainable = True
 
     def __init__(self, spec: YSpec, cfg: Any, n_mels: int) -> None:
         super().__init__()
@@ -102,22 +105,23 @@ class CTCGenerator(nn.Module):
     @torch.no_grad()
     def sample(
         self,
-        x: torch.Tensor,
+        x: X,
         *,
         generator: torch.Generator | None = None,
-        lengths: torch.Tensor | None = None,
         beam_size: int | None = None,
         **_: Any,
     ) -> torch.Tensor:
         """Decode log-mels [B, n_mels, T] to 0-padded ids [B, L].
 
-        ``lengths`` [B] are the valid frames (default: all). ``beam_size`` > 1 runs the CTC
-        prefix beam search (default ``cfg.beam_size``); 1 is greedy. Decoding is
-        deterministic, so ``generator`` is unused.
+        ``x`` is the log-mels, or an ``XBatch`` of them with ``lengths`` [B], the valid
+        frames (default: all). ``beam_size`` > 1 runs the CTC prefix beam search (default
+        ``cfg.beam_size``); 1 is greedy. Decoding is deterministic, so ``generator`` is unused.
         """
+        batch = XBatch.of(x)
+        features, lengths = batch.x, batch.lengths
         if lengths is None:
-            lengths = torch.full((len(x),), x.shape[-1], dtype=torch.long)
-        log_probs, out_len = self.log_probs(x, lengths.to(x.device))
+            lengths = torch.full((len(features),), features.shape[-1], dtype=torch.long)
+        log_probs, out_len = self.log_probs(features, lengths.to(features.device))
         beam = self.cfg.beam_size if beam_size is None else beam_size
         rows = (
             beam_decode(log_probs, out_len, beam) if beam > 1 else greedy_decode(log_probs, out_len)

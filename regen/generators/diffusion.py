@@ -96,6 +96,8 @@ class DiffusionGenerator(nn.Module):
         noise_scheduler: the DDPM training schedule; ``make_scheduler`` derives samplers.
     """
 
+    trainable = True
+
     def __init__(self, spec: YSpec, cfg: GeneratorConfig, num_classes: int) -> None:
         super().__init__()
         self.spec = spec

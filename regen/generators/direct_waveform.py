@@ -21,8 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
-from regen.generators.fastspeech import TextToFrames, sample_with_speakers
+from regen.contracts import LossOutput, X, YSpec
+from regen.generators.fastspeech import TextToFrames, phonemes_and_speakers
 from regen.losses.adversarial import build_adversary, with_adversary
 from regen.losses.spectral import WaveformLoss
 from regen.modules.dsp import MelSpectrogram
@@ -31,6 +31,8 @@ from regen.modules.waveform_decoder import WaveformDecoder
 
 class DirectWaveformGenerator(nn.Module):
     """X (phoneme ids) -> Y = waveform [B, T]."""
+
+    trainable = True
 
     def __init__(
         self, spec: YSpec, cfg, vocoder_cfg, mel: MelSpectrogram, vocab: int, speakers: int
@@ -89,6 +91,7 @@ class DirectWaveformGenerator(nn.Module):
         return wav * keep, predicted["durations"]
 
     def sample(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self, x: X, *, generator: torch.Generator | None = None, pace: float = 1.0, **_: Any
     ) -> torch.Tensor:
-        return sample_with_speakers(self.predict, x, **sampling)
+        """Deterministic (no RNG); ``pace`` > 1 speaks slower."""
+        return self.predict(*phonemes_and_speakers(x), pace)[0]

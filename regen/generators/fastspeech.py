@@ -11,7 +11,9 @@ FastSpeech 2); at inference they use the predictions.
 
 Batch keys: ``x`` phoneme ids [B, L] (0 = pad), ``speakers`` [B], ``durations`` [B, L]
 (frames per phoneme), ``pitch`` and ``energy`` [B, L] (per-phoneme, standardised),
-``frames`` [B] (target frame counts) and ``y_prime`` (the target Y').
+``frames`` [B] (target frame counts) and ``y_prime`` (the target Y'). At sampling, X is the
+phoneme ids with the speakers beside them (``XBatch(ids, speakers=...)``, see
+:func:`phonemes_and_speakers`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
+from regen.contracts import LossOutput, X, XBatch, YSpec
 from regen.modules.dsp import LOG_FLOOR
 from regen.modules.speech_blocks import ConvNeXtBlock, FFTStack
 
@@ -148,6 +150,8 @@ class TextToFrames(nn.Module):
 class FastSpeechGenerator(nn.Module):
     """X (phoneme ids) -> Y' = log-mel [B, n_mels, F]."""
 
+    trainable = True
+
     def __init__(self, spec: YSpec, cfg, vocab_size: int, num_speakers: int) -> None:
         super().__init__()
         self.spec = spec
@@ -174,16 +178,17 @@ class FastSpeechGenerator(nn.Module):
         return mel, predicted["durations"]
 
     def sample(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self, x: X, *, generator: torch.Generator | None = None, pace: float = 1.0, **_: Any
     ) -> torch.Tensor:
-        return sample_with_speakers(self.predict, x, **sampling)
+        """Deterministic (no RNG); ``pace`` > 1 speaks slower."""
+        return self.predict(*phonemes_and_speakers(x), pace)[0]
 
 
-def sample_with_speakers(
-    predict, x: torch.Tensor, speakers: torch.Tensor | None = None, pace: float = 1.0, **_: Any
-) -> torch.Tensor:
-    """The Generator contract's ``sample`` for both TTS generators: deterministic (no RNG),
-    ``speakers`` [B] defaults to speaker 0, ``pace`` > 1 speaks slower."""
+def phonemes_and_speakers(x: X) -> tuple[torch.Tensor, torch.Tensor]:
+    """Phoneme ids [B, L] and speaker ids [B] of the TTS generators' X: an ``XBatch`` with
+    ``speakers``, or ids alone (then every item is speaker 0)."""
+    batch = XBatch.of(x)
+    speakers = batch.speakers
     if speakers is None:
-        speakers = torch.zeros(len(x), dtype=torch.long, device=x.device)
-    return predict(x, speakers, pace)[0]
+        speakers = torch.zeros(len(batch), dtype=torch.long, device=batch.x.device)
+    return batch.x, speakers

@@ -15,12 +15,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
-from regen.generators.fastspeech import TextToFrames, sample_with_speakers
+from regen.contracts import LossOutput, X, YSpec
+from regen.generators.fastspeech import TextToFrames, phonemes_and_speakers
 
 
 class FastSpeechCodeGenerator(nn.Module):
     """X (phoneme ids) -> Y' = code ids [B, Q, F] in [0, K)."""
+
+    trainable = True
 
     def __init__(self, spec: YSpec, cfg, vocab_size: int, num_speakers: int) -> None:
         super().__init__()
@@ -57,6 +59,7 @@ class FastSpeechCodeGenerator(nn.Module):
         return codes * valid[:, None], predicted["durations"]
 
     def sample(
-        self, x: torch.Tensor, *, generator: torch.Generator | None = None, **sampling: Any
+        self, x: X, *, generator: torch.Generator | None = None, pace: float = 1.0, **_: Any
     ) -> torch.Tensor:
-        return sample_with_speakers(self.predict, x, **sampling)
+        """Deterministic (no RNG); ``pace`` > 1 speaks slower."""
+        return self.predict(*phonemes_and_speakers(x), pace)[0]

@@ -36,9 +36,14 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
+from regen.contracts import LossOutput, X, YSpec
 from regen.errors import ConfigError
-from regen.generators.fastspeech import LOG_SILENCE, TextToFrames, masked_mse
+from regen.generators.fastspeech import (
+    LOG_SILENCE,
+    TextToFrames,
+    masked_mse,
+    phonemes_and_speakers,
+)
 from regen.modules.frame_velocity import FrameVelocityNet
 
 
@@ -68,6 +73,8 @@ def euler_sigmas(steps: int) -> list[float]:
 
 class FlowMatchingGenerator(nn.Module):
     """X (phoneme ids) -> continuous Y' [B, C, F] by flow matching; see the module docstring."""
+
+    trainable = True
 
     def __init__(self, spec: YSpec, cfg, vocab_size: int, num_speakers: int) -> None:
         super().__init__()
@@ -171,17 +178,15 @@ class FlowMatchingGenerator(nn.Module):
 
     def sample(
         self,
-        x: torch.Tensor,
+        x: X,
         *,
         generator: torch.Generator | None = None,
-        speakers: torch.Tensor | None = None,
         pace: float = 1.0,
         steps: int | None = None,
         temperature: float | None = None,
         **_: Any,
     ) -> torch.Tensor:
-        """The Generator contract's ``sample``: ``speakers`` [B] defaults to speaker 0,
-        ``pace`` > 1 speaks slower, ``steps``/``temperature`` override the config's."""
-        if speakers is None:
-            speakers = torch.zeros(len(x), dtype=torch.long, device=x.device)
-        return self.predict(x, speakers, pace, generator, steps, temperature)[0]
+        """The Generator contract's ``sample``: ``pace`` > 1 speaks slower,
+        ``steps``/``temperature`` override the config's."""
+        ids, speakers = phonemes_and_speakers(x)
+        return self.predict(ids, speakers, pace, generator, steps, temperature)[0]

@@ -93,6 +93,8 @@ def condition_from_lyrics(
 class LyricsGenerator(nn.Module):
     """Lyrics X [B, T, 7] -> ``target`` table [B, T, 8] ("template" or "melody")."""
 
+    trainable = True
+
     def __init__(self, target: str, cfg: SequenceModelConfig, max_len: int) -> None:
         super().__init__()
         self.target = target

@@ -70,9 +70,13 @@ class MelSpectrogram(nn.Module):
         mel = self.filters @ stft_magnitude(y.float(), self.n_fft, self.hop)
         return torch.log(mel.clamp_min(LOG_FLOOR))
 
+    def magnitude(self, y_prime: torch.Tensor) -> torch.Tensor:
+        """[B, n_mels, frames] log-mel -> [B, n_fft // 2 + 1, frames] linear magnitude."""
+        return mel_to_linear(y_prime, self.filters)
+
     def decode(self, y_prime: torch.Tensor) -> torch.Tensor:
         """[B, n_mels, frames] -> [B, (frames - 1) * hop] waveforms by Griffin-Lim."""
-        return griffin_lim(mel_to_linear(y_prime, self.filters), self.n_fft, self.hop)
+        return griffin_lim(self.magnitude(y_prime), self.n_fft, self.hop)
 
 
 class LinearSpectrogram(nn.Module):
@@ -92,8 +96,12 @@ class LinearSpectrogram(nn.Module):
     def encode(self, y: torch.Tensor) -> torch.Tensor:
         return torch.log(stft_magnitude(y.float(), self.n_fft, self.hop).clamp_min(LOG_FLOOR))
 
+    def magnitude(self, y_prime: torch.Tensor) -> torch.Tensor:
+        """[B, bins, frames] log magnitude -> linear magnitude."""
+        return torch.exp(y_prime)
+
     def decode(self, y_prime: torch.Tensor) -> torch.Tensor:
-        return griffin_lim(torch.exp(y_prime), self.n_fft, self.hop)
+        return griffin_lim(self.magnitude(y_prime), self.n_fft, self.hop)
 
 
 def mel_to_linear(log_mel: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:

@@ -12,12 +12,6 @@ import torch
 from torch import nn
 
 
-def lengths_to_valid(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """[B] lengths -> [B, max_len] mask, True where the position is inside the sequence."""
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
-
-
 def sinusoidal_positions(length: int, dim: int, device: torch.device) -> torch.Tensor:
     """[length, dim] fixed sine/cosine position encodings (Vaswani et al.)."""
     position = torch.arange(length, device=device, dtype=torch.float32)[:, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from regen.contracts import Representation
@@ -27,5 +28,5 @@ class DecoderRenderer(nn.Module):
     def representation(self) -> Representation:
         return self._representation[0]
 
-    def render(self, y_prime: Tensor) -> Tensor:
+    def render(self, y_prime: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         return self.representation.decode(y_prime)

@@ -1,7 +1,8 @@
 """Griffin-Lim: magnitude spectrogram -> waveform with no training (the reference renderer).
 
-A log-mel is first mapped back to a linear magnitude with the pseudo-inverse of the mel
-filters (clamped at 0); the algorithm itself is :func:`regen.modules.dsp.griffin_lim`.
+The spectrogram representation maps its Y' back to a linear magnitude (``magnitude``: the
+pseudo-inverse of the mel filters for a log-mel, ``exp`` for a log-linear spectrogram); the
+algorithm itself is :func:`regen.modules.dsp.griffin_lim`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import torch
 from torch import nn
 
 from regen.contracts import YSpec
-from regen.modules.dsp import griffin_lim, mel_to_linear
+from regen.modules.dsp import LinearSpectrogram, MelSpectrogram, griffin_lim
 
 
 class GriffinLimRenderer(nn.Module):
@@ -18,17 +19,18 @@ class GriffinLimRenderer(nn.Module):
 
     trainable = False
 
-    def __init__(self, representation: nn.Module, iterations: int = 32) -> None:
+    def __init__(
+        self, representation: MelSpectrogram | LinearSpectrogram, iterations: int = 32
+    ) -> None:
         super().__init__()
         self.representation = representation
         self.iterations = iterations
         self.spec: YSpec = representation.spec
 
-    def render(self, y_prime: torch.Tensor) -> torch.Tensor:
-        """[B, bins, F] log spectrogram -> [B, (F - 1) * hop] waveform."""
+    def render(
+        self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """[B, bins, F] log spectrogram -> [B, (F - 1) * hop] waveform. The initial phases
+        are always the same (seed 0), so the renderer is deterministic: ``generator`` is unused."""
         rep = self.representation
-        if hasattr(rep, "filters"):
-            magnitude = mel_to_linear(y_prime, rep.filters)
-        else:
-            magnitude = torch.exp(y_prime)
-        return griffin_lim(magnitude, rep.n_fft, rep.hop, self.iterations)
+        return griffin_lim(rep.magnitude(y_prime), rep.n_fft, rep.hop, self.iterations)

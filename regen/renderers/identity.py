@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from regen.contracts import YSpec
@@ -16,5 +17,5 @@ class IdentityRenderer(nn.Module):
         super().__init__()
         self.spec = spec
 
-    def render(self, y_prime: Tensor) -> Tensor:
+    def render(self, y_prime: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         return y_prime

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from regen.contracts import LossOutput, YSpec
+from regen.contracts import Adversarial, LossOutput, Renderer, YSpec
 
 
 class LatentMelRenderer(nn.Module):
@@ -25,15 +25,15 @@ class LatentMelRenderer(nn.Module):
         self,
         spec: YSpec,
         decode_mel: Callable[[torch.Tensor], torch.Tensor],
-        mel_renderer: nn.Module,
+        mel_renderer: Renderer,
     ) -> None:
         super().__init__()
         self.spec = spec
         self.decode_mel = decode_mel
         self.mel_renderer = mel_renderer
-        self.trainable = getattr(mel_renderer, "trainable", False)
+        self.trainable = mel_renderer.trainable
         # a GAN vocoder's adversary (the same object, so the loop's switch reaches it)
-        self.adversary = getattr(mel_renderer, "adversary", None)
+        self.adversary = mel_renderer.adversary if isinstance(mel_renderer, Adversarial) else None
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         return self.mel_renderer.training_loss(batch)
@@ -41,8 +41,10 @@ class LatentMelRenderer(nn.Module):
     def discriminator_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         return self.mel_renderer.discriminator_loss(batch)
 
-    def render(self, y_prime: torch.Tensor) -> torch.Tensor:
+    def render(
+        self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Y' [B, ..., F] -> waveform [B, (F - 1) * hop]."""
         with torch.no_grad():
             log_mel = self.decode_mel(y_prime)
-        return self.mel_renderer.render(log_mel)
+        return self.mel_renderer.render(log_mel, generator=generator)

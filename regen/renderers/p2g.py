@@ -135,8 +135,15 @@ class PhonemeToText(nn.Module):
         return hidden[:, -1], valid, next_pos + 1
 
     @torch.no_grad()
-    def render(self, y_prime: torch.Tensor, beam_size: int | None = None) -> torch.Tensor:
-        """Phoneme ids [B, Lp] -> character ids [B, Lc] (greedy when ``beam_size`` is 1)."""
+    def render(
+        self,
+        y_prime: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        beam_size: int | None = None,
+    ) -> torch.Tensor:
+        """Phoneme ids [B, Lp] -> character ids [B, Lc] (greedy when ``beam_size`` is 1;
+        decoding is deterministic, so ``generator`` is unused)."""
         beam = self.cfg.beam_size if beam_size is None else beam_size
         if beam > 1:
             rows = [self._beam_one(y_prime[i : i + 1], beam) for i in range(len(y_prime))]

@@ -66,7 +66,13 @@ class WordwisePhonemeToText(nn.Module):
         return self.words.training_loss(batch)
 
     @torch.no_grad()
-    def render(self, y_prime: torch.Tensor, beam_size: int | None = None) -> torch.Tensor:
+    def render(
+        self,
+        y_prime: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        beam_size: int | None = None,
+    ) -> torch.Tensor:
         words, owners = [], []
         for row, ids in enumerate(unpad_rows(y_prime)):
             for word in split_at(ids, self.boundary):
@@ -75,7 +81,7 @@ class WordwisePhonemeToText(nn.Module):
         spelled: list[list[int]] = []
         for start in range(0, len(words), DECODE_WORDS):
             chunk = pad_rows(words[start : start + DECODE_WORDS])[0].to(y_prime.device)
-            spelled += unpad_rows(self.words.render(chunk, beam_size))
+            spelled += unpad_rows(self.words.render(chunk, beam_size=beam_size))
         texts: list[list[int]] = [[] for _ in range(len(y_prime))]
         for row, word in zip(owners, spelled):
             if word:

@@ -6,6 +6,7 @@ on pairs ``(avg_pool(y), y)`` made from unpaired images.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -46,7 +47,7 @@ class SuperResolutionRenderer(nn.Module):
     def _predict(self, y_prime: Tensor) -> Tensor:
         return upsample(y_prime, self.factor) + self.residual(y_prime)
 
-    def render(self, y_prime: Tensor) -> Tensor:
+    def render(self, y_prime: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         return self._predict(y_prime).clamp(-1.0, 1.0)
 
     def training_loss(self, batch: dict[str, Tensor]) -> LossOutput:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from regen.contracts import LossOutput
+from regen.contracts import LossOutput, RenderLoss
 from regen.errors import ConfigError
 
 
@@ -27,13 +27,15 @@ class RendererTuning(nn.Module):
 
     Args:
         representation: a learned continuous representation with ``render_loss(y_prime, y)``
-            (the autoencoders); tuned in place.
+            (:class:`regen.contracts.RenderLoss`: the autoencoders); tuned in place.
         noise_std: standard deviation of the Gaussian noise added to ``y_prime`` (0: none).
     """
 
+    trainable = True
+
     def __init__(self, representation: nn.Module, noise_std: float = 0.0) -> None:
         super().__init__()
-        if not hasattr(representation, "render_loss"):
+        if not isinstance(representation, RenderLoss):
             raise ConfigError(
                 f"{type(representation).__name__} cannot be tuned on predicted Y'; the mismatch "
                 "methods need representation.kind ae or vae"

@@ -53,5 +53,7 @@ class VocosVocoder(nn.Module):
             fake, real = self._resynthesize(batch["wav"])
         return self.adversary.discriminator_loss(fake, real)
 
-    def render(self, y_prime: torch.Tensor) -> torch.Tensor:
+    def render(
+        self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return self.decoder(y_prime)

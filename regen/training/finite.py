@@ -43,19 +43,19 @@ def check_savable(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     ema: Any,
-    disc: Any,
+    others: list[tuple[nn.Module, torch.optim.Optimizer]] = (),
 ) -> None:
     """Raise TrainingDivergedError when anything a checkpoint of ``model`` would hold after
     ``step`` optimizer steps is not finite; ``bar`` (the progress bar) is closed first.
-    ``ema`` is the loop's EMA or None, ``disc`` its discriminator (module and optimizer) or
-    None."""
+    ``ema`` is the loop's EMA or None, ``others`` further (module, optimizer) pairs the
+    checkpoint holds (a GAN's discriminator)."""
     checks = [*_module(model, "weight"), *_optimizer(optimizer, model, "optimizer state")]
     if ema is not None:
         params = dict(model.named_parameters())
         checks += [(f"EMA weight {k}", v, k not in params) for k, v in ema.state_dict().items()]
-    if disc is not None:
-        checks += _module(disc.module, "discriminator weight")
-        checks += _optimizer(disc.optimizer, disc.module, "discriminator optimizer state")
+    for module, other in others:
+        checks += _module(module, "discriminator weight")
+        checks += _optimizer(other, module, "discriminator optimizer state")
     for what, tensor, allow_inf in checks:
         if bad(tensor, allow_inf):
             bar.close()

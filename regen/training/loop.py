@@ -5,7 +5,8 @@ batches, AdamW with warmup + cosine, gradient clipping, EMA, bf16 autocast, DDP 
 torchrun, progress bar, JSON-lines log, periodic evaluation, atomic checkpoints and exact
 resume. Read :func:`train_stage` top to bottom: data, forward, loss, backward, step, EMA,
 log, checkpoint. A stage with a discriminator (:class:`regen.contracts.Adversarial`, the GAN
-vocoder) gets a second AdamW and a discriminator update before each generator update.
+vocoder) also gets the GAN hook (:mod:`regen.training.gan`): a second AdamW and a
+discriminator update before each generator update; for other stages the hook does nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from regen.config import TrainConfig
-from regen.errors import CheckpointError, ConfigError
+from regen.contracts import Batch, LossOutput, Trainable
+from regen.errors import ConfigError
 from regen.training import checkpoint as ckpt
 from regen.training import distributed, finite
 from regen.training.ema import EMA
+from regen.training.gan import GanHook
 from regen.training.logger import StepLogger, progress_bar, read_log
+from regen.training.schedule import warmup_cosine
 
 
 def log_path(out_dir: Path) -> Path:
@@ -53,95 +57,12 @@ class StageResult:
 class _LossForward(nn.Module):
     """DDP synchronises gradients only through ``forward``; route the loss through it."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: Trainable) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(self, batch: Batch) -> LossOutput:
         return self.model.training_loss(batch)
-
-
-class _DiscriminatorForward(nn.Module):
-    """Routes ``model.discriminator_loss`` through a module whose parameters are only the
-    discriminator's, so DDP synchronises exactly those gradients in the D step."""
-
-    def __init__(self, model: nn.Module, discriminator: nn.Module) -> None:
-        super().__init__()
-        self.discriminator = discriminator
-        self.stage = [model]  # a list: not a submodule, its weights are not D's
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        return self.stage[0].discriminator_loss(batch)
-
-
-class _Discriminator:
-    """The second optimizer of an adversarial stage (see :class:`regen.contracts.Adversarial`).
-
-    AdamW with HiFi-GAN's betas (0.8, 0.99) over the discriminator alone, warmup + cosine over
-    the steps after ``adversary.start``. Its weights are frozen except inside :meth:`step`, so
-    the generator step gives them no gradient; the fakes it sees are detached by the model.
-    """
-
-    def __init__(self, model: nn.Module, cfg: TrainConfig, dist: distributed.DistInfo) -> None:
-        self.adversary = model.adversary
-        self.module = self.adversary.discriminator.to(dist.device).train()
-        self.params = list(self.module.parameters())
-        self.optimizer = torch.optim.AdamW(
-            self.params, lr=self.adversary.lr, betas=(0.8, 0.99), weight_decay=cfg.weight_decay
-        )
-        span = max(1, cfg.steps - self.adversary.start)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: warmup_cosine(s, cfg.warmup_steps, span)
-        )
-        self.cfg, self.dist = cfg, dist
-        self.forward: nn.Module = _DiscriminatorForward(model, self.module)
-
-    def wrap(self) -> None:
-        """DDP-wrap (after a restore, so every rank starts from rank 0's weights), freeze."""
-        if self.dist.enabled:
-            self.forward = DistributedDataParallel(self.forward, find_unused_parameters=True)
-        self.module.requires_grad_(False)
-
-    def step(self, batch: dict[str, torch.Tensor], autocast: bool) -> tuple[float, dict]:
-        """One discriminator update; returns its loss (mean over ranks) and logs."""
-        self.module.requires_grad_(True)
-        with torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=autocast):
-            loss, logs = self.forward(batch)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip > 0:
-            norm = torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
-            logs = {**logs, "d_grad_norm": float(norm)}
-        self.optimizer.step()
-        self.scheduler.step()
-        self.module.requires_grad_(False)
-        return distributed.mean_across_ranks(float(loss.detach())), logs
-
-    def to_flat(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors, optim_meta = ckpt.optimizer_to_flat(self.optimizer)
-        tensors.update({f"weights.{k}": v for k, v in self.module.state_dict().items()})
-        meta = {"optimizer": optim_meta, "scheduler": self.scheduler.state_dict()}
-        return {f"disc.{k}": v for k, v in tensors.items()}, meta
-
-    def from_flat(self, tensors: dict[str, torch.Tensor], meta: dict, where: str) -> None:
-        if "discriminator" not in meta:
-            raise CheckpointError(
-                f"{where} was written without a discriminator; resume with the config it was "
-                "trained with (GAN off), or train this stage again without --resume"
-            )
-        own = {k[5:]: v for k, v in tensors.items() if k.startswith("disc.")}
-        weights = {k[8:]: v for k, v in own.items() if k.startswith("weights.")}
-        ckpt.load_state_checked(self.module, weights, where)
-        ckpt.optimizer_from_flat(self.optimizer, own, meta["discriminator"]["optimizer"])
-        self.scheduler.load_state_dict(meta["discriminator"]["scheduler"])
-
-
-def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.1) -> float:
-    """Learning-rate multiplier: linear warmup, then cosine decay to ``floor``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def batch_indices(n: int, cfg: TrainConfig, step: int, dist: distributed.DistInfo) -> torch.Tensor:
@@ -159,7 +80,7 @@ def batch_indices(n: int, cfg: TrainConfig, step: int, dist: distributed.DistInf
 
 def train_stage(
     name: str,
-    model: nn.Module,
+    model: Trainable,
     data: dict[str, torch.Tensor],
     cfg: TrainConfig,
     out_dir: Path | None,
@@ -169,7 +90,8 @@ def train_stage(
     eval_fn: Callable[[nn.Module], dict[str, float]] | None = None,
     progress: bool = True,
 ) -> StageResult:
-    """Train ``model`` for ``cfg.steps`` optimizer steps on random batches of ``data``.
+    """Train ``model`` (an ``nn.Module``) for ``cfg.steps`` optimizer steps on random batches
+    of ``data``.
 
     ``data`` maps batch keys to tensors of equal length N. ``out_dir`` is the stage folder
     (``None``: no checkpoints or logs). With ``resume``, training continues from the
@@ -190,14 +112,12 @@ def train_stage(
         optimizer, lambda s: warmup_cosine(s, cfg.warmup_steps, cfg.steps)
     )
     ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None  # of the generator only
-    adversary = getattr(model, "adversary", None)
-    disc = _Discriminator(model, cfg, dist) if adversary is not None else None
+    gan = GanHook.maybe(model, cfg, dist)  # a no-op unless the stage has a discriminator
     start, seconds = 0, 0.0
     if resume and out_dir is not None and ckpt.has_checkpoint(out_dir):
-        start, seconds = _restore(out_dir, model, optimizer, scheduler, ema, disc, dist)
+        start, seconds = _restore(out_dir, model, optimizer, scheduler, ema, gan, dist)
         finite.take_config_lr(optimizer, scheduler, cfg.lr)
-    if disc is not None:
-        disc.wrap()
+    gan.wrap()
     forward = _LossForward(model)
     if dist.enabled:
         forward = DistributedDataParallel(forward, find_unused_parameters=True)
@@ -211,12 +131,8 @@ def train_stage(
     for step in range(start, cfg.steps):
         idx = batch_indices(n, cfg, step, dist)
         batch = {k: v[idx].to(dist.device) for k, v in data.items()}
-        d_logs = {}
-        if disc is not None:  # GAN: discriminator update first, then the generator's
-            adversary.active = step >= adversary.start
-            if adversary.active:
-                d_value, d_logs = disc.step(batch, autocast)
-                _check_finite(d_value, name, step, out_dir, bar)
+        d_loss, d_logs = gan.step(batch, step, autocast)  # GAN: the discriminator's update first
+        _check_finite(d_loss, name, step, out_dir, bar)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=autocast):
             loss, logs = forward(batch)
         logs = {**logs, **d_logs}
@@ -241,10 +157,10 @@ def train_stage(
             logger.log(done, record)
             curve.append((done, loss_value))
         if done % cfg.checkpoint_every == 0 or done == cfg.steps:  # every rank: all stop
-            finite.check_savable(name, done, out_dir, bar, model, optimizer, ema, disc)
+            finite.check_savable(name, done, out_dir, bar, model, optimizer, ema, gan.parts())
         if main and (done % cfg.checkpoint_every == 0 or done == cfg.steps):
             elapsed = seconds + time.perf_counter() - tick
-            _save(out_dir, model, optimizer, scheduler, ema, disc, done, elapsed, config_yaml)
+            _save(out_dir, model, optimizer, scheduler, ema, gan, done, elapsed, config_yaml)
     bar.close()
     logger.close()
     seconds += time.perf_counter() - tick
@@ -278,22 +194,22 @@ def _curve_from_log(out_dir: Path | None, start: int) -> list[tuple[int, float]]
     return [(r["step"], r["loss"]) for r in read_log(log_path(out_dir)) if r["step"] <= start]
 
 
-def _save(out_dir, model, optimizer, scheduler, ema, disc, step, seconds, config_yaml) -> None:
+def _save(out_dir, model, optimizer, scheduler, ema, gan, step, seconds, config_yaml) -> None:
     tensors, optim_meta = ckpt.optimizer_to_flat(optimizer)
     tensors.update({f"live.{k}": v for k, v in model.state_dict().items()})
     tensors["rng.cpu"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    gan_tensors, gan_meta = gan.state()  # resume-only: the inference file holds no discriminator
+    tensors.update(gan_tensors)
     meta = {
         "step": step,
         "seconds": seconds,
         "optimizer": optim_meta,
         "scheduler": scheduler.state_dict(),
         "ema_updates": ema.updates if ema is not None else 0,
+        **gan_meta,
     }
-    if disc is not None:  # resume-only state: the inference file holds no discriminator
-        disc_tensors, meta["discriminator"] = disc.to_flat()
-        tensors.update(disc_tensors)
     inference = ema.state_dict() if ema is not None else model.state_dict()
     ckpt.write_stage(
         out_dir,
@@ -304,15 +220,14 @@ def _save(out_dir, model, optimizer, scheduler, ema, disc, step, seconds, config
     )
 
 
-def _restore(out_dir, model, optimizer, scheduler, ema, disc, dist) -> tuple[int, float]:
+def _restore(out_dir, model, optimizer, scheduler, ema, gan, dist) -> tuple[int, float]:
     state = ckpt.load_trainer_state(out_dir)
     finite.check_restored(state.tensors, model, str(out_dir / ckpt.TRAINER_FILE))
     live = {k[5:]: v for k, v in state.tensors.items() if k.startswith("live.")}
     ckpt.load_state_checked(model, live, str(out_dir / ckpt.TRAINER_FILE))
     ckpt.optimizer_from_flat(optimizer, state.tensors, state.meta["optimizer"])
     scheduler.load_state_dict(state.meta["scheduler"])
-    if disc is not None:
-        disc.from_flat(state.tensors, state.meta, str(out_dir / ckpt.TRAINER_FILE))
+    gan.restore(state.tensors, state.meta, str(out_dir / ckpt.TRAINER_FILE))
     if ema is not None:
         ema_state = ckpt.read_tensors(out_dir / ckpt.MODEL_FILE)
         ema.load_state_dict(ema_state, state.meta["ema_updates"])

@@ -9,7 +9,7 @@ import types
 import pytest
 import torch
 
-from regen.contracts import YSpec
+from regen.contracts import XBatch, YSpec
 from regen.errors import ConfigError
 from regen.generators.ctc import CTCGenerator, normalize_features
 from regen.generators.ctc_decoding import greedy_decode, prefix_beam_search
@@ -59,8 +59,8 @@ def test_padded_batch_decodes_like_single_items() -> None:
     model = CTCGenerator(SPEC, _cfg(), n_mels=8).eval()
     x = torch.randn(2, 8, 40)
     lengths = torch.tensor([40, 23])
-    batch = model.sample(x, lengths=lengths)
-    alone = model.sample(x[1:, :, :23], lengths=lengths[1:])
+    batch = model.sample(XBatch(x, lengths=lengths))
+    alone = model.sample(XBatch(x[1:, :, :23], lengths=lengths[1:]))
     assert batch[1, : alone.shape[1]].tolist() == alone[0].tolist()
     assert int(batch[1, alone.shape[1] :].abs().sum()) == 0
 
@@ -85,7 +85,7 @@ def test_ctc_generator_learns_a_tiny_mapping() -> None:
         optimizer.step()
     assert float(loss.detach()) < first / 5
     model.eval()
-    decoded = model.sample(x, lengths=batch["x_len"], beam_size=4)
+    decoded = model.sample(XBatch(x, lengths=batch["x_len"]), beam_size=4)
     assert decoded[:, :3].tolist() == y.tolist()
     SPEC.check(decoded, "test")
 

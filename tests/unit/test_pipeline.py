@@ -34,6 +34,7 @@ def test_spec_is_checked_at_every_call():
 
     class Broken:
         spec = pipeline.spec
+        trainable = True
 
         def training_loss(self, batch):
             raise NotImplementedError

@@ -12,7 +12,8 @@ from regen.config import TrainConfig
 from regen.errors import CheckpointError, TrainingDivergedError
 from regen.training import checkpoint as ckpt
 from regen.training.logger import read_log
-from regen.training.loop import log_path, train_stage, warmup_cosine
+from regen.training.loop import log_path, train_stage
+from regen.training.schedule import warmup_cosine
 from tests.unit.toy_models import NoisyRegressor, ToyRegressor, killed_after, toy_data
 
 CFG = dict(steps=40, batch_size=16, lr=1e-2, warmup_steps=5, log_every=1, checkpoint_every=10)

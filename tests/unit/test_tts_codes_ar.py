@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from regen.contracts import YSpec
+from regen.contracts import XBatch, YSpec
 from regen.generators.codes_ar import AutoregressiveCodeGenerator, draw, gumbel_noise
 from regen.modules.transformer import Transformer
 from regen.modules.window_cache import RingKVCache, run_windowed, step_blocks, window_mask
@@ -90,7 +90,7 @@ def test_cached_greedy_generation_equals_full_recompute() -> None:
 def test_greedy_codes_have_shape_range_and_zeros_past_the_end() -> None:
     model = _model()
     batch = _batch()
-    codes = model.sample(batch["x"], speakers=batch["speakers"], temperature=0)
+    codes = model.sample(XBatch(batch["x"], speakers=batch["speakers"]), temperature=0)
     assert codes.dtype == torch.int64 and codes.shape[:2] == (2, LEVELS)
     assert int(codes.min()) >= 0 and int(codes.max()) < SIZE
     SPEC.check(codes, "test")

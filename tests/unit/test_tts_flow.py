@@ -9,7 +9,7 @@ import torch
 
 from regen.cli import main
 from regen.config import load_recipe
-from regen.contracts import YSpec
+from regen.contracts import XBatch, YSpec
 from regen.errors import ConfigError
 from regen.generators.fastspeech import LOG_SILENCE
 from regen.generators.flow_matching import FlowMatchingGenerator, interpolate
@@ -74,7 +74,7 @@ def test_sampling_is_reproducible_under_a_seed_and_differs_across_seeds() -> Non
 
     def draw(seed: int | None) -> torch.Tensor:
         rng = None if seed is None else torch.Generator().manual_seed(seed)
-        return gen.sample(x, generator=rng, speakers=speakers)
+        return gen.sample(XBatch(x, speakers=speakers), generator=rng)
 
     first, again, other = draw(1), draw(1), draw(2)
     assert torch.equal(first, again) and not torch.allclose(first, other)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from regen.contracts import XBatch
 from regen.errors import SpecMismatchError
 from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
 from regen.renderers.griffin_lim import GriffinLimRenderer
@@ -107,7 +108,7 @@ def test_code_generator_learns_codes_and_samples_within_spec() -> None:
     first = gen.training_loss(batch)[1]["code_ce"]
     logs = _fit(gen, batch, 50, lr=5e-3)
     assert logs["code_ce"] < 0.5 * first and logs["code_accuracy"] > 0.5
-    sampled = gen.sample(x, speakers=batch["speakers"])
+    sampled = gen.sample(XBatch(x, speakers=batch["speakers"]))
     rep.spec.check(sampled, "test")
     assert sampled.shape[:2] == (2, 2)
     with pytest.raises(SpecMismatchError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from regen.contracts import XBatch
 from regen.generators.direct_waveform import DirectWaveformGenerator
 from regen.generators.fastspeech import FastSpeechGenerator, length_regulate
 from regen.losses.spectral import WaveformLoss, multi_resolution_stft_loss
@@ -71,7 +72,7 @@ def test_fastspeech_learns_a_batch_and_predicts_durations() -> None:
     with torch.no_grad():
         trunk_durations = gen.trunk(batch["x"], batch["speakers"])[2]["durations"]
     assert torch.equal(trunk_durations, durations)
-    mel.spec.check(gen.sample(batch["x"], speakers=batch["speakers"]), "test")
+    mel.spec.check(gen.sample(XBatch(batch["x"], speakers=batch["speakers"])), "test")
 
 
 def test_vocoder_renders_frames_to_samples_and_trains_on_waveforms() -> None:
@@ -102,7 +103,7 @@ def test_direct_generator_trains_on_waveform_crops_and_samples_audio() -> None:
     loss, logs = gen.training_loss(batch)
     loss.backward()
     assert torch.isfinite(loss) and "stft_loss" in logs and "duration_loss" in logs
-    wav = gen.eval().sample(batch["x"], speakers=batch["speakers"])
+    wav = gen.eval().sample(XBatch(batch["x"], speakers=batch["speakers"]))
     assert wav.ndim == 2 and wav.shape[0] == 2 and wav.abs().max() <= 1
     rep.spec.check(wav, "test")
 

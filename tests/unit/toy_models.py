@@ -14,6 +14,8 @@ from torch import nn
 class ToyRegressor(nn.Module):
     """Deterministic: y = W x + b with MSE, so two processes can match one exactly."""
 
+    trainable = True
+
     def __init__(self, dim: int = 8) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, 1))

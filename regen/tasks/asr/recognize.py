@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from regen.contracts import Symbolic, XBatch
 from regen.data.audio import SAMPLE_RATE, open_audio
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.sequences import pad_rows, unpad_rows
@@ -68,7 +69,7 @@ class Recognizer:
     def recognize(self, wavs: list[np.ndarray], ctc_beam: int | None = None) -> list[Transcript]:
         """Transcripts of short waveforms (float32 [T] at 22,050 Hz), decoded as one batch."""
         x, x_len = log_mels(list(wavs), self.mel)
-        y_prime = self.pipeline.generate(x.float(), lengths=x_len, beam_size=ctc_beam)
+        y_prime = self.pipeline.generate(XBatch(x.float(), lengths=x_len), beam_size=ctc_beam)
         if self.is_direct:
             return [Transcript(t) for t in decode_ids(self.pipeline.render(y_prime))]
         rows = unpad_rows(y_prime)
@@ -78,7 +79,8 @@ class Recognizer:
             rendered = self.pipeline.render(pad_rows([rows[i] for i in spoken])[0])
             for i, text in zip(spoken, decode_ids(rendered)):
                 texts[i] = text
-        symbols = self.pipeline.representation.symbols(rows, marks=True)
+        phonemes: Symbolic = self.pipeline.representation  # regen's Y' ids name phonemes
+        symbols = phonemes.symbols(rows, marks=True)
         return [Transcript(t, s) for t, s in zip(texts, symbols)]
 
     def transcribe(self, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> str:

@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from regen.compare.records import read_results
+from regen.contracts import Codebook
 from regen.eval.classifier import get_domain_classifier
 from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_kid
 from regen.pipeline import Pipeline
@@ -121,7 +122,7 @@ def reconstruction_metrics(
         "psnr_reconstruction": reconstruction_psnr(rep, images),
         "fid_reconstruction": fid_kid(images, rebuilt.clamp(-1, 1), classifier.features)["fid"],
     }
-    if hasattr(rep, "codebook_stats"):
+    if isinstance(rep, Codebook):
         stats = rep.codebook_stats(images)
         metrics.update({f"codebook_{k}": v for k, v in stats.items() if "level" not in k})
     return metrics

@@ -55,6 +55,8 @@ class JointObjective(nn.Module):
     unpaired rows), ``paired`` float ``[B]`` (1 = X is real; all ones when absent).
     """
 
+    trainable = True
+
     def __init__(
         self,
         representation: Autoencoder,

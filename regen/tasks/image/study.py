@@ -30,7 +30,10 @@ from pathlib import Path
 
 import torch
 
+from regen.errors import ConfigError
 from regen.eval.image_metrics import evaluate_images
+from regen.generators.diffusion import DiffusionGenerator
+from regen.modules.condition import with_null_rows
 from regen.pipeline import Pipeline
 from regen.renderers.tuning import RendererTuning
 from regen.representations.metrics import reconstruction_psnr
@@ -100,15 +103,11 @@ def predicted_y_prime(
     the generator's errors but still belongs to its Y. Continuous (diffusion) generators only.
     """
     generator = pipeline.generator
-    if not hasattr(generator, "make_scheduler"):
-        from regen.errors import ConfigError
-
+    if not isinstance(generator, DiffusionGenerator):
         raise ConfigError(
             "predicted Y' for renderer tuning needs a diffusion generator (continuous Y'); "
             "use a recipe such as image/digits_latent_diffusion"
         )
-    from regen.modules.condition import with_null_rows
-
     rng = torch.Generator().manual_seed(seed)
     scale = generator.cfg.guidance_scale
     outputs = []

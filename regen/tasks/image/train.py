@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from regen.contracts import Calibrated
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.image.build import build_pipeline
@@ -125,13 +126,12 @@ def train_pipeline(
         trained.append("representation")
     elif rep.trainable:
         fit("representation", rep, {"y": data.images}, heldout_batch(("y",)))
-    if rep.trainable:
-        if hasattr(rep, "calibrate"):
-            # latent scale (as in latent diffusion): unit-variance Y' for the generator
-            with torch.no_grad():
-                rep.calibrate(data.images)
-            if main:
-                ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
+    if rep.trainable and isinstance(rep, Calibrated):
+        # latent scale (as in latent diffusion): unit-variance Y' for the generator
+        with torch.no_grad():
+            rep.calibrate(data.images)
+        if main:
+            ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
     y_prime = encode_in_batches(pipeline, data.images)
     fit(
         "generator",

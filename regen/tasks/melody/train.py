@@ -148,10 +148,6 @@ def generate_melodies(
     for start in range(0, len(x), batch_size):
         chunk = x[start : start + batch_size]
         y_prime = pipeline.generate(chunk, generator=rng)
-        pipeline.spec.check(y_prime, "the input of " + type(pipeline.renderer).__name__)
-        if isinstance(pipeline.renderer, TemplateToMelody):
-            melodies.append(pipeline.renderer.render(y_prime, generator=rng))
-        else:
-            melodies.append(pipeline.renderer.render(y_prime))
+        melodies.append(pipeline.render(y_prime, generator=rng))
         templates.append(y_prime)
     return torch.cat(melodies), None if pipeline.is_direct else torch.cat(templates)

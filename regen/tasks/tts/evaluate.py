@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from regen.contracts import HasTrunk, WrapsMel, XBatch
 from regen.data.speech import SpeechCorpus
 from regen.data.text_frontend import clear_phoneme_cache
 from regen.errors import RegenError
 from regen.eval.speech_metrics import duration_error, speech_distances
 from regen.pipeline import Pipeline
 from regen.renderers.griffin_lim import GriffinLimRenderer
+from regen.renderers.latent_mel import LatentMelRenderer
 from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 from regen.training.logger import progress_bar
 
@@ -84,16 +86,17 @@ def evaluate_tts(
     regen = pipelines["regen"]
     # a learned Y' (mel_vae, mel_rvq) wraps the log-mel: resynthesis rows use the mel inside,
     # its mel renderer, and (as "<Y'> resynthesis") the round trip through the learned code
-    learned = getattr(regen.representation, "decode_mel", None)
-    mel = getattr(regen.representation, "mel", regen.representation)
-    mel_renderer = getattr(regen.renderer, "mel_renderer", regen.renderer)
+    rep, renderer = regen.representation, regen.renderer
+    learned = rep if isinstance(rep, WrapsMel) else None
+    mel = learned.mel if learned is not None else rep
+    mel_renderer = renderer.mel_renderer if isinstance(renderer, LatentMelRenderer) else renderer
     griffin_lim = GriffinLimRenderer(mel)
     n = min(num_utterances, len(test))
     wavs: dict[str, list[np.ndarray]] = {"ground truth": [w for w in test.wavs[:n]]}
     wavs["griffin-lim resynthesis"] = []
     if learned is not None:
         wavs["learned y' resynthesis"] = []
-    if getattr(regen.renderer, "trainable", False):
+    if renderer.trainable:
         wavs["vocoder resynthesis"] = []
     timing = {name: SynthesisTimes() for name in pipelines}
     durations: dict[str, list[dict[str, float]]] = {name: [] for name in pipelines}
@@ -109,7 +112,7 @@ def evaluate_tts(
             if "vocoder resynthesis" in wavs:
                 wavs["vocoder resynthesis"].append(mel_renderer.render(true_mel)[0].numpy())
             if learned is not None:
-                round_trip = learned(regen.representation.encode_mel(true_mel))
+                round_trip = learned.decode_mel(learned.encode_mel(true_mel))
                 wavs["learned y' resynthesis"].append(mel_renderer.render(round_trip)[0].numpy())
             for name, pipeline in pipelines.items():
                 clear_phoneme_cache()  # each system pays for its own espeak-ng front end
@@ -119,15 +122,15 @@ def evaluate_tts(
                 ids = torch.tensor([pipeline.conditioner.vocab.encode(test.phonemes[i])])
                 speaker = pipeline.conditioner.speaker(test.speakers[i])
                 # the trunk alone predicts durations: no second (for AR: slow) decode of Y'
-                predicted = pipeline.generator.trunk(ids, speaker)[2]["durations"][0].tolist()
+                generator: HasTrunk = pipeline.generator  # every TTS generator has one
+                predicted = generator.trunk(ids, speaker)[2]["durations"][0].tolist()
                 hop_s = mel.hop / mel.sample_rate
                 durations[name].append(duration_error(predicted, test.durations[i], hop_s))
-            predicted_mel = regen.generate(
-                torch.tensor([regen.conditioner.vocab.encode(test.phonemes[i])]),
-                speakers=regen.conditioner.speaker(test.speakers[i]),
-            )
+            ids = torch.tensor([regen.conditioner.vocab.encode(test.phonemes[i])])
+            speaker = regen.conditioner.speaker(test.speakers[i])
+            predicted_mel = regen.generate(XBatch(ids, speakers=speaker))
             if learned is not None:
-                predicted_mel = learned(predicted_mel)
+                predicted_mel = learned.decode_mel(predicted_mel)
             wavs["regen + griffin-lim"].append(griffin_lim.render(predicted_mel)[0].numpy())
     bar.close()
     metrics: dict[str, dict[str, float]] = {}

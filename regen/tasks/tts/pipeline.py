@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from regen.contracts import XBatch
 from regen.data.sentences import split_sentences
 from regen.data.text_frontend import PhonemeVocabulary, normalize_text, phonemize
 from regen.errors import CheckpointError, DataError
@@ -156,7 +157,7 @@ def synthesize_chunks(
         ids = conditioner.encode_sentence(sentence, voice)
         tick = time.perf_counter()
         with torch.inference_mode():
-            y_prime = pipeline.generate(ids, speakers=speaker)
+            y_prime = pipeline.generate(XBatch(ids, speakers=speaker))
             tock = time.perf_counter()
             wav = pipeline.render(y_prime)[0].numpy()
         end = time.perf_counter()

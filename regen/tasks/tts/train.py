@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from regen.contracts import Calibrated, WrapsMel
 from regen.data.speech import SpeechCorpus, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
@@ -44,7 +45,9 @@ def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner
     return tensors
 
 
-def encode_log_mels(representation, log_mels: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+def encode_log_mels(
+    representation: WrapsMel, log_mels: torch.Tensor, batch_size: int = 32
+) -> torch.Tensor:
     """Padded log-mels [N, n_mels, F] -> the learned Y' [N, C or Q, F], in batches."""
     with torch.no_grad():
         return torch.cat([representation.encode_mel(m) for m in log_mels.split(batch_size)])
@@ -87,7 +90,7 @@ def train_tts(
         rep = pipeline.representation
         fit("representation", rep, crops)
         rep.eval()
-        if hasattr(rep, "calibrate"):
+        if isinstance(rep, Calibrated):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
             rep.calibrate(crops["wav"])
             if distributed.current().is_main:  # under torchrun only rank 0 writes files
