@@ -1,6 +1,7 @@
 """The toy generator: class id -> Y' through an embedding and a linear layer, trained by MSE.
 
-It satisfies :class:`regen.contracts.Generator` (``spec``, ``training_loss``, ``sample``) and
+It satisfies :class:`regen.contracts.Generator` (``spec``, ``trainable``, ``training_loss``,
+``sample``) and
 knows nothing of the task: the same class predicts the 4x4 Y' or the 8x8 pattern, whatever
 ``spec`` says. It regresses the mean of a class (no sampling noise): the smallest model with
 which the regeneration and direct pipelines can be compared honestly.
@@ -20,6 +21,8 @@ from regen.contracts import YSpec
 
 class ClassRegressor(nn.Module):
     """X [B] class ids -> Y' [B, *spec.shape] in [-1, 1]."""
+
+    trainable = True  # the loop trains it (regen.contracts.Trainable)
 
     def __init__(self, spec: YSpec, classes: int, hidden: int) -> None:
         super().__init__()
