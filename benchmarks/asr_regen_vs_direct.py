@@ -99,15 +99,11 @@ def renderer_ablation(out: Path, overrides: list[str], steps: int) -> dict:
     from regen.config import load_recipe
     from regen.data.speech import load_speech_corpus
     from regen.modules.dsp import MelSpectrogram
+    from regen.runs import load_run
     from regen.tasks.asr.data import speech_tensors
     from regen.tasks.asr.evaluate import evaluate_split, renderer_cer
     from regen.tasks.asr.recognize import Recognizer
-    from regen.tasks.asr.train import (
-        build_asr_pipeline,
-        load_asr_data,
-        load_asr_run,
-        train_renderer,
-    )
+    from regen.tasks.asr.train import build_asr_pipeline, load_asr_data, train_renderer
 
     config = load_recipe("asr/phonemes", [*overrides, f"train.renderer.steps={steps}"])
     start = time.perf_counter()
@@ -121,7 +117,7 @@ def renderer_ablation(out: Path, overrides: list[str], steps: int) -> dict:
     )
     rows = {"renderer_steps": steps, "renderer_seconds": round(seconds, 1)}
     for label, fraction in (("10pct", 0.1), ("100pct", 1.0)):
-        pipeline, _ = load_asr_run(run_dir(out, fraction, "regen"))
+        pipeline, _ = load_run(run_dir(out, fraction, "regen"), task="asr")
         pipeline.renderer.load_state_dict(shared.module.state_dict())
         scored = evaluate_split(Recognizer(pipeline, n_mels), test)["metrics"]
         rows[label] = {k: round(v, 4) for k, v in scored.items()}

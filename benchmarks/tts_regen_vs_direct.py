@@ -78,9 +78,10 @@ def synthesize_long(run_dir: str, out: str) -> None:
     import torch
 
     from regen.data.text_frontend import normalize_text
-    from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize
+    from regen.runs import load_run
+    from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 
-    pipeline, _ = load_tts(run_dir)
+    pipeline, _ = load_run(run_dir, task="tts")
     pipeline.conditioner.vocab  # noqa: B018  (loaded)
     text = normalize_text(LONG_TEXT)  # one sentence: commas only, no sentence split
     times = SynthesisTimes()
@@ -111,11 +112,11 @@ def compare_renderers(out: Path) -> dict:
     from regen.data.speech import load_speech_corpus
     from regen.eval.speech_metrics import speech_distances
     from regen.renderers.griffin_lim import GriffinLimRenderer
-    from regen.tasks.tts.pipeline import load_tts
+    from regen.runs import load_run
 
     torch.set_num_threads(1)  # as every other timing here (THREADS)
     results = json.loads((out / "results.json").read_text())
-    regen, config = load_tts(out / results["recipe"])
+    regen, config = load_run(out / results["recipe"], task="tts")
     mel = regen.representation
     rep = config.representation
     test = load_speech_corpus(config.data, "test")
@@ -162,15 +163,15 @@ def compare_renderers(out: Path) -> dict:
 def word_error_rates(out: Path, asr_run: str) -> None:
     """Re-synthesize the held-out sentences with the trained runs in ``out``; WER per system."""
     from regen.data.speech import load_speech_corpus
+    from regen.runs import load_run
     from regen.tasks.tts.evaluate import evaluate_tts, intelligibility
-    from regen.tasks.tts.pipeline import load_tts
 
     transcribe, recognizer = intelligibility(asr_run)
     if transcribe is None:
         raise SystemExit(f"no intelligibility measured: {recognizer}")
     results = json.loads((out / "results.json").read_text())
-    regen, config = load_tts(out / results["recipe"])
-    direct, _ = load_tts(out / results["baseline"])
+    regen, config = load_run(out / results["recipe"], task="tts")
+    direct, _ = load_run(out / results["baseline"], task="tts")
     test = load_speech_corpus(config.data, "test")
     n = results["data"]["test_utterances_scored"]
     metrics, _ = evaluate_tts({"regen": regen, "direct": direct}, test, n, asr_run=asr_run)

@@ -74,13 +74,15 @@ def stage_summaries(results: list[StageResult]) -> list[dict[str, Any]]:
     ]
 
 
-def read_meta(folder: Path) -> dict[str, Any]:
-    """``pipeline.json`` of a run folder, or a one-line CheckpointError naming the fix."""
+def read_meta(folder: Path, task: str | None = None) -> dict[str, Any]:
+    """``pipeline.json`` of a run folder, or a one-line CheckpointError naming the fix (the
+    command that trains a pipeline of ``task`` when given)."""
     path = Path(folder) / META_FILE
     if not path.is_file():
+        hint = get_task(task).train_hint if task else "regen train <recipe>"
         raise CheckpointError(
             f"no trained pipeline in {folder} (missing {META_FILE}); "
-            "train one first with: regen train <recipe>"
+            f"train one first with: {hint} (or pass --run RUN_DIR)"
         )
     try:
         meta = json.loads(path.read_text())
@@ -132,7 +134,7 @@ def load_run(folder: str | Path, task: str | None = None) -> tuple[Pipeline, Any
     for what it holds.
     """
     folder = Path(folder)
-    meta = read_meta(folder)
+    meta = read_meta(folder, task)
     config = read_config(folder, task)
     pipeline = get_task(config.task).load("build")(config, meta)
     trained = meta.get("trained_stages")

@@ -57,6 +57,7 @@ class Task:
         datasets: ``{name: "module:function"}`` for ``regen data NAME``.
         study: the module the research studies call (``regen.studies``), or ``None``.
         usage: the command that uses a trained pipeline of this task (for error messages).
+        train_hint: the command that trains one (for "no trained pipeline" errors).
     """
 
     name: str
@@ -72,6 +73,7 @@ class Task:
     datasets: dict[str, str] = field(default_factory=dict)
     study: str | None = None
     usage: str = "regen compare"
+    train_hint: str = "regen train <recipe>"
 
     def load(self, attribute: str) -> Any:
         """The object an attribute names: a module (no ``:``) or a module's attribute.

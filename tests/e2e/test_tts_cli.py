@@ -121,7 +121,7 @@ def test_tts_checks_out_before_loading_the_pipeline(run_dir, tmp_path, capsys) -
 
     folder = tmp_path / "existing_dir"
     folder.mkdir()
-    with mock.patch("regen.tasks.tts.pipeline.load_tts", side_effect=AssertionError("loaded")):
+    with mock.patch("regen.runs.load_run", side_effect=AssertionError("loaded")):
         assert "is a folder" in _error(capsys, "tts", "Hi.", "--out", str(folder), "--run", "x")
         out = str(tmp_path / "speech.txt")
         assert "ending in .wav or .flac" in _error(capsys, "tts", "Hi.", "--out", out)

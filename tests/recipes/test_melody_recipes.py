@@ -9,7 +9,8 @@ import torch
 
 from regen.config import load_recipe
 from regen.generators.lyrics import condition_from_data
-from regen.tasks.melody.train import generate_melodies, load_melody_pipeline, train_melody
+from regen.runs import load_run
+from regen.tasks.melody.train import generate_melodies, train_melody
 from tests.melody_tiny import TINY_MELODY, one_torch_thread  # noqa: F401
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].glob("recipes/melody/*.yaml"))
@@ -25,7 +26,7 @@ def test_melody_recipe_trains_saves_loads_and_samples(path, tmp_path):
     test = melody_splits(config)["test"]
     x = condition_from_data(test.syllables, test.melodies, test.lengths)[:3]
     before, templates = generate_melodies(pipeline, x, seed=3)
-    loaded, _ = load_melody_pipeline(tmp_path / "run")
+    loaded, _ = load_run(tmp_path / "run", task="melody")
     after, _ = generate_melodies(loaded, x, seed=3)
     assert torch.equal(before, after)
     assert (templates is None) == config.is_direct

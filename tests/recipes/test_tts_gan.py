@@ -11,7 +11,8 @@ import pytest
 from regen.cli import main
 from regen.config import load_recipe
 from regen.errors import ConfigError
-from regen.tasks.tts.pipeline import load_tts, synthesize
+from regen.runs import load_run
+from regen.tasks.tts.pipeline import synthesize
 from regen.tasks.tts.train import train_tts
 from regen.training.logger import read_log
 from tests.tiny_tts import TINY_TTS
@@ -43,7 +44,7 @@ def test_gan_recipe_trains_saves_loads_and_speaks(
     gan_on = [r for r in records if r["step"] > config.renderer.adversarial_start]
     assert gan_on and all({"d_loss", "adv_loss", "fm_loss"} <= set(r) for r in gan_on)
     assert all("d_loss" not in r for r in records if r["step"] <= 2)
-    loaded, loaded_config = load_tts(tmp_path)
+    loaded, loaded_config = load_run(tmp_path, task="tts")
     assert loaded_config.renderer.adversarial_weight == 0.5
     wav = synthesize(loaded, "Good morning.", config.data.voices[0])
     again = synthesize(pipeline, "Good morning.", config.data.voices[0])

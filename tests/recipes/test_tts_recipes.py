@@ -12,7 +12,8 @@ import pytest
 from regen.compare.harness import run_compare as run_tts_compare
 from regen.config import load_recipe
 from regen.report.browser import find_chromium, render_in_chromium
-from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize
+from regen.runs import load_run
+from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 from regen.tasks.tts.train import train_tts
 from tests.tiny_tts import TINY_TTS
 
@@ -35,7 +36,7 @@ def test_recipe_trains_saves_loads_and_speaks(name: str, tmp_path: Path) -> None
         learned.add("representation")
     assert {r.name for r in results} == learned
     assert all(r.steps == 6 and r.curve for r in results)
-    loaded, loaded_config = load_tts(tmp_path)
+    loaded, loaded_config = load_run(tmp_path, task="tts")
     assert loaded_config == config
     times = SynthesisTimes()
     wav = synthesize(loaded, "Good morning. It is 7 o'clock!", config.data.voices[1], times)

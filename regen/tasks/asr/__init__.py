@@ -19,4 +19,5 @@ TASK = Task(
     commands="cli:add_commands",
     study="study",
     usage="regen asr",
+    train_hint="regen train asr/phonemes",
 )

@@ -25,9 +25,9 @@ from regen.data.audio import SAMPLE_RATE, open_audio
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.sequences import pad_rows, unpad_rows
 from regen.representations.characters import decode_ids
+from regen.runs import load_run
 from regen.tasks.asr.audio_chunks import audio_chunks, is_silent, prepare_audio, split_chunks
 from regen.tasks.asr.data import log_mels
-from regen.tasks.asr.train import load_asr_run
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Recognizer:
 
     @classmethod
     def load(cls, run_dir: str | Path, **kwargs) -> Recognizer:
-        pipeline, config = load_asr_run(run_dir)
+        pipeline, config = load_run(run_dir, task="asr")
         return cls(pipeline, config.generator.n_mels, **kwargs)
 
     @property

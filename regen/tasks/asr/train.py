@@ -5,7 +5,7 @@
 
 The representation (phonemes, or characters for the direct baseline) has nothing to learn.
 A run folder holds ``config.yaml``, ``pipeline.json`` and one folder per trained stage;
-:func:`load_asr_run` rebuilds the pipeline from it.
+:func:`regen.runs.load_run` rebuilds the pipeline from it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import torch
 from regen.config import dump_yaml
 from regen.data.espeak import WORD_BOUNDARY
 from regen.data.speech import load_speech_corpus
-from regen.errors import CheckpointError, ConfigError
+from regen.errors import ConfigError
 from regen.generators.ctc import CTCGenerator
 from regen.modules.dsp import MelSpectrogram
 from regen.pipeline import Pipeline
 from regen.representations.characters import CHAR_VOCAB_SIZE, CharacterRepresentation
-from regen.runs import CONFIG_FILE, load_run, save_run, write_config
+from regen.runs import save_run, write_config
 from regen.tasks.asr.config import ASRRecipe
 from regen.tasks.asr.data import (
     SpeechTensors,
@@ -208,14 +208,3 @@ def train_asr(
         skipped_texts=data.renderer_text[1] if data.renderer_text else 0,
     )
     return pipeline.eval(), results
-
-
-def load_asr_run(folder: str | Path) -> tuple[Pipeline, ASRRecipe]:
-    """The trained pipeline (eval mode) and recipe stored in a run folder."""
-    folder = Path(folder)
-    if not (folder / CONFIG_FILE).is_file():
-        raise CheckpointError(
-            f"no trained speech recognizer in {folder} ({CONFIG_FILE} is missing); "
-            "train one first with: regen train asr/<recipe>"
-        )
-    return load_run(folder, task="asr")

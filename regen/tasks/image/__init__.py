@@ -16,4 +16,5 @@ TASK = Task(
     datasets={"glyphs": "cli:data_images", "emoji": "cli:data_images", "digits": "cli:data_images"},
     study="study",
     usage="regen sample",
+    train_hint="regen train image/glyphs_latent_diffusion",
 )

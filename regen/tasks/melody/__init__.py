@@ -15,4 +15,5 @@ TASK = Task(
     commands="cli:add_commands",
     datasets={"melody": "cli:data_melody"},
     usage="regen melody",
+    train_hint="regen train melody/chorales_template",
 )

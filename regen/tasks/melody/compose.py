@@ -16,8 +16,8 @@ from regen.generators.lyrics import condition_from_lyrics
 from regen.modules.music_tables import DUR, POS
 from regen.modules.music_theory import parse_key, parse_meter
 from regen.outputs import atomic_output, check_output_file
-from regen.runs import read_meta
-from regen.tasks.melody.train import generate_melodies, load_melody_pipeline
+from regen.runs import load_run, read_meta
+from regen.tasks.melody.train import generate_melodies
 
 OUTPUT_SUFFIXES = (".mid", ".midi", ".musicxml", ".xml")
 
@@ -37,14 +37,14 @@ def compose(
     """
     syllables = syllabify(lyrics)
     bar, beat = parse_meter(meter)
-    read_meta(run_dir)  # a one-line error before anything slow when nothing is trained
+    read_meta(run_dir, "melody")  # a one-line error before anything slow when nothing is trained
     key_id = parse_key(key) if key is not None else None
     if like is not None:
         found = read_melody_file(like)
         bar, beat = found["bar"], found["beat"]
         key_id = found["key"] if key_id is None else key_id
     key_id = parse_key("major") if key_id is None else key_id
-    pipeline, config = load_melody_pipeline(run_dir)
+    pipeline, config = load_run(run_dir, task="melody")
     size, start, pieces = config.data.max_notes, 0, []
     for offset in range(0, len(syllables), size):
         chunk = syllables[offset : offset + size]

@@ -6,7 +6,7 @@
 
 Training sets are transposed by each shift in ``data.transpose``; the held-out chorales
 never are. The run folder holds ``config.yaml``, ``pipeline.json`` and one folder per
-trained stage, so :func:`load_melody_pipeline` rebuilds exactly what was trained.
+trained stage, so :func:`regen.runs.load_run` rebuilds exactly what was trained.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
 from regen.renderers.template_to_melody import TemplateToMelody
 from regen.representations.music_template import MusicTemplate
-from regen.runs import load_run, save_run, write_config
+from regen.runs import save_run, write_config
 from regen.tasks.melody.config import MelodyRecipeConfig
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
@@ -130,11 +130,6 @@ def train_melody(
 def build(config: MelodyRecipeConfig, meta: dict) -> Pipeline:
     """The untrained pipeline of a saved run (everything it needs is in the recipe)."""
     return build_melody_pipeline(config)
-
-
-def load_melody_pipeline(run_dir: Path) -> tuple[Pipeline, MelodyRecipeConfig]:
-    """The pipeline trained in ``run_dir`` by ``regen train`` (one-line error otherwise)."""
-    return load_run(run_dir, task="melody")
 
 
 @torch.no_grad()

@@ -15,4 +15,5 @@ TASK = Task(
     commands="cli:add_commands",
     datasets={"tts": "cli:data_tts"},
     usage="regen tts",
+    train_hint="regen train tts/fastspeech_vocos",
 )

@@ -28,11 +28,12 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from regen.data.text_frontend import normalize_text
     from regen.modules.dsp import SAMPLE_RATE
     from regen.outputs import atomic_output, check_output_file
-    from regen.tasks.tts.pipeline import SynthesisTimes, load_tts, synthesize_chunks
+    from regen.runs import load_run
+    from regen.tasks.tts.pipeline import SynthesisTimes, synthesize_chunks
 
     out = check_output_file(args.out, (".wav", ".flac"))
     normalize_text(args.text)
-    pipeline, _ = load_tts(args.run)
+    pipeline, _ = load_run(args.run, task="tts")
     pipeline.conditioner.speaker(args.voice)
     check_voice(args.voice)  # espeak-ng loads and speaks this voice: fail before any audio
     times = SynthesisTimes()

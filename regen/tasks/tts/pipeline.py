@@ -21,10 +21,9 @@ import torch
 from regen.contracts import XBatch
 from regen.data.sentences import split_sentences
 from regen.data.text_frontend import PhonemeVocabulary, normalize_text, phonemize
-from regen.errors import CheckpointError, DataError
+from regen.errors import DataError
 from regen.modules.dsp import SAMPLE_RATE, MelSpectrogram, waveform_spec
 from regen.pipeline import Pipeline
-from regen.runs import META_FILE, load_run
 from regen.tasks.tts.config import TTSRecipeConfig
 
 DEFAULT_RUN = Path("runs/tts_fastspeech_vocos")
@@ -116,17 +115,6 @@ def build(config: TTSRecipeConfig, meta: dict) -> Pipeline:
     """The untrained pipeline of a saved run (``pipeline.json`` holds vocabulary and voices)."""
     vocab = PhonemeVocabulary.from_dict(meta["vocab"])
     return build_tts_pipeline(config, PhonemeConditioner(vocab, meta["voices"]))
-
-
-def load_tts(run_dir: str | Path) -> tuple[Pipeline, TTSRecipeConfig]:
-    """The trained pipeline in ``run_dir`` (written by ``regen train tts/...``) and its recipe."""
-    run_dir = Path(run_dir)
-    if not (run_dir / META_FILE).is_file():
-        raise CheckpointError(
-            f"no trained TTS pipeline in {run_dir}; train one first with: "
-            "regen train tts/fastspeech_vocos (or pass --run RUN_DIR)"
-        )
-    return load_run(run_dir, task="tts")
 
 
 @dataclass
