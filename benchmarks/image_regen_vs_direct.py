@@ -44,6 +44,8 @@ def memory(recipe: Path, work: Path) -> dict:
     run = work / recipe.stem
     train = run_measured([*REGEN, "train", str(recipe), *SHORT, "--out", str(run)])
     names = ["A", "B", "C", "D", "E", "F", "G", "H"]
+    if "digits" in recipe.stem:  # the class names of sklearn's digits
+        names = [str(digit) for digit in range(8)]
     if "emoji" in recipe.stem:
         names = [
             "grinning face",
