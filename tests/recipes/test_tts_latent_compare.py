@@ -22,5 +22,5 @@ def test_compare_scores_a_learned_speech_representation(recipe: str, tmp_path: P
     assert {"learned y' resynthesis", "vocoder resynthesis", "regen", "direct"} <= set(metrics)
     for name in ("learned y' resynthesis", "regen", "regen + griffin-lim"):
         assert np.isfinite(metrics[name]["mcd_db"]) and metrics[name]["mcd_db"] > 0
-    assert [s["name"] for s in results["stages"]["regen"]][0] == "representation"
+    assert [s["name"] for s in results["pipelines"][0]["stages"]][0] == "representation"
     assert (tmp_path / "report.html").is_file()
