@@ -18,6 +18,7 @@ import yaml
 
 from regen.config_values import check_finite, check_train_ranges, float_literal, parse_override
 from regen.errors import ConfigError
+from regen.tasks import get_task
 
 
 @dataclass
@@ -140,7 +141,6 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
     The recipe's ``task`` (default ``image``) picks the dataclass and the checks; see
     :mod:`regen.tasks`. Image recipes load into :class:`RecipeConfig`.
     """
-    from regen.tasks import get_task
 
     path = resolve_recipe_path(path)
     try:

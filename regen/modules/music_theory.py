@@ -11,6 +11,8 @@ import functools
 
 import torch
 
+from regen.errors import ConfigError
+
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 NATURAL_MINOR = (0, 2, 3, 5, 7, 8, 10)
 NO_CHORD = 7
@@ -110,8 +112,6 @@ def parse_key(name: str) -> int:
     """
     import re
 
-    from regen.errors import ConfigError
-
     match = re.match(_KEY_PATTERN, name or "", re.IGNORECASE)
     if not match or not (match.group(1) or match.group(3)):
         raise ConfigError(
@@ -128,8 +128,6 @@ def parse_key(name: str) -> int:
 def parse_meter(text: str) -> tuple[int, int]:
     """(bar, beat) in 16ths from a time signature such as ``4/4``, ``3/4`` or ``6/8``."""
     import re
-
-    from regen.errors import ConfigError
 
     match = re.match(r"^\s*(\d+)\s*/\s*(1|2|4|8|16)\s*$", text or "")
     numerator = int(match.group(1)) if match else 0

@@ -16,6 +16,7 @@ import string
 from torch import Tensor, nn
 
 from regen.contracts import YSpec
+from regen.data.text_frontend import normalize_text
 from regen.errors import DataError
 from regen.modules.sequences import pad_rows
 
@@ -29,7 +30,6 @@ _TO_SPACE = re.compile(r"[-–—\s]+")
 
 def normalize_transcript(text: str) -> str:
     """The comparison form of ``text``: ``"Hello, Dr. Smith!"`` -> ``"hello doctor smith"``."""
-    from regen.data.text_frontend import normalize_text
 
     text = normalize_text(text).lower().replace("’", "'").replace("‘", "'")
     text = _TO_SPACE.sub(" ", _DROP.sub(" ", text)).strip()

@@ -23,7 +23,10 @@ from regen.errors import ConfigError
 from regen.generators.ctc import CTCGenerator
 from regen.modules.dsp import MelSpectrogram
 from regen.pipeline import Pipeline
+from regen.renderers.p2g import PhonemeToText
+from regen.renderers.p2g_words import WordwisePhonemeToText, word_pairs
 from regen.representations.characters import CHAR_VOCAB_SIZE, CharacterRepresentation
+from regen.representations.phonemes import PhonemeRepresentation
 from regen.runs import save_run, write_config
 from regen.tasks.asr.config import ASRRecipe
 from regen.tasks.asr.data import (
@@ -45,15 +48,10 @@ def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
         generator = CTCGenerator(spec, config.generator, config.generator.n_mels)
         return Pipeline.direct(generator, name=config.name)
     else:
-        from regen.renderers.p2g import PhonemeToText
-        from regen.representations.phonemes import PhonemeRepresentation
-
         representation = PhonemeRepresentation(
             rep_cfg.word_boundaries, rep_cfg.stress, rep_cfg.voice
         )
         if config.renderer.unit == "word":
-            from regen.renderers.p2g_words import WordwisePhonemeToText
-
             boundary = representation.vocab.encode([WORD_BOUNDARY])[0]
             renderer = WordwisePhonemeToText(
                 representation.spec, CHAR_VOCAB_SIZE, boundary, config.renderer
@@ -115,8 +113,6 @@ def train_renderer(
     limit = config.renderer.max_len
     y_prime, _, chars = encoded(pipeline.representation, texts, None if words else limit)
     if words:
-        from regen.renderers.p2g_words import word_pairs
-
         y_prime, chars = word_pairs(y_prime, chars, pipeline.renderer.boundary)
         fits = (y_prime != 0).sum(1) + (chars != 0).sum(1) + 1 <= limit
         y_prime, chars = y_prime[fits], chars[fits]

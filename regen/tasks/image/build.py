@@ -10,8 +10,16 @@ from torch import nn
 
 from regen.contracts import Generator, Renderer, Representation, YSpec
 from regen.errors import ConfigError
+from regen.generators.autoregressive import AutoregressiveGenerator
+from regen.generators.diffusion import DiffusionGenerator
 from regen.pipeline import Pipeline
+from regen.renderers.decoder import DecoderRenderer
+from regen.renderers.identity import IdentityRenderer
+from regen.renderers.super_resolution import SuperResolutionRenderer
+from regen.representations.autoencoder import Autoencoder
+from regen.representations.downsample import DownsampleRepresentation
 from regen.representations.identity import IdentityRepresentation, pixel_spec
+from regen.representations.quantized import QuantizedAutoencoder
 from regen.tasks.image.conditioning import Conditioner
 from regen.tasks.image.config import RecipeConfig
 
@@ -26,24 +34,16 @@ def build_representation(
     if rep.kind == "identity":
         return IdentityRepresentation(pixel_spec(image_shape))
     if rep.kind == "downsample":
-        from regen.representations.downsample import DownsampleRepresentation
-
         return DownsampleRepresentation(image_shape, rep.factor)
     if rep.kind in ("ae", "vae"):
-        from regen.representations.autoencoder import Autoencoder
-
         return Autoencoder(image_shape, rep, rep.kind == "vae", feature_extractor)
-    from regen.representations.quantized import QuantizedAutoencoder
 
     return QuantizedAutoencoder(image_shape, rep, rep.kind, feature_extractor)
 
 
 def build_generator(cfg: RecipeConfig, spec: YSpec, num_classes: int) -> Generator:
     if cfg.generator.kind == "diffusion":
-        from regen.generators.diffusion import DiffusionGenerator
-
         return DiffusionGenerator(spec, cfg.generator, num_classes)
-    from regen.generators.autoregressive import AutoregressiveGenerator
 
     return AutoregressiveGenerator(spec, cfg.generator, num_classes)
 
@@ -53,14 +53,9 @@ def build_renderer(
 ) -> Renderer:
     kind = cfg.renderer.kind
     if kind == "identity":
-        from regen.renderers.identity import IdentityRenderer
-
         return IdentityRenderer(representation.spec)
     if kind == "super_resolution":
-        from regen.renderers.super_resolution import SuperResolutionRenderer
-
         return SuperResolutionRenderer(image_shape, cfg.representation.factor, cfg.renderer.hidden)
-    from regen.renderers.decoder import DecoderRenderer
 
     return DecoderRenderer(representation)
 

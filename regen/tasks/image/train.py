@@ -20,11 +20,13 @@ from pathlib import Path
 import torch
 
 from regen.contracts import Calibrated
+from regen.eval.classifier import get_domain_classifier
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.image.build import build_pipeline
 from regen.tasks.image.config import RecipeConfig
 from regen.tasks.image.data import ImageDataset, load_image_dataset
+from regen.tasks.image.joint import JointObjective
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.heldout import heldout_loss
@@ -62,8 +64,6 @@ def train_pipeline(
     config_yaml = write_config(run_dir, config)
     feature_extractor = None
     if config.representation.perceptual_weight > 0:
-        from regen.eval.classifier import get_domain_classifier
-
         feature_extractor = get_domain_classifier(
             data.images,
             data.labels,
@@ -114,8 +114,6 @@ def train_pipeline(
     x = pipeline.conditioner.for_items(data.labels, data.captions)
     paired = paired_mask(len(data), config.data.paired_fraction, config.seed)
     if rep.trainable and config.train.mode == "joint":
-        from regen.tasks.image.joint import JointObjective
-
         joint = JointObjective(rep, config.train.joint, config.generator, data.num_classes)
         tensors = {"y": data.images, "x": x, "paired": paired.float()}
         fit("joint", joint, tensors, heldout_batch(("y", "x")), settings="representation")

@@ -16,6 +16,7 @@ from regen.generators.lyrics import condition_from_lyrics
 from regen.modules.music_tables import DUR, POS
 from regen.modules.music_theory import parse_key, parse_meter
 from regen.outputs import atomic_output, check_output_file
+from regen.report.music import write_midi, write_musicxml
 from regen.runs import load_run, read_meta
 from regen.tasks.melody.train import generate_melodies
 
@@ -63,7 +64,6 @@ def check_output(out: Path) -> Path:
 
 def write_song(melody: torch.Tensor, syllables: list[Syllable], out: Path) -> Path:
     """MIDI or MusicXML (by ``out``'s suffix), with the syllables as lyrics in MusicXML."""
-    from regen.report.music import write_midi, write_musicxml
 
     out = check_output(out)
     with atomic_output(out) as tmp:  # an interrupted write leaves the old file

@@ -22,8 +22,18 @@ from regen.contracts import XBatch
 from regen.data.sentences import split_sentences
 from regen.data.text_frontend import PhonemeVocabulary, normalize_text, phonemize
 from regen.errors import DataError
+from regen.generators.codes_ar import AutoregressiveCodeGenerator
+from regen.generators.direct_waveform import DirectWaveformGenerator
+from regen.generators.fastspeech import FastSpeechGenerator
+from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
+from regen.generators.flow_matching import FlowMatchingGenerator
 from regen.modules.dsp import SAMPLE_RATE, MelSpectrogram, waveform_spec
 from regen.pipeline import Pipeline
+from regen.renderers.griffin_lim import GriffinLimRenderer
+from regen.renderers.latent_mel import LatentMelRenderer
+from regen.renderers.vocoder import VocosVocoder
+from regen.representations.mel_rvq import MelRVQ
+from regen.representations.mel_vae import MelVAE
 from regen.tasks.tts.config import TTSRecipeConfig
 
 DEFAULT_RUN = Path("runs/tts_fastspeech_vocos")
@@ -58,10 +68,7 @@ def mel_of(config: TTSRecipeConfig) -> MelSpectrogram:
 def learned_representation(config: TTSRecipeConfig, mel: MelSpectrogram):
     """The untrained learned Y' over ``mel``: ``mel_vae`` (continuous) or ``mel_rvq`` (codes)."""
     if config.representation.kind == "mel_vae":
-        from regen.representations.mel_vae import MelVAE
-
         return MelVAE(mel, config.representation)
-    from regen.representations.mel_rvq import MelRVQ
 
     return MelRVQ(mel, config.representation)
 
@@ -72,41 +79,25 @@ def build_tts_pipeline(config: TTSRecipeConfig, conditioner: PhonemeConditioner)
     mel = mel_of(config)
     vocab, speakers = len(conditioner.vocab), len(conditioner.voices)
     if config.is_direct:
-        from regen.generators.direct_waveform import DirectWaveformGenerator
-
         gen = DirectWaveformGenerator(
             waveform_spec(mel.sample_rate), config.generator, config.renderer, mel, vocab, speakers
         )
         return Pipeline.direct(gen, conditioner=conditioner, name=config.name)
     else:
-        from regen.generators.fastspeech import FastSpeechGenerator
-
         rep = learned_representation(config, mel) if config.is_learned else mel
         if config.generator.kind == "ar":
-            from regen.generators.codes_ar import AutoregressiveCodeGenerator
-
             gen = AutoregressiveCodeGenerator(rep.spec, config.generator, vocab, speakers)
         elif rep.spec.kind == "discrete":
-            from regen.generators.fastspeech_codes import FastSpeechCodeGenerator
-
             gen = FastSpeechCodeGenerator(rep.spec, config.generator, vocab, speakers)
         elif config.generator.kind == "flow":
-            from regen.generators.flow_matching import FlowMatchingGenerator
-
             gen = FlowMatchingGenerator(rep.spec, config.generator, vocab, speakers)
         else:
             gen = FastSpeechGenerator(rep.spec, config.generator, vocab, speakers)
         if config.renderer.kind == "vocoder":
-            from regen.renderers.vocoder import VocosVocoder
-
             renderer = VocosVocoder(mel, config.renderer)
         else:
-            from regen.renderers.griffin_lim import GriffinLimRenderer
-
             renderer = GriffinLimRenderer(mel, config.renderer.griffin_lim_iterations)
         if config.is_learned:
-            from regen.renderers.latent_mel import LatentMelRenderer
-
             renderer = LatentMelRenderer(rep.spec, rep.decode_mel, renderer)
     return Pipeline(rep, gen, renderer, conditioner=conditioner, name=config.name)
 
