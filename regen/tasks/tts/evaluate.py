@@ -31,6 +31,7 @@ from regen.eval.speech_metrics import duration_error, speech_distances
 from regen.pipeline import Pipeline
 from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.renderers.latent_mel import LatentMelRenderer
+from regen.tasks.asr.recognize import transcribe  # the recognizer a user trained
 from regen.tasks.tts.pipeline import SynthesisTimes, synthesize
 from regen.training.logger import progress_bar
 
@@ -39,10 +40,6 @@ DISTANCES = ("mcd_db", "logf0_rmse", "vuv_error")
 
 def intelligibility(asr_run: str) -> tuple[Any, str]:
     """A ``wav -> text`` function from regen's recognizer in ``asr_run``, or None and why."""
-    try:
-        from regen.tasks.asr.recognize import transcribe
-    except ImportError:
-        return None, "missing until the ASR lands (regen.tasks.asr.recognize.transcribe not found)"
     try:
         transcribe(np.zeros(2205, np.float32), run_dir=asr_run)  # loads the recognizer once
     except RegenError as exc:
