@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,7 @@ def run_compare(
         ),
         resume,
     )
-    direct_cfg.train = replace(
-        direct_cfg.train,
-        generator=replace(direct_cfg.train.generator, steps=budget.direct_generator_steps),
-    )
+    set_generator_steps(direct_cfg, budget.direct_generator_steps)
     direct_pipeline, direct_results = train(direct_cfg)
     runs = {"regen": (regen_pipeline, regen_cfg), "direct": (direct_pipeline, direct_cfg)}
     if progress:
@@ -98,7 +95,7 @@ def run_compare(
         "baseline": direct_cfg.name,
         "budget_rule": budget.rule,
         "budget": budget_statement(pipelines, budget.statement),
-        "budget_detail": budget.__dict__,
+        "budget_detail": asdict(budget),
         "pipelines": pipelines,
         "metric_notes": hooks.METRIC_NOTES,
         **extra,
@@ -128,8 +125,10 @@ def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
         direct_batch_size=direct_cfg.train.generator.batch_size,
         calibrated_steps=calibrated,
     )
-    direct_cfg.train = replace(
-        direct_cfg.train,
-        generator=replace(direct_cfg.train.generator, steps=budget.direct_generator_steps),
-    )
+    set_generator_steps(direct_cfg, budget.direct_generator_steps)
     return regen_cfg, direct_cfg
+
+
+def set_generator_steps(config: Any, steps: int) -> None:
+    """Give ``config``'s generator stage ``steps`` optimizer steps (the baseline's budget)."""
+    config.train = replace(config.train, generator=replace(config.train.generator, steps=steps))
