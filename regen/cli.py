@@ -19,7 +19,6 @@ Errors a user can cause print one line and exit with status 2; ``--debug`` shows
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,8 +183,7 @@ def datasets() -> dict[str, tuple[str, str]]:
 
 def cmd_data(args: argparse.Namespace) -> int:
     task, reference = datasets()[args.name]
-    module, function = reference.split(":")
-    return getattr(importlib.import_module(f"{get_task(task).package}.{module}"), function)(args)
+    return get_task(task).resolve(reference, f"Task.datasets[{args.name!r}]")(args)
 
 
 def cmd_study(args: argparse.Namespace) -> int:

@@ -141,7 +141,6 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
     The recipe's ``task`` (default ``image``) picks the dataclass and the checks; see
     :mod:`regen.tasks`. Image recipes load into :class:`RecipeConfig`.
     """
-
     path = resolve_recipe_path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -151,7 +150,12 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Any:
         ) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must be a mapping of config keys, got {type(data).__name__}")
-    data = apply_overrides(data, overrides or [])
+    return config_from_data(apply_overrides(data, overrides or []))
+
+
+def config_from_data(data: dict[str, Any]) -> Any:
+    """A recipe mapping loaded into its task's dataclass (``task``, default ``image``) and
+    validated; a ConfigError names what is wrong."""
     task = get_task(str(data.get("task", "image")))
     config = from_dict(task.load("config"), data)
     task.load("validate")(config)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from regen.config import dump_yaml, from_dict
+from regen.config import config_from_data, dump_yaml
 from regen.errors import CheckpointError, ConfigError
 from regen.pipeline import Pipeline
 from regen.tasks import get_task
@@ -119,9 +119,7 @@ def read_config(folder: Path, task: str | None = None) -> Any:
                 f"{folder} holds {_article(recorded)} {recorded} pipeline, not "
                 f"{_article(task)} {task} one; use {get_task(recorded).usage} with --run {folder}"
             )
-        owner = get_task(recorded)
-        config = from_dict(owner.load("config"), data)
-        owner.load("validate")(config)
+        config = config_from_data(data)
     except ConfigError as exc:
         raise CheckpointError(f"{path} is not a valid regen config ({exc})") from exc
     return config

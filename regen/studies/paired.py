@@ -7,9 +7,9 @@ paired items, for both pipelines (the recipe key the backend names as ``FRACTION
 
 Budget: the direct baseline gets the regen recipe's ``compare.budget`` rule, planned before
 training (:func:`regen.compare.harness.load_pair`): ``samples`` (optimizer steps x batch
-summed over regen's learned stages, renderer included) or ``steps``. A ``seconds`` rule
-falls back to ``samples`` here: the two pipelines train in separate points, so there is no
-measured regen time to match.
+summed over regen's learned stages, renderer included) or ``steps``, or a ``seconds`` rule's
+``compare.calibrated_steps``. A live ``seconds`` rule falls back to ``samples`` here: the two
+pipelines train in separate points, so there is no measured regen time to match.
 
 What the task measures comes from its study backend (``Task.study``):
 
@@ -159,8 +159,8 @@ def summarize(records: list[dict[str, Any]]) -> Summary:
         "better): "
         + ", ".join(f"{f * 100:g}%: {v:.2f}" for f, v in ratios.items())
         + " (above 1: regeneration is better). The direct baseline gets the regen recipe's "
-        "budget rule planned before training (samples or steps; a seconds rule counts "
-        "samples here), see samples_seen."
+        "budget rule planned before training (samples, steps or calibrated seconds; a live "
+        "seconds rule counts samples here), see samples_seen."
     )
     return Summary(
         values,

@@ -84,9 +84,14 @@ class Task:
         reference = getattr(self, attribute)
         if reference is None:
             raise ConfigError(f"task '{self.name}' has no {attribute}")
+        return self.resolve(reference, f"Task.{attribute}")
+
+    def resolve(self, reference: str, field: str) -> Any:
+        """``"module:attribute"`` (or ``"module"``) inside the package; ``field`` names where
+        the reference came from in errors."""
         module, _, name = reference.partition(":")
         path = f"{self.package}.{module}"
-        where = f"task '{self.name}' (Task.{attribute} = {reference!r})"
+        where = f"task '{self.name}' ({field} = {reference!r})"
         try:
             loaded = importlib.import_module(path)
         except ModuleNotFoundError as exc:
