@@ -51,11 +51,8 @@ from regen.tasks.tts.pipeline import (  # noqa: E402
     build_tts_pipeline,
     synthesize,
 )
-from regen.tasks.tts.train import (  # noqa: E402
-    CROPS_PER_UTTERANCE,
-    encode_log_mels,
-    generator_tensors,
-)
+from regen.tasks.tts.pretrain import CROPS_PER_UTTERANCE  # noqa: E402
+from regen.tasks.tts.train import encode_log_mels, generator_tensors  # noqa: E402
 from regen.training.loop import train_stage  # noqa: E402
 from regen.training.probe import best_step_seconds  # noqa: E402
 

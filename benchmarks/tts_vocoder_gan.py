@@ -36,7 +36,7 @@ from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.renderers.vocoder import VocosVocoder
 from regen.tasks.tts.data import waveform_segments
 from regen.tasks.tts.pipeline import mel_of
-from regen.tasks.tts.train import CROPS_PER_UTTERANCE
+from regen.tasks.tts.pretrain import CROPS_PER_UTTERANCE
 from regen.training.loop import train_stage
 
 COMMAND = "OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder_gan"

@@ -5,6 +5,7 @@ Core commands, the same for every task:
     regen demo                          compare the default image recipe with its baseline
     regen train   RECIPE [key=value..]  train one pipeline (works under torchrun)
     regen compare RECIPE [key=value..]  regen vs direct on the same budget, HTML report
+    regen pretrain RECIPE [key=value..] train a renderer once on unpaired data (cached asset)
     regen report  COMPARE_DIR           rewrite the HTML report of a compare run
     regen data    NAME                  build and cache a built-in dataset
     regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
@@ -60,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("overrides", nargs="*", help="key.sub=value overrides for both")
     compare.add_argument("--out", type=Path, help="output folder (default runs/compare-NAME)")
     compare.add_argument("--resume", action="store_true", help="continue an interrupted compare")
+
+    pretrain = sub.add_parser(
+        "pretrain",
+        help="train a recipe's renderer once on all unpaired data into the cache (reused by "
+        "compare and study when the recipe says pretrained_renderer: true)",
+        description="Trains the renderer (Y' -> Y) of a tts, asr or melody recipe on unpaired "
+        "data only, caches it by (data, config) and writes its report page. Run again: "
+        "reused when nothing changed, resumed when it was interrupted.",
+    )
+    pretrain.add_argument("recipe", help="regeneration recipe, e.g. tts/fastspeech_vocos")
+    pretrain.add_argument("overrides", nargs="*", help="key.sub=value overrides")
 
     report = sub.add_parser("report", help="rewrite the HTML report of a compare folder")
     report.add_argument("folder", type=Path)
@@ -164,6 +176,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from regen.config import load_recipe
+    from regen.errors import ConfigError
+    from regen.report.renderer_asset import write_asset_report
+    from regen.training.renderer_assets import asset_folder, obtain
+
+    config = load_recipe(args.recipe, args.overrides)
+    task = get_task(config.task)
+    if task.pretrain is None or config.is_direct:
+        raise ConfigError(
+            f"{args.recipe} has no renderer to pretrain (direct recipes and task "
+            f"'{task.name}' train none apart); pick a tts, asr or melody regeneration recipe"
+        )
+    job = task.load("pretrain")(config)
+    print(f"renderer asset: {asset_folder(job)}", file=sys.stderr)
+    asset = obtain(job)
+    for name, value in asset.record["quality_from_true"].items():
+        floor = asset.record["floor"].get(name)
+        versus = f" (non-learned floor {floor:.4g})" if floor is not None else ""
+        print(f"  {name} from the true Y': {value:.4g}{versus}", file=sys.stderr)
+    print(f"report: {write_asset_report(asset.folder).resolve()}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from regen.compare.records import read_results
 
@@ -207,6 +243,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
     "compare": cmd_compare,
+    "pretrain": cmd_pretrain,
     "report": cmd_report,
     "data": cmd_data,
     "study": cmd_study,

@@ -59,6 +59,9 @@ class RecipeHeader:
     seed: int = 0
     output_dir: str = "runs/{name}"
     baseline: str | None = None  # recipe file of the direct baseline, relative to this one
+    # true: the renderer comes from `regen pretrain` (trained once on all unpaired data,
+    # cached, reused; regen/training/renderer_assets.py) instead of being trained in the run
+    pretrained_renderer: bool = False
 
     @property
     def run_dir(self) -> Path:
@@ -159,6 +162,11 @@ def config_from_data(data: dict[str, Any]) -> Any:
     task = get_task(str(data.get("task", "image")))
     config = from_dict(task.load("config"), data)
     task.load("validate")(config)
+    if config.pretrained_renderer and task.pretrain is None:
+        raise ConfigError(
+            f"pretrained_renderer: true, but task '{task.name}' has no renderer to pretrain "
+            "on its own; remove the line"
+        )
     return config
 
 

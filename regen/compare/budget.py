@@ -10,12 +10,21 @@
               recipe sets ``compare.calibrated_steps``, that number measured once on a quiet
               machine (so the result does not move with machine load)
 
+Two views apply the rule (both in every compare's results.json and report):
+
+    equal_paired  the stages regen trains inside the run count; a pretrained renderer
+                  (regen pretrain, ``pretrained_renderer: true``) is shared infrastructure,
+                  listed with its own cost but not counted. With no pretrained stage this
+                  is the same budget as equal_total.
+    equal_total   every learned stage counts, the pretrained renderer's training included.
+
 The choice is written to ``budget.json`` in the compare folder, so ``--resume`` keeps the
 baseline's steps even when a live probe would now measure differently.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -27,6 +36,12 @@ from regen.errors import ConfigError
 
 RULES = ("samples", "seconds", "steps")
 BUDGET_FILE = "budget.json"
+VIEWS = {
+    "equal_paired": "equal paired compute: the stages regen trains in this run count; a "
+    "pretrained renderer is shared infrastructure, listed with its own cost, not counted",
+    "equal_total": "equal total compute: every learned stage counts, the pretrained "
+    "renderer's training included",
+}
 
 STATEMENTS = {
     "samples": "equal training samples (optimizer steps x batch size summed over the stages "
@@ -51,6 +66,8 @@ class Budget:
     regen_steps: int
     regen_seconds: float | None = None
     probe_step_seconds: float | None = None
+    view: str = "equal_total"
+    counted_stages: list[str] | None = None  # regen's stages whose cost the view counts
 
     @property
     def statement(self) -> str:
@@ -60,6 +77,46 @@ class Budget:
 def check_rule(rule: str) -> None:
     if rule not in RULES:
         raise ConfigError(f"'compare.budget' is {rule!r}; choose one of: {', '.join(RULES)}")
+
+
+def view_budgets(
+    rule: str,
+    *,
+    train: Any,
+    stages: list[str],
+    results: list[Any],
+    direct_batch_size: int,
+    probe: Callable[[], float] | None = None,
+    calibrated_steps: int | None = None,
+) -> dict[str, Budget]:
+    """The baseline's budget in each of :data:`VIEWS`, from regen's trained ``results``.
+
+    A calibrated seconds budget was measured for the whole regeneration run, so the
+    equal-paired view takes the share of it that the counted stages' seconds are.
+    """
+    shared = {r.name for r in results if r.shared}
+    seconds = {r.name: r.seconds for r in results}
+    probe_once = functools.cache(probe) if probe is not None else None  # one probe, 2 views
+    budgets = {}
+    for view in VIEWS:
+        counted = [s for s in stages if view == "equal_total" or s not in shared]
+        samples, steps = planned(train, counted)
+        regen_seconds = sum(seconds.get(s, 0.0) for s in counted)
+        calibrated = calibrated_steps
+        if calibrated is not None and view == "equal_paired" and shared:
+            calibrated = round(calibrated * regen_seconds / max(sum(seconds.values()), 1e-9))
+        budget = baseline_steps(
+            rule,
+            regen_samples=samples,
+            regen_steps=steps,
+            direct_batch_size=direct_batch_size,
+            regen_seconds=regen_seconds,
+            probe=probe_once,
+            calibrated_steps=calibrated,
+        )
+        budget.view, budget.counted_stages = view, counted
+        budgets[view] = budget
+    return budgets
 
 
 def planned(train: Any, stages: list[str]) -> tuple[int, int]:
@@ -100,15 +157,20 @@ def baseline_steps(
     return budget
 
 
-def load_or_decide(folder: Path, decide: Callable[[], Budget], resume: bool) -> Budget:
-    """The budget stored in ``folder`` when resuming, else ``decide()`` (then stored)."""
+def load_or_decide(
+    folder: Path, decide: Callable[[], dict[str, Budget]], resume: bool
+) -> dict[str, Budget]:
+    """The per-view budgets stored in ``folder`` when resuming, else ``decide()`` (stored)."""
     path = Path(folder) / BUDGET_FILE
     if resume and path.is_file():
         try:
-            return Budget(**json.loads(path.read_text()))
-        except (json.JSONDecodeError, TypeError):
+            stored = json.loads(path.read_text())
+            return {view: Budget(**stored[view]) for view in VIEWS}
+        except (json.JSONDecodeError, TypeError, KeyError):
             pass  # an older or damaged file: decide again rather than fail the resume
-    budget = decide()
+    budgets = decide()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(budget), indent=1))
-    return budget
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({view: asdict(b) for view, b in budgets.items()}, indent=1))
+    tmp.replace(path)
+    return budgets

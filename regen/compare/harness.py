@@ -2,10 +2,13 @@
 
     1. load the recipe and the baseline its ``baseline:`` line names (same overrides)
     2. load the task's data once
-    3. train the regeneration pipeline
+    3. train the regeneration pipeline (a pretrained renderer comes from the asset cache)
     4. set the baseline's generator steps by the recipe's budget rule (regen.compare.budget)
-    5. train the baseline
-    6. evaluate both on the same held-out data with the same metrics
+       in two views: equal paired compute (``direct``) and equal total compute, the
+       pretrained renderer's training included (``direct_total``, trained only when a
+       pretrained stage makes the two budgets differ)
+    5. train the baseline(s)
+    6. evaluate all on the same held-out data with the same metrics
     7. write results.json (metric notes inside), then the task's report reads only that file
 
 A task plugs in with a module of hooks (``Task.compare``):
@@ -19,12 +22,13 @@ A task plugs in with a module of hooks (``Task.compare``):
     evaluate(runs, data, config, out_dir, progress) -> (metrics per label, extra results)
     write_report(out_dir) -> Path                    report.html from results.json
 
-``runs`` maps ``"regen"`` and ``"direct"`` to ``(pipeline, config)``; ``extra`` is merged into
+``runs`` maps ``"regen"``, ``"direct"`` and maybe ``"direct_total"`` to ``(pipeline, config)``; ``extra`` is merged into
 results.json for the task's own report sections (files it needs, e.g. audio, go in out_dir).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from dataclasses import asdict, replace
@@ -58,28 +62,36 @@ def run_compare(
         return hooks.train(cfg, out_dir / cfg.name, data=data, resume=resume, progress=progress)
 
     regen_pipeline, regen_results = train(regen_cfg)
-    samples, steps = budgets.planned(regen_cfg.train, hooks.learned_stages(regen_cfg))
-    budget = budgets.load_or_decide(
+    views = budgets.load_or_decide(
         out_dir,
-        lambda: budgets.baseline_steps(
+        lambda: budgets.view_budgets(
             regen_cfg.compare.budget,
-            regen_samples=samples,
-            regen_steps=steps,
+            train=regen_cfg.train,
+            stages=hooks.learned_stages(regen_cfg),
+            results=regen_results,
             direct_batch_size=direct_cfg.train.generator.batch_size,
-            regen_seconds=sum(r.seconds for r in regen_results),
             probe=lambda: hooks.probe_step_seconds(direct_cfg, data),
             calibrated_steps=regen_cfg.compare.calibrated_steps,
         ),
         resume,
     )
-    set_generator_steps(direct_cfg, budget.direct_generator_steps)
-    direct_pipeline, direct_results = train(direct_cfg)
-    runs = {"regen": (regen_pipeline, regen_cfg), "direct": (direct_pipeline, direct_cfg)}
+    runs = {"regen": (regen_pipeline, regen_cfg)}
+    trained = {"regen": regen_results}
+    labels = view_labels(views)
+    for view, label in labels.items():
+        if label in runs:
+            continue  # the two views agree: one baseline serves both
+        cfg = direct_cfg if label == "direct" else copy.deepcopy(direct_cfg)
+        if label != "direct":
+            cfg.name = f"{direct_cfg.name}-total"
+        set_generator_steps(cfg, views[view].direct_generator_steps)
+        pipeline, results = train(cfg)
+        runs[label], trained[label] = (pipeline, cfg), results
     if progress:
-        print("evaluating regen and direct on the held-out data", file=sys.stderr)
+        print(f"evaluating {', '.join(runs)} on the held-out data", file=sys.stderr)
     metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress)
     pipelines = []
-    for label, results in (("regen", regen_results), ("direct", direct_results)):
+    for label, results in trained.items():
         pipeline, cfg = runs[label]
         scores = {
             **metrics[label],
@@ -89,13 +101,15 @@ def run_compare(
         pipelines.append(
             run_record(label, hooks.describe(label, pipeline, cfg), cfg, results, scores)
         )
+    paired = views["equal_paired"]
     record = {
         "task": regen_cfg.task,
         "recipe": regen_cfg.name,
         "baseline": direct_cfg.name,
-        "budget_rule": budget.rule,
-        "budget": budget_statement(pipelines, budget.statement),
-        "budget_detail": asdict(budget),
+        "budget_rule": paired.rule,
+        "budget": budget_statement(pipelines, paired.statement),
+        "budget_detail": asdict(paired),
+        "views": view_records(views, labels, regen_results),
         "pipelines": pipelines,
         "metric_notes": hooks.METRIC_NOTES,
         **extra,
@@ -127,6 +141,38 @@ def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
     )
     set_generator_steps(direct_cfg, budget.direct_generator_steps)
     return regen_cfg, direct_cfg
+
+
+def view_labels(views: dict[str, budgets.Budget]) -> dict[str, str]:
+    """The baseline run of each view: ``direct`` at equal paired compute, ``direct_total``
+    at equal total compute when that budget differs (else the same ``direct``)."""
+    paired = views["equal_paired"].direct_generator_steps
+    total = views["equal_total"].direct_generator_steps
+    return {
+        "equal_paired": "direct",
+        "equal_total": "direct" if total == paired else "direct_total",
+    }
+
+
+def view_records(
+    views: dict[str, budgets.Budget], labels: dict[str, str], regen_results: list
+) -> dict[str, Any]:
+    """What results.json says of each budget view: its rule, its baseline run, what counts."""
+    shared = [
+        {"stage": r.name, "steps": r.steps, "samples_seen": r.samples_seen, "seconds": r.seconds}
+        for r in regen_results
+        if r.shared
+    ]
+    return {
+        view: {
+            "statement": budgets.VIEWS[view] + "; " + budget.statement,
+            "direct": labels[view],
+            "direct_generator_steps": budget.direct_generator_steps,
+            "counted_stages": budget.counted_stages,
+            "shared_stages": shared,
+        }
+        for view, budget in views.items()
+    }
 
 
 def set_generator_steps(config: Any, steps: int) -> None:

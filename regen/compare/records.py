@@ -22,6 +22,7 @@ def stage_records(results: list[StageResult]) -> list[dict[str, Any]]:
             "samples_seen": r.samples_seen,
             "seconds": round(r.seconds, 2),
             "final_loss": r.final_loss,
+            "shared": r.shared,
         }
         for r in results
     ]

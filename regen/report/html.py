@@ -14,6 +14,8 @@ one tiny script), so the file can be mailed, archived or opened offline. The rep
                  reconstructions: {real, reconstructed: [N, C, H, W] in [-1, 1]}}]
     real_grid: {class_names, images [K, n, C, H, W]}
     metric_notes: {metric: "lower is better" | "higher is better, ..."}
+    views: {view: {statement, direct: label, shared_stages: [{stage, steps, seconds}]}}
+                                                # regen vs each view's baseline (harness)
     extra_sections: [{title, html (trusted)} | {title, figure (Figure or PNG bytes)}]
 
 Only ``title`` and ``pipelines`` (with ``name``) are required; missing parts are left out.
@@ -132,6 +134,11 @@ def render_report(report: Mapping[str, Any]) -> str:
         "Metrics",
         _metrics(pipelines, report.get("metric_notes") or {}, report.get("features")),
     )
+    add(
+        "views",
+        "Budget views: equal paired vs equal total compute",
+        _views(report.get("views") or {}, pipelines, report.get("metric_notes") or {}),
+    )
     add("samples", "Samples per class", _samples(pipelines, report.get("real_grid")))
     add("reconstructions", "Reconstructions", _reconstructions(pipelines))
     add("curves", "Training loss", _curves(pipelines))
@@ -244,6 +251,52 @@ def _metrics(
     )
     features_html = f"<p><b>Features.</b> {_e(features)}</p>" if features else ""
     return f'<div class="scroll">{table}</div>\n{legend}\n{features_html}'
+
+
+def _views(
+    views: Mapping[str, Any], pipelines: Sequence[Mapping[str, Any]], notes: Mapping[str, str]
+) -> str:
+    """Regen against the baseline of each budget view, metric by metric, with the verdict."""
+    by_label = {p.get("label"): p for p in pipelines}
+    if not views or "regen" not in by_label:
+        return ""
+    regen = by_label["regen"].get("metrics") or {}
+    names = [m for m in regen if _direction(notes.get(m, "")) and _number(regen[m]) is not None]
+    head = "<th>metric</th><th>regen</th>"
+    columns = []
+    for view, info in views.items():
+        direct = (by_label.get(info["direct"]) or {}).get("metrics") or {}
+        columns.append(direct)
+        head += f"<th>direct, {_e(view.replace('_', ' '))}<br><small>{_e(info['direct'])}</small></th><th>winner</th>"
+    rows = []
+    for name in names:
+        mine = _number(regen[name])
+        cells = f'<td class="num">{_fmt(regen[name])}</td>'
+        for direct in columns:
+            theirs = _number(direct.get(name))
+            verdict = "—"
+            if mine is not None and theirs is not None and mine != theirs:
+                lower = _direction(notes[name]) == "lower"
+                verdict = "regen" if (mine < theirs) == lower else "direct"
+            cells += f'<td class="num">{_fmt(direct.get(name))}</td><td>{verdict}</td>'
+        rows.append(f"<tr><td>{_e(name)}</td>{cells}</tr>")
+    statements = "".join(
+        f"<li><b>{_e(view.replace('_', ' '))}</b>: {_e(info['statement'])}</li>"
+        for view, info in views.items()
+    )
+    shared = next(iter(views.values())).get("shared_stages") or []
+    infra = "; ".join(
+        f"{s['stage']}: {int(s['steps']):,} steps, {float(s['seconds']):.0f} s" for s in shared
+    )
+    infra_html = (
+        f"<p><b>Shared infrastructure</b> (pretrained once on unpaired data, reused by every "
+        f"run): {_e(infra)}.</p>"
+        if infra
+        else '<p class="muted">No pretrained stage: both views give the baseline the same '
+        "budget.</p>"
+    )
+    table = f'<table class="metrics">\n<tr>{head}</tr>\n' + "\n".join(rows) + "\n</table>"
+    return f"<ul>{statements}</ul>\n{infra_html}\n<div class='scroll'>{table}</div>"
 
 
 def _display_scale(height: int, width: int, columns: int, per_row: int) -> int:

@@ -56,6 +56,9 @@ class Task:
             commands (``regen tts``, ``regen sample``, ...), or ``None``.
         datasets: ``{name: "module:function"}`` for ``regen data NAME``.
         study: the module the research studies call (``regen.studies``), or ``None``.
+        pretrain: ``renderer_job(config) -> RendererJob``: how ``regen pretrain`` trains the
+            renderer on all unpaired data (:mod:`regen.training.renderer_assets`), or
+            ``None`` when the renderer cannot be trained apart from the representation.
         usage: the command that uses a trained pipeline of this task (for error messages).
         train_hint: the command that trains one (for "no trained pipeline" errors).
     """
@@ -72,6 +75,7 @@ class Task:
     commands: str | None = None
     datasets: dict[str, str] = field(default_factory=dict)
     study: str | None = None
+    pretrain: str | None = None
     usage: str = "regen compare"
     train_hint: str = "regen train <recipe>"
 

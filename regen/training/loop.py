@@ -48,6 +48,9 @@ class StageResult:
     seconds: float
     curve: list[tuple[int, float]] = field(default_factory=list)
     last_logs: dict[str, float] = field(default_factory=dict)
+    # A pretrained asset (regen.training.renderer_assets) shared by many runs: its cost is
+    # listed, and counted only in the equal-total budget view, not in equal-paired.
+    shared: bool = False
 
     @property
     def final_loss(self) -> float | None:

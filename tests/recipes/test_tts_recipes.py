@@ -23,8 +23,17 @@ RECIPES = sorted(p.stem for p in (Path(__file__).parents[2] / "recipes" / "tts")
 @pytest.fixture(scope="module")
 def compare_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tts-compare")
-    run_tts_compare("tts/fastspeech_vocos", TINY_TTS, out_dir=out, progress=False)
+    run_tts_compare("tts/fastspeech_vocos", PRETRAINED, out_dir=out, progress=False)
     return out
+
+
+# the vocoder from the asset cache, trained longer than the generator: the two views differ
+PRETRAINED = [
+    *TINY_TTS,
+    "pretrained_renderer=true",
+    "train.renderer.steps=12",
+    "compare.budget=samples",
+]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -66,7 +75,15 @@ def test_compare_trains_both_on_one_budget_and_reports(compare_dir: Path) -> Non
         assert metrics[name]["mcd_db"] > 0 and metrics[name]["realtime_speedup"] > 0
         assert np.isfinite(metrics[name]["duration_mae_ms"])
     budget = json.loads((compare_dir / "budget.json").read_text())
-    assert results["pipelines"][1]["stages"][0]["steps"] == budget["direct_generator_steps"]
+    steps = {p["label"]: p["stages"][0]["steps"] for p in results["pipelines"]}
+    assert steps["direct"] == budget["equal_paired"]["direct_generator_steps"] == 6
+    assert steps["direct_total"] == budget["equal_total"]["direct_generator_steps"] == 6 + 12
+    views = results["views"]
+    assert views["equal_paired"]["direct"] == "direct"
+    assert views["equal_total"]["direct"] == "direct_total"
+    assert views["equal_paired"]["shared_stages"][0]["stage"] == "renderer"
+    regen_stages = results["pipelines"][0]["stages"]
+    assert [s["shared"] for s in regen_stages] == [False, True]  # generator, pretrained vocoder
     assert set(results["mismatch_gap_db"]) == {"vocoder", "griffin-lim"}
     assert "recognizer" in results["intelligibility"]  # a WER, or why it is missing
 
@@ -78,7 +95,11 @@ def test_tts_report_plays_in_chromium(compare_dir: Path, tmp_path: Path) -> None
     columns = ["ground truth", "griffin-lim", "vocoder resynthesis", "regen", "direct"]
     assert len(players) == 2 * (len(columns) + 1)  # two sentences; + regen with griffin-lim
     total = int(re.search(r'data-images-total="(\d+)"', dom).group(1))
-    assert total == 2 + 2 and f'data-images-loaded="{total}"' in dom  # curves + mel images
+    # curves of regen, direct and direct_total + mel images of two sentences
+    assert total == 3 + 2 and f'data-images-loaded="{total}"' in dom
+    views = re.search(r'<section id="views">.*?</section>', dom, re.S).group(0)
+    assert "equal paired" in views and "equal total" in views and "Shared infrastructure" in views
+    assert re.search(r"<td>mcd_db</td>(.*?<td>(regen|direct)</td>){2}", views, re.S)
     assert re.search(r'<table class="metrics">.*mcd_db.*realtime_speedup', dom, re.S)
     assert "Mismatch" in dom
 

@@ -9,6 +9,7 @@ import pytest
 
 from regen.compare import budget as budgets
 from regen.errors import ConfigError
+from regen.training.loop import StageResult
 
 
 def _train(**stages: tuple[int, int]) -> SimpleNamespace:
@@ -67,17 +68,79 @@ def test_unknown_rule_is_a_one_line_config_error() -> None:
         budgets.check_rule("flops")
 
 
+def _both_views(steps: int, probe: float) -> dict[str, budgets.Budget]:
+    return {view: budgets.Budget("seconds", steps, 10, 5, 12.0, probe) for view in budgets.VIEWS}
+
+
 def test_resume_keeps_the_stored_budget(tmp_path) -> None:
-    first = budgets.load_or_decide(
-        tmp_path, lambda: budgets.Budget("seconds", 42, 10, 5, 12.0, 0.2), resume=False
+    first = budgets.load_or_decide(tmp_path, lambda: _both_views(42, 0.2), resume=False)
+    stored = json.loads((tmp_path / budgets.BUDGET_FILE).read_text())
+    assert stored["equal_paired"]["direct_generator_steps"] == 42
+    assert budgets.load_or_decide(tmp_path, lambda: _both_views(7, 2.0), resume=True) == first
+    again = budgets.load_or_decide(tmp_path, lambda: _both_views(7, 2.0), resume=False)
+    assert again["equal_total"].direct_generator_steps == 7
+
+
+def test_an_older_budget_file_is_decided_again_on_resume(tmp_path) -> None:
+    (tmp_path / budgets.BUDGET_FILE).write_text(json.dumps({"rule": "samples"}))
+    decided = budgets.load_or_decide(tmp_path, lambda: _both_views(9, 0.1), resume=True)
+    assert decided["equal_paired"].direct_generator_steps == 9
+
+
+def _stages(shared: bool) -> list[StageResult]:
+    return [
+        StageResult("generator", 100, 100 * 8, seconds=30.0),
+        StageResult("renderer", 400, 400 * 8, seconds=90.0, shared=shared),
+    ]
+
+
+@pytest.mark.parametrize("rule", ["samples", "steps"])
+def test_a_pretrained_renderer_counts_only_in_the_equal_total_view(rule: str) -> None:
+    views = budgets.view_budgets(
+        rule,
+        train=_train(generator=(100, 8), renderer=(400, 8)),
+        stages=["generator", "renderer"],
+        results=_stages(shared=True),
+        direct_batch_size=8,
     )
-    assert json.loads((tmp_path / budgets.BUDGET_FILE).read_text())["direct_generator_steps"] == 42
+    assert views["equal_paired"].direct_generator_steps == 100
+    assert views["equal_paired"].counted_stages == ["generator"]
+    assert views["equal_total"].direct_generator_steps == 500
 
-    def different() -> budgets.Budget:
-        return budgets.Budget("seconds", 7, 10, 5, 12.0, 2.0)
 
-    assert budgets.load_or_decide(tmp_path, different, resume=True) == first
-    assert budgets.load_or_decide(tmp_path, different, resume=False).direct_generator_steps == 7
+def test_without_a_pretrained_stage_both_views_agree() -> None:
+    views = budgets.view_budgets(
+        "samples",
+        train=_train(generator=(100, 8), renderer=(400, 8)),
+        stages=["generator", "renderer"],
+        results=_stages(shared=False),
+        direct_batch_size=8,
+    )
+    assert views["equal_paired"].direct_generator_steps == 500
+    assert views["equal_total"].direct_generator_steps == 500
+
+
+def test_seconds_views_probe_once_and_split_a_calibrated_budget() -> None:
+    calls = []
+
+    def probe() -> float:
+        calls.append(1)
+        return 0.5
+
+    args = dict(
+        train=_train(generator=(100, 8), renderer=(400, 8)),
+        stages=["generator", "renderer"],
+        direct_batch_size=8,
+    )
+    live = budgets.view_budgets("seconds", results=_stages(True), probe=probe, **args)
+    assert len(calls) == 1
+    assert live["equal_paired"].direct_generator_steps == 60  # 30 s / 0.5 s
+    assert live["equal_total"].direct_generator_steps == 240  # 120 s / 0.5 s
+    calibrated = budgets.view_budgets(
+        "seconds", results=_stages(True), calibrated_steps=200, **args
+    )
+    assert calibrated["equal_paired"].direct_generator_steps == 50  # 30 of 120 s
+    assert calibrated["equal_total"].direct_generator_steps == 200
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,7 @@ def write_report(out_dir: Path) -> Path:
         "title": f"regen compare: {results['recipe']} vs {results['baseline']}",
         "summary": summary,
         "budget": results["budget"],
+        "views": results.get("views"),
         "features": (
             f"Held-out sentences: {data['test_utterances']['test']} utterances in training "
             f"voices; held-out voice: {data['test_utterances']['test_speaker']} utterances. "

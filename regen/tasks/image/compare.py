@@ -262,6 +262,7 @@ def write_report(out_dir: Path) -> Path:
         "title": f"regen compare: {results['recipe']} vs {results['baseline']}",
         "summary": summary,
         "budget": results["budget"],
+        "views": results.get("views"),
         "features": results["features"],
         "machine": machine_info(),
         "pipelines": pipelines,

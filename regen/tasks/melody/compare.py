@@ -255,6 +255,7 @@ def write_melody_report(out_dir: Path, results: dict[str, Any], examples_html: s
         "title": f"regen compare: {results['recipe']} vs {results['baseline']}",
         "summary": summary,
         "budget": results["budget"],
+        "views": results.get("views"),
         "machine": machine_info(),
         "pipelines": results["pipelines"],
         "metric_notes": results["metric_notes"],

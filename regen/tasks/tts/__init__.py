@@ -14,6 +14,7 @@ TASK = Task(
     report="report:write_report",
     commands="cli:add_commands",
     datasets={"tts": "cli:data_tts"},
+    pretrain="pretrain:renderer_job",
     usage="regen tts",
     train_hint="regen train tts/fastspeech_vocos",
 )

@@ -161,9 +161,21 @@ CHOICES = {
 }
 
 
+def check_pretrainable(config: TTSRecipeConfig) -> None:
+    """Only a vocoder on the plain log-mel is trained apart from the other stages."""
+    if config.renderer.kind != "vocoder" or config.representation.kind != "mel":
+        raise ConfigError(
+            "pretrained_renderer needs representation.kind: mel and renderer.kind: vocoder "
+            f"(got {config.representation.kind} / {config.renderer.kind}); a learned Y' "
+            "trains its renderer with the representation"
+        )
+
+
 def validate(config: TTSRecipeConfig) -> None:
     """Check the values that the types alone do not pin down."""
     check_choices(config, CHOICES)
+    if config.pretrained_renderer and not config.is_direct:
+        check_pretrainable(config)
     if config.is_direct != (config.renderer.kind == "identity"):
         raise ConfigError(
             "representation.kind waveform (the direct baseline) goes with renderer.kind "

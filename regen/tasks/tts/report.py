@@ -113,6 +113,7 @@ def write_report(out_dir: Path) -> Path:
         "title": f"regen compare: {results['recipe']} vs {results['baseline']}",
         "summary": summary,
         "budget": results["budget"],
+        "views": results.get("views"),
         "features": "MCD-DTW, log-F0 RMSE and V/UV error against the held-out espeak-ng "
         "recording of the same sentence and voice; definitions in docs/speech.md.",
         "machine": machine_info(),

@@ -22,13 +22,13 @@ from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.tts.config import TTSRecipeConfig
-from regen.tasks.tts.data import acoustic_tensors, waveform_segments
+from regen.tasks.tts.data import acoustic_tensors
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
+from regen.tasks.tts.pretrain import crops, renderer_job
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.loop import StageResult, train_stage
-
-CROPS_PER_UTTERANCE = 8
+from regen.training.renderer_assets import install, obtain
 
 
 def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner) -> dict:
@@ -83,22 +83,24 @@ def train_tts(
             )
         )
 
-    samples = config.renderer.segment_frames * config.representation.hop
-    crops = waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    unpaired = crops(config, corpus)
     tensors = generator_tensors(config, corpus, conditioner)
     if config.is_learned:
         rep = pipeline.representation
-        fit("representation", rep, crops)
+        fit("representation", rep, unpaired)
         rep.eval()
         if isinstance(rep, Calibrated):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
-            rep.calibrate(crops["wav"])
+            rep.calibrate(unpaired["wav"])
             if distributed.current().is_main:  # under torchrun only rank 0 writes files
                 ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
         tensors["y_prime"] = encode_log_mels(rep, tensors["y_prime"])
     fit("generator", pipeline.generator, tensors)
-    if pipeline.renderer.trainable:
-        fit("renderer", pipeline.renderer, crops)
+    if pipeline.renderer.trainable and config.pretrained_renderer:
+        asset = obtain(renderer_job(config, corpus), progress=progress)
+        results.append(install(asset, pipeline.renderer, run_dir))
+    elif pipeline.renderer.trainable:
+        fit("renderer", pipeline.renderer, unpaired)
     save_run(
         run_dir,
         config,
