@@ -15,6 +15,7 @@ from regen.report.browser import find_chromium, render_in_chromium
 from regen.studies import runner
 from regen.tasks.asr import study as asr_study
 from regen.tasks.asr import train as asr_train
+from regen.training import renderer_assets as assets
 from tests.asr_tiny import TINY_ASR, one_thread  # noqa: F401  (autouse fixture)
 
 FRACTIONS = (0.5, 1.0)
@@ -36,7 +37,7 @@ def studied(tmp_path_factory) -> tuple[Path, Path, list[object]]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # module fixtures start before the autouse one_thread
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(asr_study, "cache_dir", lambda: root / "cache")
+        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))  # the renderer asset cache
         patch.setattr(asr_train, "train_stage", counted)  # every ASR stage trains through it
         fractions = f"eval.fractions=[{', '.join(map(str, FRACTIONS))}]"
         argv = ["study", "paired", "asr/phonemes", *TINY_ASR, fractions, "--seeds", "1"]
@@ -44,7 +45,7 @@ def studied(tmp_path_factory) -> tuple[Path, Path, list[object]]:
             assert main([*argv, "--out", str(root / "study")]) == 0
         finally:
             torch.set_num_threads(threads)
-    return root / "study", root / "cache" / asr_study.RENDERERS, trained
+    return root / "study", root / "cache" / "regen" / assets.ASSETS / "asr", trained
 
 
 def test_both_pipelines_are_scored_at_both_fractions(studied) -> None:
@@ -74,7 +75,7 @@ def test_the_renderer_was_trained_once_and_every_regen_point_uses_it(studied) ->
     out, cache, trained = studied
     assert trained.count("renderer") == 1 and trained.count("generator") == 2 * len(FRACTIONS)
     (folder,) = cache.iterdir()
-    shared = json.loads((folder / asr_study.RESULT_FILE).read_text())
+    shared = json.loads((folder / assets.ASSET_FILE).read_text())["result"]
     weights = (folder / "renderer" / "model.safetensors").read_bytes()
     for fraction in FRACTIONS:
         run = out / "runs" / f"fraction{fraction:g}-regen-seed0"

@@ -12,7 +12,9 @@ from regen.errors import ConfigError
 from regen.studies import paired
 from regen.studies.runner import run_study, seed_overrides, train_stages
 from regen.tasks.asr import study as asr_study
+from regen.tasks.asr.train import renderer_job
 from regen.tasks.image import study as image_study
+from regen.training.renderer_assets import asset_key
 from tests.asr_tiny import TINY_ASR
 
 
@@ -106,18 +108,22 @@ def test_seed_overrides_name_only_the_stages_a_recipe_has():
     assert train_stages(image) == ("representation", "generator", "renderer")
 
 
+def renderer_key(config) -> str:
+    return asset_key(renderer_job(config))
+
+
 def test_the_renderer_key_follows_what_renderer_training_reads_and_nothing_else():
     base = load_recipe("asr/phonemes", TINY_ASR)
-    key = asr_study.renderer_key(base)
+    key = renderer_key(base)
     same = [
         "paired_fraction=0.25",
         "generator.dim=48",
         "train.generator.steps=9",
         "eval.examples=1",
     ]
-    assert asr_study.renderer_key(load_recipe("asr/phonemes", [*TINY_ASR, *same])) == key
+    assert renderer_key(load_recipe("asr/phonemes", [*TINY_ASR, *same])) == key
     for change in ("seed=1", "train.renderer.steps=7", "renderer.dim=48", "text.cmudict_words=5"):
-        assert asr_study.renderer_key(load_recipe("asr/phonemes", [*TINY_ASR, change])) != key
+        assert renderer_key(load_recipe("asr/phonemes", [*TINY_ASR, change])) != key
 
 
 def test_studies_the_asr_backend_does_not_serve_are_refused_in_one_line(tmp_path):

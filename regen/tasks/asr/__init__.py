@@ -18,6 +18,7 @@ TASK = Task(
     report="report:write_report",
     commands="cli:add_commands",
     study="study",
+    pretrain="train:renderer_job",
     usage="regen asr",
     train_hint="regen train asr/phonemes",
 )

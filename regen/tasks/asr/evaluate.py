@@ -33,17 +33,23 @@ def recognize_all(
 
 
 def renderer_cer(recognizer: Recognizer, texts: list[str]) -> float:
-    """CER of the renderer alone: text -> true phonemes (encode) -> rendered text.
-
-    The part of the pipeline's CER that no acoustic model can remove.
-    """
+    """CER of the pipeline's renderer alone from the true phonemes of ``texts``."""
     pipeline = recognizer.pipeline
-    rows = pipeline.representation.encode_texts(texts)
+    return from_true_phonemes(pipeline.representation, pipeline.renderer, texts)["cer"]
+
+
+def from_true_phonemes(representation: Any, renderer: Any, texts: list[str]) -> dict[str, float]:
+    """CER and WER of a renderer alone: text -> true phonemes (encode) -> rendered text.
+
+    The part of the pipeline's error that no acoustic model can remove.
+    """
+    rows = representation.encode_texts(texts)
     rendered = []
     for start in range(0, len(rows), DECODE_BATCH):
         chunk = pad_rows(rows[start : start + DECODE_BATCH])[0]
-        rendered += decode_ids(pipeline.render(chunk))
-    return error_rates(texts, rendered)["cer"]
+        rendered += decode_ids(renderer.render(chunk))
+    rates = error_rates(texts, rendered)
+    return {"cer": rates["cer"], "wer": rates["wer"]}
 
 
 def evaluate_split(recognizer: Recognizer, data: SpeechTensors) -> dict[str, Any]:

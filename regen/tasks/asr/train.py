@@ -1,5 +1,11 @@
 """Train a speech recognition pipeline stage by stage, with the one loop.
 
+The renderer learns from unpaired text alone, so it can also be a cached asset
+(:func:`renderer_job`, ``regen pretrain asr/...``, ``pretrained_renderer: true``; see
+:mod:`regen.training.renderer_assets`) shared by every compare and every point of
+``regen study paired``; its quality is the CER/WER from the TRUE phonemes of the held-out
+test sentences (never in its training text).
+
     1. renderer   phonemes -> text on UNPAIRED text (sentences never spoken + CMUdict words)
     2. generator  log-mel -> Y' by CTC on the paired share of the training speech
 
@@ -10,13 +16,14 @@ A run folder holds ``config.yaml``, ``pipeline.json`` and one folder per trained
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from regen.config import dump_yaml
+from regen.config import dump_yaml, to_dict
 from regen.data.espeak import WORD_BOUNDARY
 from regen.data.speech import load_speech_corpus
 from regen.errors import ConfigError
@@ -36,8 +43,9 @@ from regen.tasks.asr.data import (
     speech_tensors,
     unpaired_texts,
 )
-from regen.training import distributed
+from regen.tasks.asr.evaluate import from_true_phonemes
 from regen.training.loop import StageResult, train_stage
+from regen.training.renderer_assets import RendererAsset, RendererJob, install, obtain
 
 
 def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
@@ -83,8 +91,8 @@ def load_asr_data(config: ASRRecipe, with_text: bool = True) -> ASRData:
 
 
 @dataclass
-class SharedRenderer:
-    """A renderer trained once and reused by several pipelines (the paired-data curve)."""
+class TrainedRenderer:
+    """A renderer trained on unpaired text, and where its stage folder is."""
 
     module: torch.nn.Module
     result: StageResult
@@ -99,8 +107,10 @@ def train_renderer(
     *,
     resume: bool = False,
     progress: bool = True,
-) -> SharedRenderer:
-    """Train the phoneme-to-text renderer on unpaired text only."""
+    eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+) -> TrainedRenderer:
+    """Train the phoneme-to-text renderer on unpaired text only (``eval_fn``: measured every
+    ``train.renderer.eval_every`` steps, the learning curve of a pretrained asset)."""
     if data.renderer_text is None:
         data.renderer_text = unpaired_texts(
             load_speech_corpus(config.data, "train"),
@@ -124,9 +134,10 @@ def train_renderer(
         folder,
         resume=resume,
         config_yaml=dump_yaml(config),
+        eval_fn=eval_fn if config.train.renderer.eval_every else None,
         progress=progress,
     )
-    return SharedRenderer(pipeline.renderer, result, folder)
+    return TrainedRenderer(pipeline.renderer, result, folder)
 
 
 def text_encoder(pipeline: Pipeline):
@@ -147,31 +158,29 @@ def train_asr(
     resume: bool = False,
     progress: bool = True,
     data: ASRData | None = None,
-    renderer: SharedRenderer | None = None,
+    renderer: RendererAsset | None = None,
 ) -> tuple[Pipeline, list[StageResult]]:
     """Train every learned stage of ``config``; returns the pipeline (eval mode) and results.
 
-    ``renderer`` reuses an already trained renderer (copied into this run folder) instead of
-    training one; its training result still counts in this pipeline's budget.
+    ``renderer`` (or, with ``pretrained_renderer: true``, the cached asset) reuses a renderer
+    trained on unpaired text (copied into this run folder) instead of training one; its
+    training result is listed as a shared stage of this pipeline.
     """
     run_dir = Path(run_dir or config.run_dir)
-    main = distributed.current().is_main
-    data = data or load_asr_data(config, with_text=renderer is None)
+    shared = renderer is not None or config.pretrained_renderer
+    data = data or load_asr_data(config, with_text=not shared)
     config_yaml = write_config(run_dir, config)
     torch.manual_seed(config.seed)  # initial weights follow the recipe seed
     pipeline = build_asr_pipeline(config)
     results: list[StageResult] = []
-    if pipeline.renderer.trainable:
-        if renderer is None:
-            renderer = train_renderer(
-                config, pipeline, data, run_dir / "renderer", resume=resume, progress=progress
-            )
-        else:
-            pipeline.renderer.load_state_dict(renderer.module.state_dict())
-            if main and renderer.folder.resolve() != (run_dir / "renderer").resolve():
-                shutil.rmtree(run_dir / "renderer", ignore_errors=True)
-                shutil.copytree(renderer.folder, run_dir / "renderer")
-        results.append(renderer.result)
+    if pipeline.renderer.trainable and shared:
+        renderer = renderer or obtain(renderer_job(config, data), progress=progress)
+        results.append(install(renderer, pipeline.renderer, run_dir))
+    elif pipeline.renderer.trainable:
+        trained = train_renderer(
+            config, pipeline, data, run_dir / "renderer", resume=resume, progress=progress
+        )
+        results.append(trained.result)
 
     paired = data.train.subset(paired_count(len(data.train), config.paired_fraction))
     y_prime, y_len, _ = encoded(text_encoder(pipeline), paired.texts)
@@ -204,3 +213,64 @@ def train_asr(
         skipped_texts=data.renderer_text[1] if data.renderer_text else 0,
     )
     return pipeline.eval(), results
+
+
+# ------------------------------------------------- the renderer as a cached asset
+
+RENDERER_NOTES = {
+    "cer": "lower is better; CER of the renderer alone from the TRUE phonemes of held-out "
+    "test sentences",
+    "wer": "lower is better; WER of the same",
+}
+
+
+def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
+    """How to train, load and measure the phoneme-to-text renderer of ``config``."""
+    loaded: list[ASRData] = [data] if data is not None else []
+
+    def asr_data() -> ASRData:
+        if not loaded:
+            loaded.append(load_asr_data(config))
+        return loaded[0]
+
+    def build() -> nn.Module:
+        torch.manual_seed(config.seed)  # the same initial weights as train_asr would draw
+        return build_asr_pipeline(config).renderer
+
+    def quality(module: nn.Module) -> dict[str, float]:
+        test = load_speech_corpus(config.data, "test").texts
+        limit = config.eval.max_utterances or len(test)
+        return from_true_phonemes(build_asr_pipeline(config).representation, module, test[:limit])
+
+    def train(module: nn.Module, folder: Path, progress: bool) -> StageResult:
+        pipeline = build_asr_pipeline(config)
+        pipeline.renderer = module
+        return train_renderer(
+            config, pipeline, asr_data(), folder, resume=True, progress=progress, eval_fn=quality
+        ).result
+
+    source = asr_data().source
+    return RendererJob(
+        task="asr",
+        reads={
+            "data": to_dict(config.data),
+            "source": source,
+            "text": to_dict(config.text),
+            "representation": to_dict(config.representation),
+            "renderer": to_dict(config.renderer),
+            "train": to_dict(config.train.renderer),
+            "seed": config.seed,
+        },
+        build=build,
+        train=train,
+        quality=quality,
+        data=_describe(asr_data()),
+        notes=RENDERER_NOTES,
+    )
+
+
+def _describe(data: ASRData) -> str:
+    if data.renderer_text is None:
+        return "unpaired text"
+    texts, skipped = data.renderer_text
+    return f"{len(texts):,} unpaired sentences and words ({skipped:,} skipped)"
