@@ -77,7 +77,6 @@ def seed_spread(pipeline, test, cfg) -> dict[str, list[float]]:
 def run(overrides: list[str], work: Path) -> dict:
     regen_cfg, direct_cfg = load_pair(RECIPE, overrides)
     rows: dict[str, dict] = {}
-    shared_renderer = None
     for fraction in FRACTIONS:
         tag = f"{round(fraction * 100)}"
         regen_f, direct_f = (
@@ -86,10 +85,8 @@ def run(overrides: list[str], work: Path) -> dict:
         )
         data = melody_splits(regen_f)
         test = data["test"]
-        pipeline, results = train_melody(
-            regen_f, work / f"regen_{tag}", data=data, renderer_from=shared_renderer
-        )
-        shared_renderer = shared_renderer or work / f"regen_{tag}"
+        regen_f.pretrained_renderer = True  # one renderer asset, shared by every fraction
+        pipeline, results = train_melody(regen_f, work / f"regen_{tag}", data=data)
         metrics, _, _ = evaluate_melodies(pipeline, test, regen_f)
         metrics["train_seconds"] = sum(r.seconds for r in results)
         rows[f"regen_{tag}"] = metrics | {"pairs": len(data["paired"])}

@@ -14,6 +14,7 @@ TASK = Task(
     report="compare:write_report",
     commands="cli:add_commands",
     datasets={"melody": "cli:data_melody"},
+    pretrain="train:renderer_job",
     usage="regen melody",
     train_hint="regen train melody/chorales_template",
 )

@@ -83,6 +83,11 @@ def validate(config: MelodyRecipeConfig) -> None:
         raise ConfigError(
             f"'renderer.kind' is {ren!r}; choose template_to_melody, rule or identity"
         )
+    if config.pretrained_renderer and ren == "rule":
+        raise ConfigError(
+            "pretrained_renderer: true, but renderer.kind rule has nothing to learn; use "
+            "template_to_melody or remove the line"
+        )
     if (rep == "identity") != (ren == "identity"):
         raise ConfigError(
             "representation.kind identity (the direct baseline) goes with renderer.kind identity"

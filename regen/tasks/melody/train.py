@@ -11,12 +11,13 @@ trained stage, so :func:`regen.runs.load_run` rebuilds exactly what was trained.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import torch
 
+from regen.config import dump_yaml, to_dict
 from regen.data.music import MelodySet, load_corpus, split, transpose
+from regen.eval.melody_metrics import distribution_similarity, melody_distance
 from regen.generators.lyrics import LyricsGenerator, condition_from_data
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
@@ -24,10 +25,9 @@ from regen.renderers.template_to_melody import TemplateToMelody
 from regen.representations.music_template import MusicTemplate
 from regen.runs import save_run, write_config
 from regen.tasks.melody.config import MelodyRecipeConfig
-from regen.training import checkpoint as ckpt
-from regen.training import distributed
 from regen.training.heldout import heldout_loss
 from regen.training.loop import StageResult, train_stage
+from regen.training.renderer_assets import RendererJob, install, obtain
 
 
 def melody_splits(config: MelodyRecipeConfig) -> dict[str, MelodySet]:
@@ -67,24 +67,20 @@ def train_melody(
     resume: bool = False,
     progress: bool = True,
     data: dict[str, MelodySet] | None = None,
-    renderer_from: Path | None = None,
 ) -> tuple[Pipeline, list[StageResult]]:
     """Train every stage of ``config``'s pipeline; returns it (eval mode) and stage results.
 
-    ``renderer_from`` (a run folder of the same renderer config) reuses its trained renderer
-    instead of training one: the renderer never sees pairs, so runs that differ only in the
-    paired data (the paired-data-efficiency study) can share it. It is copied into
-    ``run_dir``, so the run still loads on its own.
+    With ``pretrained_renderer: true`` the renderer is the cached asset (:func:`renderer_job`)
+    instead of trained here: it never sees pairs, so runs that differ only in the paired
+    data share it. It is copied into ``run_dir``, so the run still loads on its own.
     """
     run_dir = Path(run_dir or config.run_dir)
-    main = distributed.current().is_main
     data = data or melody_splits(config)
     config_yaml = write_config(run_dir, config)
     torch.manual_seed(config.seed)
     pipeline = build_melody_pipeline(config)
     heldout = generator_tensors(pipeline, data["test"])
     results: list[StageResult] = []
-    reused: list[str] = []
 
     def fit(stage: str, module: torch.nn.Module, tensors, held) -> None:
         cfg = getattr(config.train, stage)
@@ -103,13 +99,9 @@ def train_melody(
         )
 
     fit("generator", pipeline.generator, generator_tensors(pipeline, data["paired"]), heldout)
-    if pipeline.renderer.trainable and renderer_from is not None:
-        ckpt.load_weights(pipeline.renderer, Path(renderer_from) / "renderer")
-        if main:
-            shutil.copytree(
-                Path(renderer_from) / "renderer", run_dir / "renderer", dirs_exist_ok=True
-            )
-        reused = ["renderer"]
+    if pipeline.renderer.trainable and config.pretrained_renderer:
+        asset = obtain(renderer_job(config, data), progress=progress)
+        results.append(install(asset, pipeline.renderer, run_dir))
     elif pipeline.renderer.trainable:
         unpaired = data["unpaired"].melodies
         tensors = {"y_prime": pipeline.encode(unpaired), "y": unpaired}
@@ -119,12 +111,88 @@ def train_melody(
         run_dir,
         config,
         pipeline,
-        [r.name for r in results] + reused,
+        [r.name for r in results],
         results,
         data={k: len(v) for k, v in data.items()},
         data_source=data["test"].source,
     )
     return pipeline.eval(), results
+
+
+RENDERER_NOTES = {
+    "pd": "higher is better; pitch-distribution overlap (%) with the real held-out melody, "
+    "rendered from its TRUE template",
+    "dd": "higher is better; duration-distribution overlap (%), same",
+    "md": "lower is better; melody distance (semitones, DTW of contours), same",
+}
+
+
+def renderer_job(
+    config: MelodyRecipeConfig, data: dict[str, MelodySet] | None = None
+) -> RendererJob:
+    """How to train, load and measure the template -> melody renderer as a cached asset.
+
+    It learns from the unpaired melodies (folk tunes + training chorale sopranos, which do
+    not depend on ``data.paired_fraction``); its quality is PD/DD/MD from the TRUE template
+    of the held-out chorales, against the rule-based decoder of the template (no learning).
+    """
+    parts = data or melody_splits(config)
+    test = parts["test"]
+
+    def build() -> torch.nn.Module:
+        torch.manual_seed(config.seed)  # the same initial weights as train_melody would draw
+        return build_melody_pipeline(config).renderer
+
+    def quality(module: torch.nn.Module) -> dict[str, float]:
+        return from_true_template(module, test, config.seed)
+
+    def floor() -> dict[str, float]:
+        return from_true_template(DecoderRenderer(MusicTemplate()), test, config.seed)
+
+    def train(module: torch.nn.Module, folder: Path, progress: bool) -> StageResult:
+        template = MusicTemplate()
+        unpaired = parts["unpaired"].melodies
+        return train_stage(
+            "renderer",
+            module,
+            {"y_prime": template.encode(unpaired), "y": unpaired},
+            config.train.renderer,
+            folder,
+            resume=True,
+            config_yaml=dump_yaml(config),
+            progress=progress,
+            eval_fn=quality if config.train.renderer.eval_every else None,
+        )
+
+    reads_data = {k: v for k, v in to_dict(config.data).items() if k != "paired_fraction"}
+    return RendererJob(
+        task="melody",
+        reads={
+            "data": reads_data,
+            "source": test.source,
+            "renderer": to_dict(config.renderer),
+            "train": to_dict(config.train.renderer),
+            "seed": config.seed,
+        },
+        build=build,
+        train=train,
+        quality=quality,
+        floor=floor,
+        data=f"{len(parts['unpaired']):,} unpaired melody segments (folk tunes and training "
+        "chorale sopranos, transposed)",
+        notes=RENDERER_NOTES,
+    )
+
+
+@torch.no_grad()
+def from_true_template(renderer: torch.nn.Module, test: MelodySet, seed: int) -> dict[str, float]:
+    """PD/DD/MD of ``renderer`` fed the TRUE templates of the held-out melodies."""
+    rng = torch.Generator().manual_seed(seed)
+    truth = test.melodies
+    melodies = renderer.render(MusicTemplate().encode(truth), generator=rng)
+    metrics = distribution_similarity(melodies, truth)
+    metrics["md"] = melody_distance(melodies, truth)
+    return metrics
 
 
 def build(config: MelodyRecipeConfig, meta: dict) -> Pipeline:
