@@ -39,6 +39,7 @@ from regen.compare import budget as budgets
 from regen.compare.records import RESULTS_FILE, budget_statement, run_record
 from regen.config import load_with_baseline
 from regen.tasks import get_task
+from regen.training.renderer_assets import read_record
 
 
 def run_compare(
@@ -159,7 +160,13 @@ def view_records(
 ) -> dict[str, Any]:
     """What results.json says of each budget view: its rule, its baseline run, what counts."""
     shared = [
-        {"stage": r.name, "steps": r.steps, "samples_seen": r.samples_seen, "seconds": r.seconds}
+        {
+            "stage": r.name,
+            "steps": r.steps,
+            "samples_seen": r.samples_seen,
+            "seconds": r.seconds,
+            **_asset_quality(r.asset),
+        }
         for r in regen_results
         if r.shared
     ]
@@ -172,6 +179,20 @@ def view_records(
             "shared_stages": shared,
         }
         for view, budget in views.items()
+    }
+
+
+def _asset_quality(folder: str | None) -> dict[str, Any]:
+    """Where a shared stage's asset lives and its quality from the true Y' against its floor."""
+    if folder is None:
+        return {}
+    record = read_record(Path(folder))
+    return {
+        "asset": folder,
+        "data": record["data"],
+        "quality_from_true": record["quality_from_true"],
+        "floor": record["floor"],
+        "notes": record["notes"],
     }
 
 

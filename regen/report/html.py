@@ -286,7 +286,14 @@ def _views(
     )
     shared = next(iter(views.values())).get("shared_stages") or []
     infra = "; ".join(
-        f"{s['stage']}: {int(s['steps']):,} steps, {float(s['seconds']):.0f} s" for s in shared
+        f"{s['stage']}: {int(s['steps']):,} steps, {float(s['seconds']):.0f} s"
+        + (f", on {s['data']}" if s.get("data") else "")
+        + "".join(
+            f"; {k} from the true Y' {_fmt(v)}"
+            + (f" (non-learned floor {_fmt(s['floor'][k])})" if k in s.get("floor", {}) else "")
+            for k, v in (s.get("quality_from_true") or {}).items()
+        )
+        for s in shared
     )
     infra_html = (
         f"<p><b>Shared infrastructure</b> (pretrained once on unpaired data, reused by every "

@@ -51,6 +51,7 @@ class StageResult:
     # A pretrained asset (regen.training.renderer_assets) shared by many runs: its cost is
     # listed, and counted only in the equal-total budget view, not in equal-paired.
     shared: bool = False
+    asset: str | None = None  # the asset folder a shared stage came from
 
     @property
     def final_loss(self) -> float | None:

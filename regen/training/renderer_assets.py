@@ -114,6 +114,7 @@ def load_asset(job: RendererJob, folder: Path) -> RendererAsset:
     record = read_record(folder)
     stored = record["result"]
     result = StageResult(**stored | {"curve": [tuple(p) for p in stored["curve"]]})
+    result.asset = str(folder)  # where it lives on this machine (the cache may have moved)
     module = job.build()
     load_weights(module, folder / STAGE)
     return RendererAsset(module.eval(), result, folder, record)

@@ -81,7 +81,9 @@ def test_compare_trains_both_on_one_budget_and_reports(compare_dir: Path) -> Non
     views = results["views"]
     assert views["equal_paired"]["direct"] == "direct"
     assert views["equal_total"]["direct"] == "direct_total"
-    assert views["equal_paired"]["shared_stages"][0]["stage"] == "renderer"
+    vocoder = views["equal_paired"]["shared_stages"][0]
+    assert vocoder["stage"] == "renderer" and vocoder["steps"] == 12
+    assert set(vocoder["quality_from_true"]) == set(vocoder["floor"]) >= {"mcd_db"}
     regen_stages = results["pipelines"][0]["stages"]
     assert [s["shared"] for s in regen_stages] == [False, True]  # generator, pretrained vocoder
     assert set(results["mismatch_gap_db"]) == {"vocoder", "griffin-lim"}
