@@ -35,3 +35,37 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
     if proc.returncode:
         raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(cmd)}")
     return {"seconds": time.perf_counter() - start, "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def view_rows(results: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """``view_equal_paired`` / ``view_equal_total``: regen against the baseline of each budget
+    view of a compare's results.json, on ``keys``, with the baseline's steps."""
+    metrics = {p["label"]: p["metrics"] for p in results["pipelines"]}
+    rows = {}
+    for view, info in results["views"].items():
+        direct = metrics[info["direct"]]
+        rows[f"view_{view}"] = {
+            "regen": {k: metrics["regen"].get(k) for k in keys},
+            "direct": {k: direct.get(k) for k in keys},
+            "direct_run": info["direct"],
+            "direct_generator_steps": info["direct_generator_steps"],
+            "counted_stages": info["counted_stages"],
+            "statement": info["statement"],
+        }
+    return rows
+
+
+def renderer_from_true(results: dict[str, Any]) -> dict[str, Any]:
+    """The pretrained renderer of a compare: its quality from the TRUE Y' against the
+    non-learned floor, its data and cost (empty when the renderer was not pretrained)."""
+    shared = next(iter(results["views"].values()))["shared_stages"]
+    return {
+        s["stage"]: {
+            "quality_from_true": s.get("quality_from_true"),
+            "floor": s.get("floor"),
+            "data": s.get("data"),
+            "steps": s["steps"],
+            "seconds": round(s["seconds"], 1),
+        }
+        for s in shared
+    }
