@@ -6,6 +6,9 @@ packages=(
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-noto-core   # glyph dataset
   fonts-noto-color-emoji                               # emoji dataset
   espeak-ng fortunes fortunes-min                      # speech corpus (voices, sentences)
+  # voices from recorded speech for the multi-engine corpus (recipes *_multi.yaml):
+  # flite's kal16/awb/rms/slt; festival's kal_diphone, ked_diphone, cmu_us_slt_arctic_hts
+  flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   chromium                                             # the report test opens report.html
 )
 missing=()

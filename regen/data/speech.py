@@ -1,9 +1,13 @@
-"""A multi-speaker English speech corpus spoken by espeak-ng, with phoneme durations.
+"""A multi-speaker English speech corpus with phoneme durations, from espeak-ng, flite, festival.
 
 Sentences (:mod:`regen.data.sentences`) are normalised (:mod:`regen.data.text_frontend`) and
-spoken at 22,050 Hz by a few espeak-ng voices, one voice per sentence in turn. The duration
-of each phoneme comes from libespeak-ng's own phoneme events (:mod:`regen.data.espeak`),
-converted to frames of hop 256 so that they sum to the mel length ``1 + samples // 256``.
+spoken at 22,050 Hz by a few voices, one voice per sentence in turn. A voice is an espeak-ng
+voice (``en-us``) or ``engine:name`` (``flite:slt``, ``festival:ked_diphone``; see
+:mod:`regen.data.speech_engines`). Phonemes are always espeak-ng's; their durations come from
+libespeak-ng's own phoneme events (:mod:`regen.data.espeak`) or, for flite and festival, are
+transferred from espeak-ng's synthesis of the same text by DTW
+(:mod:`regen.data.duration_transfer`). Durations are in frames of hop 256 and sum to the mel
+length ``1 + samples // 256``.
 
 Splits are by sentence: the first ``test_fraction`` of the spoken sentences are the test set
 (each spoken by one training voice, in turn), the rest train; ``test_speaker`` is the test
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,8 +26,15 @@ import torch
 
 from regen.data.audio import SAMPLE_RATE
 from regen.data.cache import build_progress, load_or_build
-from regen.data.espeak import check_voice, durations_in_frames, synthesize
 from regen.data.sentences import load_sentences, sentences_source
+from regen.data.speech_engines import (
+    ESPEAK,
+    REFERENCE_VOICE,
+    check_voice,
+    engine_of,
+    engine_packages,
+    speak,
+)
 from regen.data.text_frontend import normalize_text
 from regen.errors import DataError
 
@@ -33,6 +43,8 @@ HELDOUT_VOICE = "en-029+f4"
 HOP = 256
 SPLITS = ("train", "test", "test_speaker")
 _VERSION = 1
+# Texts per flite/festival call: festival pays its start-up once per batch.
+_BATCH = 32
 
 
 @dataclass
@@ -92,7 +104,7 @@ def _check(cfg: SpeechDataConfig) -> None:
     if cfg.name != "espeak":
         raise DataError(f"data.name={cfg.name!r}; the only speech corpus is 'espeak'")
     if not cfg.voices:
-        raise DataError("data.voices is empty; list at least one espeak-ng voice")
+        raise DataError("data.voices is empty; list at least one voice (e.g. en-us, flite:slt)")
     if cfg.heldout_voice in cfg.voices:
         raise DataError(f"data.heldout_voice {cfg.heldout_voice} is also a training voice")
     for voice in [*cfg.voices, cfg.heldout_voice]:
@@ -101,39 +113,49 @@ def _check(cfg: SpeechDataConfig) -> None:
 
 def _build(cfg: SpeechDataConfig) -> tuple[dict[str, torch.Tensor], dict]:
     plan, unpaired = _plan(cfg)
+    jobs = [(split, normalize_text(text), voice) for split in SPLITS for text, voice in plan[split]]
+    # espeak-ng's output depends on what it spoke before (voice switches leave state behind),
+    # so its utterances are spoken one at a time in plan order, as corpora of v1 were; flite
+    # and festival in batches per voice.
+    batches = [(voice, [i]) for i, (_, _, voice) in enumerate(jobs) if engine_of(voice) == ESPEAK]
+    by_voice: dict[str, list[int]] = {}
+    for i, (_, _, voice) in enumerate(jobs):
+        if engine_of(voice) != ESPEAK:
+            by_voice.setdefault(voice, []).append(i)
+    batches += [
+        (v, ids[k : k + _BATCH]) for v, ids in by_voice.items() for k in range(0, len(ids), _BATCH)
+    ]
+    engines = ", ".join(dict.fromkeys(engine_of(v) for v, _ in batches))
+    spoken: dict[int, tuple[np.ndarray, list[str], list[int]]] = {}
+    for voice, ids in build_progress(batches, f"speaking with {engines}", len(batches)):
+        for i, utterance in zip(ids, speak([jobs[i][1] for i in ids], voice, HOP)):
+            wav = np.round(utterance.wav * 32767).astype(np.int16)  # int16 keeps memory at half
+            spoken[i] = (wav, utterance.phonemes, utterance.durations)
     wavs, durations, meta = [], [], {s: [] for s in SPLITS}
-    jobs = [(split, text, voice) for split in SPLITS for text, voice in plan[split]]
-    for split, sentence, voice in build_progress(jobs, "speaking with espeak-ng", len(jobs)):
-        text = normalize_text(sentence)
-        utterance = synthesize(text, voice)
-        if not utterance.phonemes or len(utterance.wav) > cfg.max_seconds * SAMPLE_RATE:
+    for i, (split, text, voice) in enumerate(jobs):
+        wav, phonemes, frames = spoken[i]
+        if not phonemes or len(wav) > cfg.max_seconds * SAMPLE_RATE:
             continue
-        wavs.append(np.round(utterance.wav * 32767).astype(np.int16))
-        durations.append(durations_in_frames(utterance.starts, len(utterance.wav), HOP))
-        meta[split].append([len(wavs) - 1, text, voice, utterance.phonemes])
+        wavs.append(wav)
+        durations.append(frames)
+        meta[split].append([len(wavs) - 1, text, voice, phonemes])
     tensors = {
         "wav": torch.from_numpy(np.concatenate(wavs)),
         "wav_offsets": torch.tensor(np.cumsum([0] + [len(w) for w in wavs])),
         "durations": torch.tensor([d for ds in durations for d in ds], dtype=torch.int32),
         "duration_offsets": torch.tensor(np.cumsum([0] + [len(d) for d in durations])),
     }
-    return tensors, {"splits": meta, "unpaired_texts": unpaired, "source": _source()}
+    return tensors, {"splits": meta, "unpaired_texts": unpaired, "source": _source(cfg)}
 
 
-def _source() -> str:
-    try:
-        query = [
-            "dpkg-query",
-            "-W",
-            "-f=${Package} ${Version}, ",
-            "libespeak-ng1",
-            "espeak-ng-data",
-        ]
-        espeak = subprocess.run(query, capture_output=True, text=True).stdout.strip(" ,")
-    except FileNotFoundError:
-        espeak = ""
-    espeak = espeak or "libespeak-ng (version unknown)"
-    return f"sentences: {sentences_source()}; speech: {espeak} (phoneme events for durations)"
+def _source(cfg: SpeechDataConfig) -> str:
+    """Sentences and every engine's Debian packages with versions, as the corpus records them."""
+    packages = engine_packages([*cfg.voices, cfg.heldout_voice])
+    espeak = packages.pop(ESPEAK, None) or engine_packages([REFERENCE_VOICE])[ESPEAK]
+    speech = f"{espeak} (phoneme events for durations)"
+    for engine, found in packages.items():
+        speech += f"; {engine}: {found} (durations by DTW to espeak-ng's synthesis)"
+    return f"sentences: {sentences_source()}; speech: {speech}"
 
 
 def load_speech_corpus(cfg: SpeechDataConfig, split: str) -> SpeechCorpus:

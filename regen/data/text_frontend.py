@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from regen.data.espeak import WORD_BOUNDARY, synthesize
+from regen.data.speech_engines import phoneme_voice
 from regen.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -153,9 +154,14 @@ def clear_phoneme_cache() -> None:
 
 
 def phonemize(texts: Sequence[str], voice: str = "en-us") -> list[list[str]]:
-    """eSpeak phoneme mnemonics of each text with ``"|"`` between words (cached per text)."""
+    """eSpeak phoneme mnemonics of each text with ``"|"`` between words (cached per text).
+
+    ``voice`` may be any corpus voice: a flite or festival voice (``flite:slt``) is
+    pronounced as the espeak-ng voice its corpus phonemes come from (``phoneme_voice``).
+    """
     if isinstance(texts, str):
         raise TypeError("phonemize takes a list of texts; wrap a single text in a list")
+    voice = phoneme_voice(voice)
     out = []
     for text in texts:
         phonemes = list(_phonemes(text, voice))

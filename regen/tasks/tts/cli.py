@@ -25,6 +25,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     import soundfile
 
     from regen.data.espeak import check_voice
+    from regen.data.speech_engines import phoneme_voice
     from regen.data.text_frontend import normalize_text
     from regen.modules.dsp import SAMPLE_RATE
     from regen.outputs import atomic_output, check_output_file
@@ -35,7 +36,8 @@ def cmd_tts(args: argparse.Namespace) -> int:
     normalize_text(args.text)
     pipeline, _ = load_run(args.run, task="tts")
     pipeline.conditioner.speaker(args.voice)
-    check_voice(args.voice)  # espeak-ng loads and speaks this voice: fail before any audio
+    # espeak-ng gives this voice's phonemes (flite/festival voices: en-us): fail before any audio
+    check_voice(phoneme_voice(args.voice))
     times = SynthesisTimes()
     # Sentence by sentence into a file beside --out, renamed over it only when all is spoken.
     with atomic_output(out) as tmp, soundfile.SoundFile(tmp, "w", SAMPLE_RATE, 1, "PCM_16") as sink:
@@ -50,7 +52,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
 
 
 def data_tts(args: argparse.Namespace) -> int:
-    """The espeak-ng corpus that the tts and asr recipes share."""
+    """The default (espeak-ng) corpus that the tts and asr recipes share."""
     from regen.data.speech import SPLITS, SpeechDataConfig, load_speech_corpus
 
     cfg = SpeechDataConfig()
