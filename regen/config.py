@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from regen.compare.budget import VIEWS
 from regen.config_values import check_finite, check_train_ranges, float_literal, parse_override
 from regen.errors import ConfigError
 from regen.tasks import get_task
@@ -48,6 +49,9 @@ class CompareConfig:
     # With budget: seconds, the baseline's generator steps measured once on a quiet machine
     # (the command that measured them goes beside the value in the recipe); None: probe live.
     calibrated_steps: int | None = None
+    # the budget views whose baselines are trained (regen/compare/budget.py VIEWS): both by
+    # default; one of them halves the baselines' cost (e.g. extra seeds of a headline row)
+    views: list[str] = field(default_factory=lambda: ["equal_paired", "equal_total"])
 
 
 @dataclass
@@ -162,6 +166,11 @@ def config_from_data(data: dict[str, Any]) -> Any:
     task = get_task(str(data.get("task", "image")))
     config = from_dict(task.load("config"), data)
     task.load("validate")(config)
+    unknown = set(config.compare.views) - set(VIEWS)
+    if unknown or not config.compare.views:
+        raise ConfigError(
+            f"'compare.views' is {config.compare.views}; list one or both of {', '.join(VIEWS)}"
+        )
     if config.pretrained_renderer and task.pretrain is None:
         raise ConfigError(
             f"pretrained_renderer: true, but task '{task.name}' has no renderer to pretrain "

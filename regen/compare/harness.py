@@ -78,7 +78,7 @@ def run_compare(
     )
     runs = {"regen": (regen_pipeline, regen_cfg)}
     trained = {"regen": regen_results}
-    labels = view_labels(views)
+    labels = view_labels(views, regen_cfg.compare.views)
     for view, label in labels.items():
         if label in runs:
             continue  # the two views agree: one baseline serves both
@@ -102,7 +102,7 @@ def run_compare(
         pipelines.append(
             run_record(label, hooks.describe(label, pipeline, cfg), cfg, results, scores)
         )
-    paired = views["equal_paired"]
+    paired = views[next(iter(labels))]  # the first view kept (equal_paired unless dropped)
     record = {
         "task": regen_cfg.task,
         "recipe": regen_cfg.name,
@@ -110,7 +110,7 @@ def run_compare(
         "budget_rule": paired.rule,
         "budget": budget_statement(pipelines, paired.statement),
         "budget_detail": asdict(paired),
-        "views": view_records(views, labels, regen_results),
+        "views": view_records({v: views[v] for v in labels}, labels, regen_results),
         "pipelines": pipelines,
         "metric_notes": hooks.METRIC_NOTES,
         **extra,
@@ -144,14 +144,14 @@ def load_pair(recipe: str | Path, overrides: list[str]) -> tuple[Any, Any]:
     return regen_cfg, direct_cfg
 
 
-def view_labels(views: dict[str, budgets.Budget]) -> dict[str, str]:
-    """The baseline run of each view: ``direct`` at equal paired compute, ``direct_total``
-    at equal total compute when that budget differs (else the same ``direct``)."""
-    paired = views["equal_paired"].direct_generator_steps
-    total = views["equal_total"].direct_generator_steps
+def view_labels(views: dict[str, budgets.Budget], kept: list[str]) -> dict[str, str]:
+    """The baseline run of each kept view: ``direct`` for the first (equal paired compute
+    unless dropped), ``direct_total`` at equal total compute when that budget differs."""
+    order = [view for view in budgets.VIEWS if view in kept]
+    first = views[order[0]].direct_generator_steps
     return {
-        "equal_paired": "direct",
-        "equal_total": "direct" if total == paired else "direct_total",
+        view: "direct" if views[view].direct_generator_steps == first else "direct_total"
+        for view in order
     }
 
 

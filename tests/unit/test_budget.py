@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from regen.compare import budget as budgets
+from regen.compare.harness import view_labels
+from regen.config import load_recipe
 from regen.errors import ConfigError
 from regen.training.loop import StageResult
 
@@ -158,3 +160,32 @@ def test_planned_pairs_for_sweeps(overrides: list[str], expected: int) -> None:
 
     _, direct = load_pair("image/digits_latent_diffusion", [*TINY, *overrides])
     assert direct.train.generator.steps == expected
+
+
+@pytest.mark.parametrize(
+    ("steps", "kept", "labels"),
+    [
+        (
+            (6, 18),
+            ["equal_paired", "equal_total"],
+            {"equal_paired": "direct", "equal_total": "direct_total"},
+        ),
+        (
+            (6, 6),
+            ["equal_paired", "equal_total"],
+            {"equal_paired": "direct", "equal_total": "direct"},
+        ),
+        ((6, 18), ["equal_total"], {"equal_total": "direct"}),
+        ((6, 18), ["equal_paired"], {"equal_paired": "direct"}),
+    ],
+)
+def test_each_kept_view_gets_a_baseline_run_and_equal_budgets_share_one(steps, kept, labels):
+    views = {
+        view: budgets.Budget("samples", n, 0, 0, view=view) for view, n in zip(budgets.VIEWS, steps)
+    }
+    assert view_labels(views, kept) == labels
+
+
+def test_compare_views_must_name_known_views() -> None:
+    with pytest.raises(ConfigError, match="compare.views.*equal_paired, equal_total"):
+        load_recipe("image/digits_latent_diffusion", ["compare.views=[equal_flops]"])
