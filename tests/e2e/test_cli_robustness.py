@@ -52,6 +52,10 @@ CASES: list[tuple[list[str], str]] = [
     (["eval", "adir"], "no trained pipeline"),
     (["eval", "bad_run"], "bad_run"),
     # train: recipe, run folder, overrides
+    (["pretrain", ""], "no recipe ''"),
+    (["pretrain", "garbage.yaml"], "not valid YAML"),
+    (["pretrain", RECIPE], "has no renderer to pretrain"),
+    (["pretrain", "tts/fastspeech_griffin_lim", "pretrained_renderer=true"], "vocoder"),
     (["train", ""], "no recipe ''"),
     (["train", "adir"], "no recipe 'adir'"),
     (["train", "garbage.yaml"], "not valid YAML"),
