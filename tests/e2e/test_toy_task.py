@@ -68,7 +68,10 @@ def test_compare_runs_end_to_end_and_resumes_with_its_budget(toy, tmp_path, monk
     assert "mse_reconstruction" in regen["metrics"]
     assert "mse_reconstruction" not in direct["metrics"]
     assert regen["stages"][0]["steps"] == 100
-    budget = json.loads((out / "budget.json").read_text())
+    views = json.loads((out / "budget.json").read_text())
+    budget = views["equal_paired"]  # no pretrained renderer: both views, one baseline
+    assert views["equal_total"]["direct_generator_steps"] == budget["direct_generator_steps"]
+    assert results["views"]["equal_total"]["direct"] == "direct"
     assert results["budget_rule"] == budget["rule"] == "seconds"
     assert results["budget"].startswith("Equal budget = equal training wall-clock")
     assert budget["probe_step_seconds"] > 0
