@@ -9,8 +9,9 @@ Both tables come from unpaired text, as the transformer renderers' training pair
 - the lexicon maps each word's pronunciation (its phoneme ids between ``|``, exactly as the
   representation encodes it, so espeak-ng's cross-word changes such as "the" before a vowel
   are entries of their own) to the spellings seen with it and their counts. Pairs come from
-  sentences whose phoneme words and written words agree in number (others are skipped) and
-  from single words (CMUdict);
+  sentences whose phoneme words and written words agree in number, from sentences where
+  espeak-ng joined words ("in the" said as one word becomes a two-word spelling of that
+  pronunciation; :mod:`regen.modules.word_groups` finds the joins) and from single words;
 - the language model (:class:`regen.modules.ngram_lm.KneserNeyLM`, a trigram by default) is
   counted over sentences, which may include text that was never phonemized.
 
@@ -41,10 +42,12 @@ from regen.errors import ConfigError, DataError
 from regen.modules.ngram_lm import BOS, EOS, KneserNeyLM
 from regen.modules.sequences import pad_rows, split_at, unpad_rows
 from regen.modules.table_state import TableState
+from regen.modules.word_groups import group_words
 from regen.renderers.p2g_words import SPACE, WordwisePhonemeToText
 
 Word = tuple[int, ...]  # character ids of one word
 FALLBACKS = ("neural", "nearest")
+MAX_GROUP = 3  # written words one spoken word may cover ("in the", "there are")
 
 
 class LexiconPhonemeToText(nn.Module):
@@ -68,7 +71,7 @@ class LexiconPhonemeToText(nn.Module):
             WordwisePhonemeToText(spec, char_vocab, boundary, cfg) if self.trainable else None
         )
         self.vocabulary = TableState()  # [V, L] character ids of every known word
-        self.lexicon = TableState()  # [E, 2 + Lp]: word index, count, pronunciation
+        self.lexicon = TableState()  # [E, 1 + MAX_GROUP + Lp]: count, word indices, phonemes
         self.ngrams = TableState()  # KneserNeyLM.counts() over word indices
         self._built: tuple[int, ...] = ()
 
@@ -81,21 +84,36 @@ class LexiconPhonemeToText(nn.Module):
         sentences or single words; ``text`` [M, Lc] are sentences for the language model
         (default: the rows of ``y`` with more than one word). Returns self.
         """
-        pairs: Counter[tuple[Word, Word]] = Counter()
-        for phonemes, chars in zip(unpad_rows(y_prime), unpad_rows(y)):
-            p_words, c_words = split_at(phonemes, self.boundary), split_at(chars, SPACE)
+        rows = [
+            (split_at(p, self.boundary), split_at(c, SPACE))
+            for p, c in zip(unpad_rows(y_prime), unpad_rows(y))
+        ]
+        pairs: Counter[tuple[Word, tuple[Word, ...]]] = Counter()
+        for p_words, c_words in rows:
             if len(p_words) == len(c_words):
-                pairs.update(zip(map(tuple, p_words), map(tuple, c_words)))
+                pairs.update((tuple(p), (tuple(c),)) for p, c in zip(p_words, c_words))
         if not pairs:
             raise DataError("no sentence gave word pairs: the lexicon would be empty")
+        known = {(p, c[0]) for p, c in pairs}
+        for p_words, c_words in rows:  # sentences where espeak-ng joined words
+            if len(p_words) < len(c_words):
+                groups = group_words(
+                    [tuple(p) for p in p_words], [tuple(c) for c in c_words], known, MAX_GROUP
+                )
+                pairs.update(groups or [])
         sentences = [split_at(row, SPACE) for row in unpad_rows(y if text is None else text)]
         sentences = [s for s in sentences if text is not None or len(s) > 1]
-        spellings = sorted({w for _, w in pairs} | {tuple(w) for s in sentences for w in s})
+        spellings = sorted(
+            {w for _, ws in pairs for w in ws} | {tuple(w) for s in sentences for w in s}
+        )
         index = {w: i for i, w in enumerate(spellings)}
         self.vocabulary.table = pad_rows([list(w) for w in spellings])[0]
         prons, _ = pad_rows([list(p) for p, _ in pairs])
-        owners = torch.tensor([[index[w], n] for (_, w), n in pairs.items()], dtype=torch.long)
-        self.lexicon.table = torch.cat([owners, prons], dim=1)
+        owners = [
+            [n, *[index[w] for w in ws], *[-1] * (MAX_GROUP - len(ws))]
+            for (_, ws), n in pairs.items()
+        ]
+        self.lexicon.table = torch.cat([torch.tensor(owners, dtype=torch.long), prons], dim=1)
         lm = KneserNeyLM(self.cfg.lm_order).fit([[index[tuple(w)] for w in s] for s in sentences])
         self.ngrams.table = lm.counts()
         self._built = ()
@@ -109,24 +127,27 @@ class LexiconPhonemeToText(nn.Module):
         if not len(self.lexicon.table):
             raise DataError("the lexicon renderer is empty; fit it (train the renderer) first")
         self._spellings: list[Word] = [tuple(w) for w in unpad_rows(self.vocabulary.table)]
-        per_word: Counter[int] = Counter()
+        per_words: Counter[tuple[int, ...]] = Counter()
         entries = []
         for row in self.lexicon.table.tolist():
-            word, count, pron = row[0], row[1], tuple(t for t in row[2:] if t)
-            per_word[word] += count
-            entries.append((pron, word, count))
-        lexicon: dict[Word, list[tuple[int, float]]] = defaultdict(list)
-        for pron, word, count in entries:  # log P(pronunciation | word)
-            lexicon[pron].append((word, math.log(count / per_word[word])))
+            count, words = row[0], tuple(w for w in row[1 : 1 + MAX_GROUP] if w >= 0)
+            pron = tuple(t for t in row[1 + MAX_GROUP :] if t)
+            per_words[words] += count
+            entries.append((pron, words, count))
+        lexicon: dict[Word, list[tuple[tuple[int, ...], float]]] = defaultdict(list)
+        for pron, words, count in entries:  # log P(pronunciation | words)
+            lexicon[pron].append((words, math.log(count / per_words[words])))
         self._lexicon = dict(lexicon)
         self._prons = list(self._lexicon)
         self._lm = KneserNeyLM(self.cfg.lm_order).load_counts(self.ngrams.table)
         self._built = versions
 
-    def spellings_of(self, pronunciation: Word) -> list[Word]:
-        """The lexicon's spellings of one word's phoneme ids (empty when unknown)."""
+    def spellings_of(self, pronunciation: Word) -> list[tuple[Word, ...]]:
+        """The lexicon's spellings (one or more words each) of one spoken word's phoneme ids
+        (empty when unknown)."""
         self._tables()
-        return [self._spellings[w] for w, _ in self._lexicon.get(tuple(pronunciation), [])]
+        entries = self._lexicon.get(tuple(pronunciation), [])
+        return [tuple(self._spellings[w] for w in words) for words, _ in entries]
 
     # ------------------------------------------------------------------ training
 
@@ -156,21 +177,21 @@ class LexiconPhonemeToText(nn.Module):
             texts.append(text)
         return pad_rows(texts)[0].to(y_prime.device)
 
-    def _fallback(self, unknown: list[Word]) -> dict[Word, list[tuple[Word, float]]]:
+    def _fallback(self, unknown: list[Word]) -> dict[Word, list[tuple[tuple[Word, ...], float]]]:
         """Candidate spellings (with log weights) of pronunciations the lexicon lacks."""
         if not unknown:
             return {}
         if self.words is not None:
             spelled = self.words.words.render(pad_rows([list(p) for p in unknown])[0])
-            return {p: [(tuple(w), 0.0)] for p, w in zip(unknown, unpad_rows(spelled))}
+            return {p: [((tuple(w),), 0.0)] for p, w in zip(unknown, unpad_rows(spelled))}
         out = {}
         for pron in unknown:
             _, _, at = process.extractOne(pron, self._prons, scorer=Levenshtein.distance)
             near = self._lexicon[self._prons[at]]
-            out[pron] = [(self._spellings[w], logp) for w, logp in near]
+            out[pron] = [(tuple(self._spellings[w] for w in ws), logp) for ws, logp in near]
         return out
 
-    def _search(self, prons: list[Word], guesses: dict[Word, list[tuple[Word, float]]]):
+    def _search(self, prons: list[Word], guesses: dict) -> list[Word]:
         """The best word sequence for one sentence's pronunciations (beam search)."""
         lm, weight, order = self._lm, self.cfg.lm_weight, self.cfg.lm_order
         start = tuple([BOS] * (order - 1))
@@ -181,16 +202,20 @@ class LexiconPhonemeToText(nn.Module):
                 options = self._lexicon[pron]
             else:
                 options = []
-                for word, logp in guesses[pron]:
-                    wid = extra.setdefault(word, len(self._spellings) + len(extra))
-                    options.append((wid, logp))
+                for words, logp in guesses[pron]:
+                    ids = tuple(
+                        extra.setdefault(w, len(self._spellings) + len(extra)) for w in words
+                    )
+                    options.append((ids, logp))
             grown: dict[tuple[int, ...], tuple[float, list[int]]] = {}
-            for context, (score, words) in beams.items():
-                for wid, channel in options:
-                    total = score + weight * lm.logprob(wid, context) + channel
-                    key = (*context, wid)[1:] if order > 1 else ()
+            for context, (score, history) in beams.items():
+                for ids, channel in options:
+                    total, key = score + channel, context
+                    for wid in ids:  # a joined entry ("in the") is scored word by word
+                        total += weight * lm.logprob(wid, key)
+                        key = (*key, wid)[1:] if order > 1 else ()
                     if key not in grown or grown[key][0] < total:
-                        grown[key] = (total, words + [wid])
+                        grown[key] = (total, history + list(ids))
             best = sorted(grown.items(), key=lambda kv: -kv[1][0])[: self.cfg.lexicon_beam]
             beams = dict(best)
         final = max(beams.items(), key=lambda kv: kv[1][0] + weight * lm.logprob(EOS, kv[0]))

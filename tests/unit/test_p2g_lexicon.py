@@ -14,6 +14,7 @@ from regen.data.speech import SpeechDataConfig, spoken_sentences
 from regen.eval.asr_metrics import flagged_word_errors
 from regen.modules.ngram_lm import EOS, KneserNeyLM
 from regen.modules.sequences import pad_rows
+from regen.modules.word_groups import group_words
 from regen.renderers.p2g_lexicon import LexiconPhonemeToText
 from regen.representations.characters import CHAR_VOCAB_SIZE, decode_ids, encode_texts
 from regen.tasks.asr.data import normalize_all
@@ -59,8 +60,25 @@ TRAIN = ["they went over there", "their house is red", "a house is over there", 
 def test_lexicon_built_from_sentences_round_trips() -> None:
     model = _renderer().fit(*_pairs(TRAIN))
     assert _render(model, TRAIN) == TRAIN
-    assert sorted(decode_ids(torch.tensor(model.spellings_of((12, 13))))) == ["their", "there"]
+    spellings = [decode_ids(torch.tensor([w]))[0] for (w,) in model.spellings_of((12, 13))]
+    assert sorted(spellings) == ["their", "there"]
     assert model.spellings_of((99,)) == []
+
+
+def test_words_the_front_end_joined_become_multi_word_entries() -> None:
+    joined = [5, 6, BOUNDARY, 10, 11, 12, 13]  # "they | over there" said as two words
+    chars = encode_texts(["they over there"])[0]
+    y_prime, y = _pairs(TRAIN)
+    model = _renderer().fit(
+        pad_rows([*y_prime.tolist(), joined])[0], pad_rows([*y.tolist(), chars[0].tolist()])[0]
+    )
+    assert decode_ids(model.render(pad_rows([joined])[0])) == ["they over there"]
+    assert group_words("AB", "ab", {("A", "a"), ("B", "b")}) == [("A", ("a",)), ("B", ("b",))]
+    assert group_words("AXD", "abcd", {("A", "a"), ("D", "d")}) == [
+        ("A", ("a",)), ("X", ("b", "c")), ("D", ("d",))
+    ]  # fmt: skip
+    assert group_words("AX", "abc", {("A", "a")}) == [("A", ("a",)), ("X", ("b", "c"))]
+    assert group_words("XY", "abc", set()) is None  # (ab)c or a(bc): ambiguous
 
 
 def test_language_model_picks_the_homophone_that_fits_the_context() -> None:
