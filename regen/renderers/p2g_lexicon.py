@@ -127,6 +127,7 @@ class LexiconPhonemeToText(nn.Module):
         if not len(self.lexicon.table):
             raise DataError("the lexicon renderer is empty; fit it (train the renderer) first")
         self._spellings: list[Word] = [tuple(w) for w in unpad_rows(self.vocabulary.table)]
+        self._index = {w: i for i, w in enumerate(self._spellings)}
         per_words: Counter[tuple[int, ...]] = Counter()
         entries = []
         for row in self.lexicon.table.tolist():
@@ -204,7 +205,10 @@ class LexiconPhonemeToText(nn.Module):
                 options = []
                 for words, logp in guesses[pron]:
                     ids = tuple(
-                        extra.setdefault(w, len(self._spellings) + len(extra)) for w in words
+                        self._index[w]
+                        if w in self._index
+                        else extra.setdefault(w, len(self._spellings) + len(extra))
+                        for w in words
                     )
                     options.append((ids, logp))
             grown: dict[tuple[int, ...], tuple[float, list[int]]] = {}

@@ -149,3 +149,19 @@ def test_text_pool_never_holds_a_spoken_sentence(monkeypatch) -> None:
     pool, counts = text_pool(variants + ["Something never spoken aloud"], ["debian"], data)
     assert not set(pool) & set(normal)
     assert counts == {"fortunes": 1, "debian": 1}
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (["representation.word_boundaries=false", "renderer.unit=sentence"], "word_boundaries"),
+        (["text.lm_sources=[wikipedia]"], "lm_sources"),
+        (["renderer.fallback=guess"], "renderer.fallback"),
+    ],
+)
+def test_bad_lexicon_settings_are_one_line_errors(override, message) -> None:
+    from regen.config import load_recipe
+    from regen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        load_recipe("asr/phonemes", ["renderer.kind=lexicon_lm", *override])
