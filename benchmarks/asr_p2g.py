@@ -33,6 +33,7 @@ RECIPE = ROOT / "recipes" / "asr" / "phonemes.yaml"
 
 
 def score(name, representation, renderer, lexicon, texts) -> dict[str, float]:
+    render_true(representation, renderer, texts[:1])  # warm-up: builds the look-up tables
     start = time.perf_counter()
     rendered = render_true(representation, renderer, texts)
     seconds = time.perf_counter() - start

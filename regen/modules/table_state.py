@@ -35,7 +35,8 @@ class TableState(nn.Module):
         self.version += 1
 
     def get_extra_state(self) -> Tensor:
-        return self._table
+        # int32 on disk: ids and counts fit, and a lexicon of 120,000 words halves in size
+        return self._table.to(torch.int32)
 
     def set_extra_state(self, state: Tensor) -> None:
         self.table = state

@@ -124,7 +124,8 @@ class LexiconPhonemeToText(nn.Module):
         versions = tuple(t.version for t in (self.vocabulary, self.lexicon, self.ngrams))
         if self._built == versions:
             return
-        if not len(self.lexicon.table):
+        empty = not len(self.lexicon.table)
+        if empty and self.words is None:
             raise DataError("the lexicon renderer is empty; fit it (train the renderer) first")
         self._spellings: list[Word] = [tuple(w) for w in unpad_rows(self.vocabulary.table)]
         self._index = {w: i for i, w in enumerate(self._spellings)}
@@ -140,7 +141,8 @@ class LexiconPhonemeToText(nn.Module):
             lexicon[pron].append((words, math.log(count / per_words[words])))
         self._lexicon = dict(lexicon)
         self._prons = list(self._lexicon)
-        self._lm = KneserNeyLM(self.cfg.lm_order).load_counts(self.ngrams.table)
+        lm = KneserNeyLM(self.cfg.lm_order)  # unfitted with a neural fallback: it spells all
+        self._lm = lm if empty else lm.load_counts(self.ngrams.table)
         self._built = versions
 
     def spellings_of(self, pronunciation: Word) -> list[tuple[Word, ...]]:

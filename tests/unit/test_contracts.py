@@ -70,7 +70,7 @@ CLAIMS = {
     "tts/rvq_codes": ({T, "WrapsMel"}, {T, TRUNK}, {T, GAN}),
     "tts/rvq_codes_ar": ({T, "WrapsMel"}, {T, TRUNK}, {T, GAN}),
     "tts/direct_waveform": (set(), {T, TRUNK, GAN}, set()),
-    "asr/phonemes": ({"Symbolic"}, {T}, {T}),
+    "asr/phonemes": ({"Symbolic"}, {T}, {T, "Counted"}),
     "asr/characters": (set(), {T}, set()),
     "melody/chorales_template": (set(), {T}, {T}),
     "melody/chorales_direct": (set(), {T}, set()),

@@ -111,6 +111,7 @@ def test_unknown_pronunciations_fall_back_to_the_nearest_or_the_word_model() -> 
     assert neural.trainable and not model.trainable
     words = decode_ids(neural.render(unknown))[0].split()
     assert len(words) == 2 and words[0] == "they"  # the untrained model spells something
+    assert len(_renderer("neural").render(unknown)) == 1  # unfitted: the fallback spells all
 
 
 def test_homophone_error_counts_only_ambiguous_words() -> None:
