@@ -77,7 +77,9 @@ class LexiconPhonemeToText(nn.Module):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, y_prime: torch.Tensor, y: torch.Tensor, *, text: torch.Tensor | None = None):
+    def fit(
+        self, y_prime: torch.Tensor, y: torch.Tensor, *, text: torch.Tensor | None = None
+    ) -> LexiconPhonemeToText:
         """Count the lexicon on (Y', Y) pairs and the language model on sentences.
 
         ``y_prime`` [N, Lp] phoneme ids and ``y`` [N, Lc] character ids (0-padded) are
