@@ -240,6 +240,19 @@ class Adversarial(Protocol):
 
 
 @runtime_checkable
+class Counted(Protocol):
+    """A stage with state fitted by counting rather than by gradient (the lexicon renderer's
+    lexicon and n-gram counts): ``fit(y_prime, y, text=...)`` sets it from (Y', Y) pairs made
+    from unpaired Y, and from Y-only ``text``; the state is part of ``state_dict()`` (see
+    regen/modules/table_state.py), so the stage's checkpoint holds it. Task code fits such a
+    stage before (or instead of, when not ``trainable``) the loop."""
+
+    def fit(
+        self, y_prime: torch.Tensor, y: torch.Tensor, *, text: torch.Tensor | None = None
+    ) -> Any: ...
+
+
+@runtime_checkable
 class Calibrated(Protocol):
     """A learned continuous representation whose latent is rescaled after training (as in
     latent diffusion): ``calibrate(y)`` sets the scale so ``encode(y)`` has unit variance."""

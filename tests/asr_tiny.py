@@ -11,6 +11,7 @@ TINY_ASR = [
     "data.max_seconds=4.0",
     "text.max_sentences=60",
     "text.cmudict_words=20",
+    "text.lexicon_words=40",
     "generator.dim=32",
     "generator.depth=1",
     "generator.heads=2",

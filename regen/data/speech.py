@@ -100,6 +100,12 @@ def _plan(cfg: SpeechDataConfig) -> tuple[dict[str, list[tuple[str, str]]], list
     return plan, sentences[cfg.num_sentences :]
 
 
+def spoken_sentences(cfg: SpeechDataConfig) -> list[str]:
+    """Every sentence the corpus of ``cfg`` speaks (train and test), raw, without audio."""
+    plan, _ = _plan(cfg)
+    return [text for text, _ in plan["test"] + plan["train"]]
+
+
 def _check(cfg: SpeechDataConfig) -> None:
     if cfg.name != "espeak":
         raise DataError(f"data.name={cfg.name!r}; the only speech corpus is 'espeak'")

@@ -90,3 +90,27 @@ def _check(references: Sequence, hypotheses: Sequence) -> None:
         )
     if any(not (" ".join(r) if not isinstance(r, str) else r).strip() for r in references):
         raise ValueError("an empty reference has no error rate; drop it before scoring")
+
+
+def flagged_word_errors(
+    references: Sequence[str], hypotheses: Sequence[str], flags: Sequence[Sequence[bool]]
+) -> tuple[int, int]:
+    """(wrong, counted) over the reference words whose flag is set (``flags[i][j]`` for word
+    j of reference i); a word is right when the word alignment keeps it unchanged."""
+    _check(references, hypotheses)
+    wrong = counted = 0
+    for reference, hypothesis, marks in zip(references, hypotheses, flags):
+        words = reference.split()
+        if len(marks) != len(words):
+            raise ValueError(f"{len(marks)} flags for the {len(words)} words of {reference!r}")
+        right = [False] * len(words)
+        if words and hypothesis.split():
+            out = jiwer.process_words(reference, hypothesis)
+            for chunk in out.alignments[0]:
+                if chunk.type == "equal":
+                    right[chunk.ref_start_idx : chunk.ref_end_idx] = [True] * (
+                        chunk.ref_end_idx - chunk.ref_start_idx
+                    )
+        counted += sum(marks)
+        wrong += sum(1 for m, r in zip(marks, right) if m and not r)
+    return wrong, counted

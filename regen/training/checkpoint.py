@@ -119,7 +119,8 @@ def load_state_checked(model: nn.Module, state: dict[str, torch.Tensor], where: 
             "use the config.yaml saved beside the checkpoint"
         )
     for key, value in state.items():
-        if own[key].shape != value.shape:
+        # extra state (tables sized by data, regen.modules.table_state) has no fixed shape
+        if own[key].shape != value.shape and not key.endswith("_extra_state"):
             raise CheckpointError(
                 f"{where}: '{key}' has shape {list(value.shape)} but the config builds "
                 f"{list(own[key].shape)}; use the config.yaml saved beside the checkpoint"

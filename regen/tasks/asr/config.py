@@ -5,7 +5,8 @@ A recipe is a dataclass tree loaded from YAML (``task: asr`` at the top), overri
 
 - ``phonemes``: regeneration. Y' = espeak-ng phonemes of the text (word boundaries and
   stress marks are options: the RQ4 knob). Generator: Conformer + CTC over phonemes.
-  Renderer: phoneme-to-text transformer trained on unpaired text only.
+  Renderer: phoneme-to-text transformer trained on unpaired text only, or
+  (``renderer.kind: lexicon_lm``) a lexicon + word n-gram beam search counted on it.
 - ``characters``: the direct baseline. Y' = Y = characters; the same Conformer + CTC over
   characters, identity renderer.
 """
@@ -23,8 +24,11 @@ from regen.config import (
     check_stages,
     to_dict,
 )
+from regen.data.more_text import SOURCES as TEXT_SOURCES
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
+
+RENDERER_KINDS = ("transformer", "lexicon_lm")
 
 
 @dataclass
@@ -33,6 +37,9 @@ class TextConfig:
 
     max_sentences: int = 0  # cap on unpaired sentences (0: all of them)
     cmudict_words: int = 4000  # single words from CMUdict added to the unpaired text
+    # renderer.kind: lexicon_lm only
+    lexicon_words: int = 0  # CMUdict words phonemized alone into the lexicon (-1: all)
+    lm_sources: list[str] = field(default_factory=list)  # extra LM text: music21, debian
 
 
 @dataclass
@@ -65,8 +72,10 @@ class AcousticConfig:
 
 @dataclass
 class P2GConfig:
-    """The phoneme-to-text transformer (regeneration only)."""
+    """The phoneme-to-text renderer (regeneration only): a transformer, or a lexicon and
+    word n-gram model (``kind: lexicon_lm``, regen/renderers/p2g_lexicon.py)."""
 
+    kind: str = "transformer"  # transformer | lexicon_lm
     unit: str = "word"  # word: each word on its own (needs word boundaries) | sentence
     dim: int = 192
     depth: int = 4
@@ -77,6 +86,11 @@ class P2GConfig:
     input_noise: float = 0.03  # fraction of input phonemes replaced at random in training
     beam_size: int = 1  # 1 greedy, >1 beam search
     length_alpha: float = 0.0  # beam score = log P / length ** alpha
+    # kind: lexicon_lm (the transformer settings above then shape the fallback word model)
+    fallback: str = "neural"  # unknown pronunciations: neural (word transformer) | nearest
+    lm_order: int = 3  # n of the word n-gram model
+    lm_weight: float = 1.0  # score = lm_weight * log P(words) + log P(phonemes | words)
+    lexicon_beam: int = 16  # partial sentences kept by the beam search
 
 
 @dataclass
@@ -143,11 +157,22 @@ def validate(config: ASRRecipe) -> None:
             raise ConfigError(f"'{section}.beam_size' must be at least 1")
     if config.renderer.unit not in ("word", "sentence"):
         raise ConfigError("'renderer.unit' must be word or sentence")
-    if config.renderer.unit == "word" and not config.representation.word_boundaries:
+    check_choices(
+        config, {"renderer.kind": RENDERER_KINDS, "renderer.fallback": ("neural", "nearest")}
+    )
+    wordwise = config.renderer.unit == "word" or config.renderer.kind == "lexicon_lm"
+    if wordwise and not config.representation.word_boundaries:
         raise ConfigError(
-            "renderer.unit: word needs representation.word_boundaries: true "
-            "(or set renderer.unit: sentence)"
+            "renderer.unit: word and renderer.kind: lexicon_lm need "
+            "representation.word_boundaries: true (or use a sentence transformer)"
         )
+    unknown = [s for s in config.text.lm_sources if s not in TEXT_SOURCES]
+    if unknown:
+        raise ConfigError(
+            f"'text.lm_sources' holds {unknown[0]!r}; choose from: {', '.join(TEXT_SOURCES)}"
+        )
+    if config.renderer.lm_order < 1 or config.renderer.lexicon_beam < 1:
+        raise ConfigError("'renderer.lm_order' and 'renderer.lexicon_beam' must be at least 1")
     if config.generator.kernel % 2 == 0:
         raise ConfigError("'generator.kernel' must be odd (the convolution keeps length)")
     to_dict(config)  # every section must be plain data

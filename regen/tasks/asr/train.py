@@ -3,10 +3,11 @@
 The renderer learns from unpaired text alone, so it can also be a cached asset
 (:func:`renderer_job`, ``regen pretrain asr/...``, ``pretrained_renderer: true``; see
 :mod:`regen.training.renderer_assets`) shared by every compare and every point of
-``regen study paired``; its quality is the CER/WER from the TRUE phonemes of the held-out
-test sentences (never in its training text).
+``regen study paired``; its quality is the CER/WER (and, for the lexicon renderer, the
+homophone error) from the TRUE phonemes of the held-out test sentences (never in its text).
 
-    1. renderer   phonemes -> text on UNPAIRED text (sentences never spoken + CMUdict words)
+    1. renderer   phonemes -> text on UNPAIRED text (sentences never spoken + CMUdict words);
+                  the lexicon renderer counts its lexicon and n-grams first (text_pool.py)
     2. generator  log-mel -> Y' by CTC on the paired share of the training speech
 
 The representation (phonemes, or characters for the direct baseline) has nothing to learn.
@@ -16,23 +17,32 @@ A run folder holds ``config.yaml``, ``pipeline.json`` and one folder per trained
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from regen.config import dump_yaml, to_dict
+from regen.contracts import Counted
 from regen.data.espeak import WORD_BOUNDARY
 from regen.data.speech import load_speech_corpus
 from regen.errors import ConfigError
 from regen.generators.ctc import CTCGenerator
 from regen.modules.dsp import MelSpectrogram
+from regen.modules.sequences import pad_rows, unpad_rows
 from regen.pipeline import Pipeline
 from regen.renderers.p2g import PhonemeToText
+from regen.renderers.p2g_lexicon import LexiconPhonemeToText
 from regen.renderers.p2g_words import WordwisePhonemeToText, word_pairs
-from regen.representations.characters import CHAR_VOCAB_SIZE, CharacterRepresentation
+from regen.representations.characters import (
+    CHAR_VOCAB_SIZE,
+    CharacterRepresentation,
+    encode_texts,
+)
 from regen.representations.phonemes import PhonemeRepresentation
 from regen.runs import save_run, write_config
 from regen.tasks.asr.config import ASRRecipe
@@ -44,6 +54,9 @@ from regen.tasks.asr.data import (
     unpaired_texts,
 )
 from regen.tasks.asr.evaluate import from_true_phonemes
+from regen.tasks.asr.text_pool import cmudict_words, text_pool
+from regen.training import checkpoint as ckpt
+from regen.training import distributed
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererAsset, RendererJob, install, obtain
 
@@ -59,8 +72,12 @@ def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
         representation = PhonemeRepresentation(
             rep_cfg.word_boundaries, rep_cfg.stress, rep_cfg.voice
         )
-        if config.renderer.unit == "word":
-            boundary = representation.vocab.encode([WORD_BOUNDARY])[0]
+        boundary = representation.vocab.encode([WORD_BOUNDARY])[0]
+        if config.renderer.kind == "lexicon_lm":
+            renderer = LexiconPhonemeToText(
+                representation.spec, CHAR_VOCAB_SIZE, boundary, config.renderer
+            )
+        elif config.renderer.unit == "word":
             renderer = WordwisePhonemeToText(
                 representation.spec, CHAR_VOCAB_SIZE, boundary, config.renderer
             )
@@ -77,6 +94,7 @@ class ASRData:
     train: SpeechTensors
     source: str
     renderer_text: tuple[list[str], int] | None = None  # (normalized texts, skipped count)
+    text_sources: dict[str, int] = field(default_factory=dict)  # LM sentences per source
 
 
 def load_asr_data(config: ASRRecipe, with_text: bool = True) -> ASRData:
@@ -119,16 +137,28 @@ def train_renderer(
             config.seed,
         )
     texts, _ = data.renderer_text
-    words = config.renderer.unit == "word"
+    renderer = pipeline.renderer
+    counting = 0.0
+    if isinstance(renderer, Counted):
+        start = time.perf_counter()
+        data.text_sources = fit_counts(config, pipeline, texts)
+        counting = time.perf_counter() - start
+    if not renderer.trainable:  # counted only: save the tables as the stage's checkpoint
+        if distributed.current().is_main:
+            ckpt.write_stage(
+                folder, model_state=renderer.state_dict(), config_yaml=dump_yaml(config)
+            )
+        return TrainedRenderer(renderer, StageResult("renderer", 0, 0, counting), folder)
+    words = config.renderer.unit == "word" or isinstance(renderer, Counted)
     limit = config.renderer.max_len
     y_prime, _, chars = encoded(pipeline.representation, texts, None if words else limit)
     if words:
-        y_prime, chars = word_pairs(y_prime, chars, pipeline.renderer.boundary)
+        y_prime, chars = word_pairs(y_prime, chars, renderer.boundary)
         fits = (y_prime != 0).sum(1) + (chars != 0).sum(1) + 1 <= limit
         y_prime, chars = y_prime[fits], chars[fits]
     result = train_stage(
         "renderer",
-        pipeline.renderer,
+        renderer,
         {"y_prime": y_prime, "y": chars},
         config.train.renderer,
         folder,
@@ -137,7 +167,29 @@ def train_renderer(
         eval_fn=eval_fn if config.train.renderer.eval_every else None,
         progress=progress,
     )
-    return TrainedRenderer(pipeline.renderer, result, folder)
+    result.seconds += counting  # the counting is part of the renderer's cost
+    return TrainedRenderer(renderer, result, folder)
+
+
+def fit_counts(config: ASRRecipe, pipeline: Pipeline, texts: list[str]) -> dict[str, int]:
+    """Fit a counted renderer's lexicon and language model; returns LM sentences per source.
+
+    Lexicon pairs: the renderer's unpaired ``texts`` (sentences and single words) and
+    ``text.lexicon_words`` more CMUdict words, phonemized; LM: the text pool (text_pool.py).
+    Each part is encoded (and cached) on its own, so the transformer's text is reused.
+    """
+    pool, counts = text_pool([t for t in texts if " " in t], config.text.lm_sources, config.data)
+    allowed = set(pool)
+    texts = [t for t in texts if t in allowed or " " not in t]  # never a spoken sentence
+    words = cmudict_words()
+    count = len(words) if config.text.lexicon_words < 0 else config.text.lexicon_words
+    words = sorted(random.Random(config.seed).sample(words, min(count, len(words))))
+    parts = [encoded(pipeline.representation, part) for part in (texts, words) if part]
+    y_prime = pad_rows([row for part in parts for row in unpad_rows(part[0])])[0]
+    chars = pad_rows([row for part in parts for row in unpad_rows(part[2])])[0]
+    pipeline.renderer.fit(y_prime, chars, text=encode_texts(pool)[0])
+    counts["lexicon_words"] = len(words)
+    return counts
 
 
 def text_encoder(pipeline: Pipeline):
@@ -173,10 +225,11 @@ def train_asr(
     torch.manual_seed(config.seed)  # initial weights follow the recipe seed
     pipeline = build_asr_pipeline(config)
     results: list[StageResult] = []
-    if pipeline.renderer.trainable and shared:
+    learns = pipeline.renderer.trainable or isinstance(pipeline.renderer, Counted)
+    if learns and shared:
         renderer = renderer or obtain(renderer_job(config, data), progress=progress)
         results.append(install(renderer, pipeline.renderer, run_dir))
-    elif pipeline.renderer.trainable:
+    elif learns:
         trained = train_renderer(
             config, pipeline, data, run_dir / "renderer", resume=resume, progress=progress
         )
@@ -211,6 +264,7 @@ def train_asr(
         data_source=data.source,
         unpaired_texts=len(data.renderer_text[0]) if data.renderer_text else 0,
         skipped_texts=data.renderer_text[1] if data.renderer_text else 0,
+        text_sources=data.text_sources,
     )
     return pipeline.eval(), results
 
@@ -221,6 +275,9 @@ RENDERER_NOTES = {
     "cer": "lower is better; CER of the renderer alone from the TRUE phonemes of held-out "
     "test sentences",
     "wer": "lower is better; WER of the same",
+    "homophone_error": "lower is better; lexicon renderer: share of test words whose "
+    "pronunciation has several spellings that it spells wrong",
+    "homophone_words": "how many such words the test sentences hold",
 }
 
 
