@@ -32,7 +32,7 @@ class VocosVocoder(nn.Module):
         self.mel = mel
         self.spec = mel.spec
         self.decoder = WaveformDecoder(
-            mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop
+            mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop, cfg.phase
         )
         self.loss = WaveformLoss(mel, cfg.stft_weight, cfg.mel_weight)
         self.adversary = build_adversary(cfg)  # a plain attribute: not in state_dict

@@ -1,0 +1,127 @@
+"""The TTS vocoder's learning curve from the TRUE log-mel, with Griffin-Lim as the floor line.
+
+The ``tts/fastspeech_vocos`` renderer (its recipe's ``renderer`` and ``train.renderer``
+sections, i.e. the one-time pretraining on unpaired speech crops) is trained once; every
+``train.renderer.eval_every`` steps it resynthesizes the first ``--utterances`` held-out
+utterances from their true 80-band log-mel, scored with regen's MCD-DTW (c1..c24, see
+:mod:`regen.eval.speech_metrics`), log-F0 RMSE and V/UV error against the recordings. Curve
+points use the live weights; the final point uses the weights ``render`` gets (EMA). Griffin-Lim
+(``renderer.griffin_lim_iterations``) renders the same log-mels of the same sentences. WER
+needs a recognizer trained with ``regen train asr/phonemes`` (``--asr-run``); without one it
+is NaN.
+
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder
+    # quick check (seconds; writes tts_vocoder_quick.json):
+    .venv/bin/python -m benchmarks.tts_vocoder --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+
+from benchmarks.common import update_results
+from regen.config import load_recipe
+from regen.data.speech import load_speech_corpus
+from regen.renderers.vocoder import VocosVocoder
+from regen.tasks.tts.data import waveform_segments
+from regen.tasks.tts.evaluate import griffin_lim_from_true, resynthesis_from_true
+from regen.tasks.tts.pipeline import mel_of
+from regen.tasks.tts.train import CROPS_PER_UTTERANCE
+from regen.training.loop import train_stage
+
+COMMAND = "OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder"
+# the corpus of the other vocoder benchmarks (tts_vocoder_gan); the held-out sentences are
+# the test split's first --utterances
+SCALE = ["data.num_sentences=1000", "data.max_seconds=4.0", "train.renderer.eval_every=1000"]
+QUICK = [
+    "data.num_sentences=80",
+    "data.max_seconds=3.0",
+    "train.renderer.steps=20",
+    "train.renderer.eval_every=10",
+    "train.renderer.batch_size=4",
+    "renderer.dim=32",
+    "renderer.intermediate=64",
+    "renderer.layers=1",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("overrides", nargs="*", help="recipe overrides, key.sub=value")
+    parser.add_argument("--utterances", type=int, default=16)
+    parser.add_argument("--asr-run", default=None, help="a trained asr/phonemes run for WER")
+    parser.add_argument("--quick", action="store_true", help="tiny scale, for a CI check")
+    args = parser.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    overrides = [*SCALE, *(QUICK if args.quick else []), *args.overrides]
+    config = load_recipe("tts/fastspeech_vocos", overrides)
+    n = 2 if args.quick else args.utterances
+    mel = mel_of(config)
+    train, test = (load_speech_corpus(config.data, split) for split in ("train", "test"))
+    samples = config.renderer.segment_frames * config.representation.hop
+    crops = waveform_segments(train.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
+    score_kw = {
+        "order": config.eval.mcd_order,
+        "alpha": config.eval.mcd_alpha,
+        "asr_run": args.asr_run,
+    }
+    curve = []
+    start = time.perf_counter()
+
+    def eval_fn(model: VocosVocoder) -> dict[str, float]:
+        model.eval()
+        point = resynthesis_from_true(model.render, test, mel, n, **score_kw)
+        model.train()
+        step = (len(curve) + 1) * config.train.renderer.eval_every  # eval_fn runs on multiples
+        curve.append({"step": step, **point, "wall_seconds": time.perf_counter() - start})
+        print(curve[-1], flush=True)
+        return {"mcd_db": point["mcd_db"]}
+
+    torch.manual_seed(config.seed)
+    vocoder = VocosVocoder(mel, config.renderer)
+    result = train_stage(
+        "renderer", vocoder, crops, config.train.renderer, None, eval_fn=eval_fn, progress=False
+    )
+    final = resynthesis_from_true(vocoder.render, test, mel, n, **score_kw)
+    iterations = config.renderer.griffin_lim_iterations
+    floor = griffin_lim_from_true(test, mel, n, iterations, **score_kw)
+    print({"final": final, "griffin_lim": floor}, flush=True)
+    steps = config.train.renderer.steps
+    summary = {
+        "mcd_vocoder_db": final["mcd_db"],
+        "mcd_griffin_lim_db": floor["mcd_db"],
+        "vuv_error_vocoder": final["vuv_error"],
+        "vuv_error_griffin_lim": floor["vuv_error"],
+        "logf0_rmse_vocoder": final["logf0_rmse"],
+        "logf0_rmse_griffin_lim": floor["logf0_rmse"],
+        "wer_vocoder": final["asr_wer"],
+        "wer_griffin_lim": floor["asr_wer"],
+        "vocoder_beats_griffin_lim_mcd": final["mcd_db"] <= floor["mcd_db"],
+        "realtime_speedup_vocoder": final["realtime_speedup"],
+        "realtime_speedup_griffin_lim": floor["realtime_speedup"],
+        "steps": steps,
+        "training_seconds": result.seconds,
+        "parameters": sum(p.numel() for p in vocoder.parameters()),
+        "overrides": " ".join(overrides),
+        "threads": torch.get_num_threads(),
+        "command": " ".join([COMMAND, *(["--quick"] if args.quick else []), *args.overrides]),
+    }
+    data = {
+        "learning_curve": curve,
+        "final_ema": final,
+        "griffin_lim": {**floor, "iterations": iterations},
+        "test_utterances_scored": min(n, len(test)),
+        "train_crops": len(crops["wav"]),
+        "final_logs": result.last_logs,
+    }
+    name = "tts_vocoder_quick" if args.quick else "tts_vocoder"
+    path = update_results(name, "vocoder_from_true_mel", data, summary)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
