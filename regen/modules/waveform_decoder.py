@@ -76,23 +76,32 @@ class WaveformDecoder(nn.Module):
             self.head.bias[: n_fft // 2 + 1] = -4.0
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
-    def spectrum(self, features: torch.Tensor) -> torch.Tensor:
-        """[B, C, F] -> complex STFT [B, n_fft // 2 + 1, F] that ``forward`` inverts."""
+    def spectrum(
+        self, features: torch.Tensor, log_magnitude_prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """[B, C, F] -> complex STFT [B, n_fft // 2 + 1, F] that ``forward`` inverts.
+
+        ``log_magnitude_prior`` [B, n_fft // 2 + 1, F] (natural log), when given, is added to
+        the predicted log-magnitude: the network then learns a correction to it."""
         x = self.norm_in(self.embed(features).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         log_magnitude, phase = (
             self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2).chunk(2, 1)
         )
+        if log_magnitude_prior is not None:
+            log_magnitude = log_magnitude + log_magnitude_prior
         if self.phase == "accumulated":
             phase = accumulated_phase(phase, self.n_fft, self.hop)
         # exp of a clamped log keeps early training from producing inf magnitudes
         return torch.polar(torch.exp(log_magnitude.clamp(max=7.0)), phase)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, features: torch.Tensor, log_magnitude_prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
         length = (features.shape[-1] - 1) * self.hop
         wav = torch.istft(
-            self.spectrum(features),
+            self.spectrum(features, log_magnitude_prior),
             self.n_fft,
             self.hop,
             window=self.window,

@@ -91,6 +91,9 @@ class VocoderConfig:
     # absolute (Vocos: the head predicts each frame's phase) | accumulated (it predicts the
     # advance from the previous frame; see regen/modules/waveform_decoder.py)
     phase: str = "absolute"
+    # predict a correction to the log of the mel's pseudo-inverse magnitude (the magnitude
+    # Griffin-Lim uses) instead of the whole log-magnitude
+    magnitude_prior: bool = False
     griffin_lim_iterations: int = 32
     mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms
     stft_weight: float = 1.0
