@@ -5,12 +5,13 @@ sections, i.e. the one-time pretraining on unpaired speech crops) is trained onc
 ``train.renderer.eval_every`` steps it resynthesizes the first ``--utterances`` held-out
 utterances from their true 80-band log-mel, scored with regen's MCD-DTW (c1..c24, see
 :mod:`regen.eval.speech_metrics`), log-F0 RMSE and V/UV error against the recordings. Curve
-points use the live weights; the final point uses the weights ``render`` gets (EMA). Griffin-Lim
-(``renderer.griffin_lim_iterations``) renders the same log-mels of the same sentences. WER
-needs a recognizer trained with ``regen train asr/phonemes`` (``--asr-run``); without one it
-is NaN.
+points use the live weights; the final point uses the weights ``render`` gets (EMA).
+Griffin-Lim (``renderer.griffin_lim_iterations``) renders the same log-mels of the same
+sentences. WER needs a recognizer trained with ``regen train asr/phonemes`` (``--asr-run``);
+without one it is NaN. The results file is rewritten at every curve point
+(``summary.complete`` is false until the end), so a stopped long run keeps its curve.
 
-    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder
+    OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.tts_vocoder
     # quick check (seconds; writes tts_vocoder_quick.json):
     .venv/bin/python -m benchmarks.tts_vocoder --quick
 """
@@ -33,7 +34,7 @@ from regen.tasks.tts.pipeline import mel_of
 from regen.tasks.tts.train import CROPS_PER_UTTERANCE
 from regen.training.loop import train_stage
 
-COMMAND = "OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.tts_vocoder"
+COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.tts_vocoder"
 # the corpus of the other vocoder benchmarks (tts_vocoder_gan); the held-out sentences are
 # the test split's first --utterances
 SCALE = ["data.num_sentences=1000", "data.max_seconds=4.0", "train.renderer.eval_every=1000"]
@@ -69,8 +70,45 @@ def main() -> None:
         "alpha": config.eval.mcd_alpha,
         "asr_run": args.asr_run,
     }
-    curve = []
+    iterations = config.renderer.griffin_lim_iterations
+    floor = griffin_lim_from_true(test, mel, n, iterations, **score_kw)
+    print({"griffin_lim": floor}, flush=True)
+    name = "tts_vocoder_quick" if args.quick else "tts_vocoder"
+    curve: list[dict] = []
     start = time.perf_counter()
+
+    def write(latest: dict[str, float], done: bool, result=None) -> None:
+        """Results so far: a long run that is stopped still leaves its curve behind."""
+        summary = {
+            "complete": done,
+            "mcd_vocoder_db": latest["mcd_db"],
+            "mcd_griffin_lim_db": floor["mcd_db"],
+            "vuv_error_vocoder": latest["vuv_error"],
+            "vuv_error_griffin_lim": floor["vuv_error"],
+            "logf0_rmse_vocoder": latest["logf0_rmse"],
+            "logf0_rmse_griffin_lim": floor["logf0_rmse"],
+            "wer_vocoder": latest["asr_wer"],
+            "wer_griffin_lim": floor["asr_wer"],
+            "vocoder_beats_griffin_lim_mcd": latest["mcd_db"] <= floor["mcd_db"],
+            "realtime_speedup_vocoder": latest["realtime_speedup"],
+            "realtime_speedup_griffin_lim": floor["realtime_speedup"],
+            "steps": latest.get("step", config.train.renderer.steps),
+            "parameters": sum(p.numel() for p in vocoder.parameters()),
+            "overrides": " ".join(overrides),
+            "threads": torch.get_num_threads(),
+            "command": " ".join([COMMAND, *(["--quick"] if args.quick else []), *args.overrides]),
+        }
+        data = {
+            "learning_curve": curve,
+            "griffin_lim": {**floor, "iterations": iterations},
+            "test_utterances_scored": min(n, len(test)),
+            "train_crops": len(crops["wav"]),
+        }
+        if result is not None:
+            summary["training_seconds"] = result.seconds
+            data.update({"final_ema": latest, "final_logs": result.last_logs})
+        path = update_results(name, "vocoder_from_true_mel", data, summary)
+        print(f"wrote {path}", flush=True)
 
     def eval_fn(model: VocosVocoder) -> dict[str, float]:
         model.eval()
@@ -79,6 +117,7 @@ def main() -> None:
         step = (len(curve) + 1) * config.train.renderer.eval_every  # eval_fn runs on multiples
         curve.append({"step": step, **point, "wall_seconds": time.perf_counter() - start})
         print(curve[-1], flush=True)
+        write(curve[-1], done=False)
         return {"mcd_db": point["mcd_db"]}
 
     torch.manual_seed(config.seed)
@@ -87,40 +126,8 @@ def main() -> None:
         "renderer", vocoder, crops, config.train.renderer, None, eval_fn=eval_fn, progress=False
     )
     final = resynthesis_from_true(vocoder.render, test, mel, n, **score_kw)
-    iterations = config.renderer.griffin_lim_iterations
-    floor = griffin_lim_from_true(test, mel, n, iterations, **score_kw)
-    print({"final": final, "griffin_lim": floor}, flush=True)
-    steps = config.train.renderer.steps
-    summary = {
-        "mcd_vocoder_db": final["mcd_db"],
-        "mcd_griffin_lim_db": floor["mcd_db"],
-        "vuv_error_vocoder": final["vuv_error"],
-        "vuv_error_griffin_lim": floor["vuv_error"],
-        "logf0_rmse_vocoder": final["logf0_rmse"],
-        "logf0_rmse_griffin_lim": floor["logf0_rmse"],
-        "wer_vocoder": final["asr_wer"],
-        "wer_griffin_lim": floor["asr_wer"],
-        "vocoder_beats_griffin_lim_mcd": final["mcd_db"] <= floor["mcd_db"],
-        "realtime_speedup_vocoder": final["realtime_speedup"],
-        "realtime_speedup_griffin_lim": floor["realtime_speedup"],
-        "steps": steps,
-        "training_seconds": result.seconds,
-        "parameters": sum(p.numel() for p in vocoder.parameters()),
-        "overrides": " ".join(overrides),
-        "threads": torch.get_num_threads(),
-        "command": " ".join([COMMAND, *(["--quick"] if args.quick else []), *args.overrides]),
-    }
-    data = {
-        "learning_curve": curve,
-        "final_ema": final,
-        "griffin_lim": {**floor, "iterations": iterations},
-        "test_utterances_scored": min(n, len(test)),
-        "train_crops": len(crops["wav"]),
-        "final_logs": result.last_logs,
-    }
-    name = "tts_vocoder_quick" if args.quick else "tts_vocoder"
-    path = update_results(name, "vocoder_from_true_mel", data, summary)
-    print(f"wrote {path}")
+    print({"final": final}, flush=True)
+    write(final, done=True, result=result)
 
 
 if __name__ == "__main__":
