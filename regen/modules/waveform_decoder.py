@@ -36,12 +36,18 @@ def bin_rotation(bins: int, frames: int, n_fft: int, hop: int) -> torch.Tensor:
     return ((k * hop * t) % n_fft).to(torch.float32) * (2 * math.pi / n_fft)
 
 
-def accumulated_phase(advance: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
+def accumulated_phase(
+    advance: torch.Tensor, n_fft: int, hop: int, rotation: torch.Tensor | None = None
+) -> torch.Tensor:
     """Per-frame phase deviations [B, bins, F] -> phase [B, bins, F]: bin-centre rotation plus
-    the running sum of the deviations over frames."""
+    the running sum of the deviations over frames. ``rotation``: a precomputed
+    :func:`bin_rotation` of at least F frames."""
     bins, frames = advance.shape[-2:]
-    nominal = bin_rotation(bins, frames, n_fft, hop).to(advance.device, advance.dtype)
-    return nominal + torch.cumsum(advance, dim=-1)
+    if rotation is None:
+        rotation = bin_rotation(bins, frames, n_fft, hop)
+    nominal = rotation[:, :frames].to(advance.device, advance.dtype)
+    # wrapped: sin/cos (in torch.polar) of the running sum's large angles cost several times more
+    return torch.remainder(nominal + torch.cumsum(advance, dim=-1), 2 * math.pi)
 
 
 class WaveformDecoder(nn.Module):
@@ -75,6 +81,14 @@ class WaveformDecoder(nn.Module):
         with torch.no_grad():
             self.head.bias[: n_fft // 2 + 1] = -4.0
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self._rotation_table = torch.zeros(n_fft // 2 + 1, 0)
+
+    def _rotation(self, frames: int) -> torch.Tensor:
+        # every utterance's rotation is a prefix of a longer one: keep the longest (doubled)
+        if self._rotation_table.shape[1] < frames:
+            longer = max(frames, 2 * self._rotation_table.shape[1])
+            self._rotation_table = bin_rotation(self.n_fft // 2 + 1, longer, self.n_fft, self.hop)
+        return self._rotation_table
 
     def spectrum(
         self, features: torch.Tensor, log_magnitude_prior: torch.Tensor | None = None
@@ -92,7 +106,7 @@ class WaveformDecoder(nn.Module):
         if log_magnitude_prior is not None:
             log_magnitude = log_magnitude + log_magnitude_prior
         if self.phase == "accumulated":
-            phase = accumulated_phase(phase, self.n_fft, self.hop)
+            phase = accumulated_phase(phase, self.n_fft, self.hop, self._rotation(phase.shape[-1]))
         # exp of a clamped log keeps early training from producing inf magnitudes
         return torch.polar(torch.exp(log_magnitude.clamp(max=7.0)), phase)
 
