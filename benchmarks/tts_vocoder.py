@@ -8,7 +8,8 @@ utterances from their true 80-band log-mel, scored with regen's MCD-DTW (c1..c24
 points use the live weights; the final point uses the weights ``render`` gets (EMA).
 Griffin-Lim (``renderer.griffin_lim_iterations``) renders the same log-mels of the same
 sentences. WER needs a recognizer trained with ``regen train asr/phonemes`` (``--asr-run``);
-without one it is NaN. The results file is rewritten at every curve point
+without one it is NaN. Two untrained oracles split the vocoder's error into magnitude and phase
+(:func:`oracle_floors`). The results file is rewritten at every curve point
 (``summary.complete`` is false until the end), so a stopped long run keeps its curve.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.tts_vocoder
@@ -22,11 +23,14 @@ import argparse
 import os
 import time
 
+import numpy as np
 import torch
 
 from benchmarks.common import update_results
 from regen.config import load_recipe
 from regen.data.speech import load_speech_corpus
+from regen.eval.speech_metrics import speech_distances
+from regen.modules.waveform_decoder import bin_rotation
 from regen.renderers.vocoder import VocosVocoder
 from regen.tasks.tts.data import waveform_segments
 from regen.tasks.tts.evaluate import griffin_lim_from_true, resynthesis_from_true
@@ -48,6 +52,33 @@ QUICK = [
     "renderer.intermediate=64",
     "renderer.layers=1",
 ]
+
+
+def oracle_floors(test, mel, n: int, order: int, alpha: float) -> dict[str, dict[str, float]]:
+    """Where a mel vocoder's MCD goes, from oracles that need no training: the pseudo-inverse
+    magnitude (the magnitude prior) with the recording's TRUE phase, and the TRUE magnitude
+    with the untrained accumulated head's phase (each bin rotating at its centre frequency)."""
+    window = torch.hann_window(mel.n_fft)
+    rows: dict[str, list[dict[str, float]]] = {
+        "prior_magnitude_true_phase": [],
+        "true_magnitude_rotation_phase": [],
+    }
+    for wav in test.wavs[:n]:
+        x = torch.from_numpy(wav)[None]
+        spec = torch.stft(x, mel.n_fft, mel.hop, window=window, return_complex=True)
+        length = (spec.shape[-1] - 1) * mel.hop
+        rotation = bin_rotation(spec.shape[-2], spec.shape[-1], mel.n_fft, mel.hop)
+        prior = mel.magnitude(mel.encode(x))
+        for key, oracle in (
+            ("prior_magnitude_true_phase", torch.polar(prior, spec.angle())),
+            ("true_magnitude_rotation_phase", torch.polar(spec.abs(), rotation)),
+        ):
+            out = torch.istft(oracle, mel.n_fft, mel.hop, window=window, length=length)
+            rows[key].append(speech_distances(wav, out[0].numpy(), order, alpha))
+    return {
+        key: {m: float(np.nanmean([r[m] for r in values])) for m in values[0]}
+        for key, values in rows.items()
+    }
 
 
 def main() -> None:
@@ -72,7 +103,8 @@ def main() -> None:
     }
     iterations = config.renderer.griffin_lim_iterations
     floor = griffin_lim_from_true(test, mel, n, iterations, **score_kw)
-    print({"griffin_lim": floor}, flush=True)
+    oracles = oracle_floors(test, mel, n, config.eval.mcd_order, config.eval.mcd_alpha)
+    print({"griffin_lim": floor, "oracles": oracles}, flush=True)
     name = "tts_vocoder_quick" if args.quick else "tts_vocoder"
     curve: list[dict] = []
     start = time.perf_counter()
@@ -101,6 +133,7 @@ def main() -> None:
         data = {
             "learning_curve": curve,
             "griffin_lim": {**floor, "iterations": iterations},
+            "oracles": oracles,
             "test_utterances_scored": min(n, len(test)),
             "train_crops": len(crops["wav"]),
         }
