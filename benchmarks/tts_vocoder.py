@@ -128,7 +128,14 @@ def main() -> None:
             "parameters": sum(p.numel() for p in vocoder.parameters()),
             "overrides": " ".join(overrides),
             "threads": torch.get_num_threads(),
-            "command": " ".join([COMMAND, *(["--quick"] if args.quick else []), *args.overrides]),
+            "command": " ".join(
+                [
+                    COMMAND,
+                    *(["--quick"] if args.quick else []),
+                    f"--utterances {n}",
+                    *args.overrides,
+                ]
+            ),
         }
         data = {
             "learning_curve": curve,
