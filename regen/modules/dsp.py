@@ -60,6 +60,8 @@ class MelSpectrogram(nn.Module):
         self.sample_rate, self.n_fft, self.hop, self.n_mels = sample_rate, n_fft, hop, n_mels
         filters = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmax=fmax)
         self.register_buffer("filters", torch.from_numpy(filters.astype(np.float32)), False)
+        # once, not per call: an SVD of the filters costs as much as a short vocoder render
+        self.register_buffer("inverse", torch.linalg.pinv(self.filters), False)
         self.spec = YSpec("continuous", (n_mels, None), downsampling=hop, name=f"log-mel {n_mels}")
 
     def frames(self, num_samples: int) -> int:
@@ -72,7 +74,7 @@ class MelSpectrogram(nn.Module):
 
     def magnitude(self, y_prime: torch.Tensor) -> torch.Tensor:
         """[B, n_mels, frames] log-mel -> [B, n_fft // 2 + 1, frames] linear magnitude."""
-        return mel_to_linear(y_prime, self.filters)
+        return mel_to_linear(y_prime, self.inverse)
 
     def decode(self, y_prime: torch.Tensor) -> torch.Tensor:
         """[B, n_mels, frames] -> [B, (frames - 1) * hop] waveforms by Griffin-Lim."""
@@ -104,9 +106,10 @@ class LinearSpectrogram(nn.Module):
         return griffin_lim(self.magnitude(y_prime), self.n_fft, self.hop)
 
 
-def mel_to_linear(log_mel: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
-    """[B, n_mels, F] natural-log mel -> [B, n_fft // 2 + 1, F] linear magnitude (>= 0)."""
-    return (torch.linalg.pinv(filters) @ torch.exp(log_mel)).clamp_min(LOG_FLOOR)
+def mel_to_linear(log_mel: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
+    """[B, n_mels, F] natural-log mel -> [B, n_fft // 2 + 1, F] linear magnitude (>= LOG_FLOOR);
+    ``inverse`` [n_fft // 2 + 1, n_mels] is the pseudo-inverse of the mel filters."""
+    return (inverse @ torch.exp(log_mel)).clamp_min(LOG_FLOOR)
 
 
 def griffin_lim(

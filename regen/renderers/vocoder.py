@@ -32,8 +32,12 @@ class VocosVocoder(nn.Module):
         self.mel = mel
         self.spec = mel.spec
         self.decoder = WaveformDecoder(
-            mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop
+            mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop, cfg.phase
         )
+        self.magnitude_prior = cfg.magnitude_prior
+        if self.magnitude_prior:
+            # the prior already has the right loudness: start from it, not from quiet
+            nn.init.zeros_(self.decoder.head.bias)
         self.loss = WaveformLoss(mel, cfg.stft_weight, cfg.mel_weight)
         self.adversary = build_adversary(cfg)  # a plain attribute: not in state_dict
 
@@ -41,7 +45,13 @@ class VocosVocoder(nn.Module):
         """Crops [B, S] -> (decoded, target), both [B, (F - 1) * hop]."""
         with torch.no_grad():
             y_prime = self.mel.encode(wav)
-        return self.decoder(y_prime), wav[:, : (y_prime.shape[-1] - 1) * self.mel.hop]
+        return self._decode(y_prime), wav[:, : (y_prime.shape[-1] - 1) * self.mel.hop]
+
+    def _decode(self, y_prime: torch.Tensor) -> torch.Tensor:
+        # the pseudo-inverse of the mel filters is the magnitude Griffin-Lim works from: the
+        # network corrects it instead of inventing the spectrum from nothing
+        prior = self.mel.magnitude(y_prime).log() if self.magnitude_prior else None
+        return self.decoder(y_prime, prior)
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         """``batch["wav"]``: [B, S] crops, S a multiple of hop; Y' is made from them here."""
@@ -56,4 +66,4 @@ class VocosVocoder(nn.Module):
     def render(
         self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        return self.decoder(y_prime)
+        return self._decode(y_prime)

@@ -21,6 +21,7 @@ from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices
 from regen.data.speech import SpeechDataConfig
 from regen.errors import ConfigError
 from regen.losses.discriminators import DISCRIMINATOR_SETS
+from regen.modules.waveform_decoder import PHASE_MODES
 
 
 @dataclass
@@ -87,6 +88,12 @@ class VocoderConfig:
     layers: int = 4
     intermediate: int = 384
     segment_frames: int = 32  # vocoder training crops, in frames of hop 256
+    # absolute (Vocos: the head predicts each frame's phase) | accumulated (it predicts the
+    # advance from the previous frame; see regen/modules/waveform_decoder.py)
+    phase: str = "absolute"
+    # predict a correction to the log of the mel's pseudo-inverse magnitude (the magnitude
+    # Griffin-Lim uses) instead of the whole log-magnitude
+    magnitude_prior: bool = False
     griffin_lim_iterations: int = 32
     mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms
     stft_weight: float = 1.0
@@ -157,6 +164,7 @@ CHOICES = {
     "generator.kind": ("fastspeech", "ar", "flow"),
     "renderer.kind": ("vocoder", "griffin_lim", "identity"),
     "renderer.discriminators": DISCRIMINATOR_SETS,
+    "renderer.phase": PHASE_MODES,
     "compare.budget": BUDGET_RULES,
 }
 
