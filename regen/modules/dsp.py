@@ -113,9 +113,15 @@ def mel_to_linear(log_mel: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
 
 
 def griffin_lim(
-    magnitude: torch.Tensor, n_fft: int, hop: int, iterations: int = 32, momentum: float = 0.99
+    magnitude: torch.Tensor,
+    n_fft: int,
+    hop: int,
+    iterations: int = 32,
+    momentum: float = 0.99,
+    phase: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """[B, n_fft // 2 + 1, F] magnitudes -> [B, (F - 1) * hop] waveforms (seeded phases)."""
+    """[B, n_fft // 2 + 1, F] magnitudes -> [B, (F - 1) * hop] waveforms, from seeded random
+    phases or, when given, ``phase`` [B, n_fft // 2 + 1, F] (a vocoder's, to refine)."""
     window = torch.hann_window(n_fft, device=magnitude.device)
     wanted = (magnitude.shape[-1] - 1) * hop
     # stft's reflect padding needs more than n_fft / 2 samples: very short utterances (an
@@ -123,8 +129,11 @@ def griffin_lim(
     short = max(0, n_fft // hop + 1 - magnitude.shape[-1])
     magnitude = torch.nn.functional.pad(magnitude, (0, short), value=LOG_FLOOR)
     length = (magnitude.shape[-1] - 1) * hop
-    gen = torch.Generator(device="cpu").manual_seed(0)
-    phase = torch.rand(magnitude.shape, generator=gen).to(magnitude.device) * 2 * torch.pi
+    if phase is None:
+        gen = torch.Generator(device="cpu").manual_seed(0)
+        phase = torch.rand(magnitude.shape, generator=gen).to(magnitude.device) * 2 * torch.pi
+    else:
+        phase = torch.nn.functional.pad(phase, (0, short))
     angles = torch.polar(torch.ones_like(magnitude), phase)
     previous = torch.zeros_like(angles)
     for _ in range(iterations):

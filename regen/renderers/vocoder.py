@@ -18,7 +18,7 @@ from torch import nn
 from regen.contracts import LossOutput
 from regen.losses.adversarial import build_adversary, with_adversary
 from regen.losses.spectral import WaveformLoss
-from regen.modules.dsp import MelSpectrogram
+from regen.modules.dsp import MelSpectrogram, griffin_lim
 from regen.modules.waveform_decoder import WaveformDecoder
 
 
@@ -35,6 +35,7 @@ class VocosVocoder(nn.Module):
             mel.n_mels, cfg.dim, cfg.layers, cfg.intermediate, mel.n_fft, mel.hop, cfg.phase
         )
         self.magnitude_prior = cfg.magnitude_prior
+        self.refine_iterations = cfg.refine_iterations
         if self.magnitude_prior:
             # the prior already has the right loudness: start from it, not from quiet
             nn.init.zeros_(self.decoder.head.bias)
@@ -66,4 +67,17 @@ class VocosVocoder(nn.Module):
     def render(
         self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        return self._decode(y_prime)
+        if not self.refine_iterations:
+            return self._decode(y_prime)
+        # Griffin-Lim iterations that start from the vocoder's own phase: the network's phase
+        # is the weak part of its output (an oracle with the true phase is far closer), and
+        # a few consistency iterations from a good start fix what random starts cannot
+        prior = self.mel.magnitude(y_prime).log() if self.magnitude_prior else None
+        spectrum = self.decoder.spectrum(y_prime, prior)
+        return griffin_lim(
+            spectrum.abs(),
+            self.mel.n_fft,
+            self.mel.hop,
+            self.refine_iterations,
+            phase=spectrum.angle(),
+        )

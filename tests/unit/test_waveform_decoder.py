@@ -11,6 +11,7 @@ import torch
 
 from regen.config import TrainConfig
 from regen.data.speech import SpeechCorpus
+from regen.modules.dsp import griffin_lim
 from regen.modules.waveform_decoder import (
     PHASE_MODES,
     WaveformDecoder,
@@ -127,3 +128,28 @@ def test_magnitude_prior_vocoder_starts_from_the_pseudo_inverse_magnitude() -> N
     plain = VocosVocoder(mel, cfg)
     torch.nn.init.zeros_(plain.decoder.head.weight)
     assert plain.render(y_prime).abs().max() < 0.1 * expected.abs().max()
+
+
+def test_griffin_lim_from_a_given_phase_starts_where_that_phase_is() -> None:
+    torch.manual_seed(0)
+    wav = torch.randn(1, 4096) * 0.1
+    window = torch.hann_window(1024)
+    spectrum = torch.stft(wav, 1024, 256, window=window, return_complex=True)
+    exact = griffin_lim(spectrum.abs(), 1024, 256, iterations=0, phase=spectrum.angle())
+    assert torch.allclose(exact, wav[:, : exact.shape[-1]].clamp(-1, 1), atol=1e-4)
+    random_start = griffin_lim(spectrum.abs(), 1024, 256, iterations=0)
+    assert not torch.allclose(random_start, exact, atol=1e-2)
+
+
+def test_refine_iterations_change_only_rendering() -> None:
+    mel = MelSpectrogram()
+    cfg = replace(VocoderConfig(), dim=16, layers=1, intermediate=32, magnitude_prior=True)
+    torch.manual_seed(0)
+    vocoder = VocosVocoder(mel, cfg).eval()
+    y_prime = mel.encode(torch.randn(1, 8192) * 0.1)
+    plain = vocoder.render(y_prime)
+    assert torch.equal(plain, vocoder._decode(y_prime))
+    vocoder.refine_iterations = 4
+    refined = vocoder.render(y_prime)
+    assert refined.shape == plain.shape and torch.isfinite(refined).all()
+    assert not torch.allclose(refined, plain, atol=1e-4)

@@ -94,6 +94,9 @@ class VocoderConfig:
     # predict a correction to the log of the mel's pseudo-inverse magnitude (the magnitude
     # Griffin-Lim uses) instead of the whole log-magnitude
     magnitude_prior: bool = False
+    # render only: Griffin-Lim iterations from the vocoder's phase (0: the network's output
+    # as is); training never runs them, so the same weights serve any value
+    refine_iterations: int = 0
     griffin_lim_iterations: int = 32
     mel_weight: float = 5.0  # mel L1 (nats) next to the STFT terms
     stft_weight: float = 1.0
