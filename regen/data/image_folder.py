@@ -76,7 +76,7 @@ def _metadata_items(root: Path, path: Path, skipped: SkipLog) -> Iterator[ImageI
             continue
         file = root / str(item.name)
         if not file.is_file():
-            skipped.skip(f"{item.name} ({row.where})", "file named in metadata does not exist")
+            skipped.skip(item.where, "file named in metadata does not exist")
             continue
         item.data = file
         yield item
@@ -92,7 +92,8 @@ def _item_from_row(row: Row, skipped: SkipLog) -> ImageItem | None:
         skipped.skip(f"{name} ({row.where})", "empty or missing label/text")
         return None
     split = str(row.fields.get("split") or "").strip().lower()
-    return ImageItem(name, row.where, Path(name), label, text, SPLIT_NAMES.get(split))
+    where = f"{name} ({row.where})"
+    return ImageItem(name, where, Path(name), label, text, SPLIT_NAMES.get(split))
 
 
 def _condition(fields: dict) -> tuple[str | None, str | None]:

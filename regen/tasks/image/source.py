@@ -18,6 +18,7 @@ chosen by a salted hash of their file names (the same on every machine).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -87,37 +88,43 @@ def prepare_source(cfg: DataConfig, progress: bool = True) -> tuple[Path, dict[s
     class_id = {name: k for k, name in enumerate(class_names)}
 
     tmp = temporary_folder(folder)
-    writers = {split: ShardWriter(tmp / split) for split in ("train", "test")}
-    listed: dict[str, dict[str, list[str]]] = {s: {"names": [], "captions": []} for s in writers}
-    bar = tqdm(usable, desc=f"preparing {root.name}", unit="image", disable=not progress)
-    for item in bar:
-        try:
-            pixels = decode_image(item.data, cfg.image_size, channels)
-        except DECODE_ERRORS as exc:
-            skipped.skip(item.where, f"not a readable image ({exc.__class__.__name__})")
-            continue
-        split = item.split or ("test" if item.name in test_names else "train")
-        condition = item.label if kind == "label" else item.text
-        writers[split].add({"pixels": pixels, "label": np.int64(class_id[condition])})
-        listed[split]["names"].append(item.name)
-        listed[split]["captions"].append(item.text or condition)
-    bar.close()
-    if not any(w.rows for w in writers.values()):
-        reasons = "; ".join(f"{c} {r}" for r, c in skipped.counts.items()) or "no images found"
-        raise DataError(f"data.source {root} has no usable images ({reasons})")
-    for split, lists in listed.items():
-        (tmp / split).mkdir(exist_ok=True)
-        (tmp / split / "items.json").write_text(json.dumps(lists, ensure_ascii=False))
-    manifest = {
-        "source": str(root),
-        "fingerprint": fingerprint,
-        "features": {**features(cfg), "channels": channels},
-        "condition": kind,
-        "class_names": class_names,
-        "skipped": skipped.record(),
-        "skipped_total": skipped.total,
-    }
-    write_store(folder, tmp, writers, manifest)
+    try:
+        writers = {split: ShardWriter(tmp / split) for split in ("train", "test")}
+        listed: dict[str, dict[str, list[str]]] = {
+            s: {"names": [], "captions": []} for s in writers
+        }
+        bar = tqdm(usable, desc=f"preparing {root.name}", unit="image", disable=not progress)
+        for item in bar:
+            try:
+                pixels = decode_image(item.data, cfg.image_size, channels)
+            except DECODE_ERRORS as exc:
+                skipped.skip(item.where, f"not a readable image ({exc.__class__.__name__})")
+                continue
+            split = item.split or ("test" if item.name in test_names else "train")
+            condition = item.label if kind == "label" else item.text
+            writers[split].add({"pixels": pixels, "label": np.int64(class_id[condition])})
+            listed[split]["names"].append(item.name)
+            listed[split]["captions"].append(item.text or condition)
+        bar.close()
+        if not any(w.rows for w in writers.values()):
+            reasons = "; ".join(f"{c} {r}" for r, c in skipped.counts.items()) or "no images found"
+            raise DataError(f"data.source {root} has no usable images ({reasons})")
+        for split, lists in listed.items():
+            (tmp / split).mkdir(exist_ok=True)
+            (tmp / split / "items.json").write_text(json.dumps(lists, ensure_ascii=False))
+        manifest = {
+            "source": str(root),
+            "fingerprint": fingerprint,
+            "features": {**features(cfg), "channels": channels},
+            "condition": kind,
+            "class_names": class_names,
+            "skipped": skipped.record(),
+            "skipped_total": skipped.total,
+        }
+        write_store(folder, tmp, writers, manifest)
+    except BaseException:  # strict errors, Ctrl-C: leave no half-written store behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return folder, read_manifest(folder) or manifest
 
 
