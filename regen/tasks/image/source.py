@@ -88,12 +88,14 @@ def prepare_source(cfg: DataConfig, progress: bool = True) -> tuple[Path, dict[s
     class_id = {name: k for k, name in enumerate(class_names)}
 
     tmp = temporary_folder(folder)
+    bar = tqdm(disable=True)
     try:
         writers = {split: ShardWriter(tmp / split) for split in ("train", "test")}
         listed: dict[str, dict[str, list[str]]] = {
             s: {"names": [], "captions": []} for s in writers
         }
-        bar = tqdm(usable, desc=f"preparing {root.name}", unit="image", disable=not progress)
+        # delay: a source prepared in under a second shows no bar; leave: none left on error
+        bar = tqdm(usable, f"preparing {root.name}", unit="image", disable=not progress, delay=1.0)
         for item in bar:
             try:
                 pixels = decode_image(item.data, cfg.image_size, channels)
@@ -123,6 +125,7 @@ def prepare_source(cfg: DataConfig, progress: bool = True) -> tuple[Path, dict[s
         }
         write_store(folder, tmp, writers, manifest)
     except BaseException:  # strict errors, Ctrl-C: leave no half-written store behind
+        bar.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder, read_manifest(folder) or manifest
