@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("name", choices=[*sorted(datasets()), "prepare"])
     data.add_argument("args", nargs="*", help="prepare: RECIPE then key.sub=value overrides")
     data.add_argument("--image-size", type=int, default=32, help="image datasets only")
+    data.add_argument(
+        "--out", type=Path, help="prepare: write the store here (then data.source=DIR reads it)"
+    )
 
     study = sub.add_parser(
         "study",
@@ -247,7 +250,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     task = get_task(config.task)
     if task.prepare is None:
         raise ConfigError(f"task '{task.name}' has no data.source to prepare yet")
-    folder, manifest = task.load("prepare")(config)
+    folder, manifest = task.load("prepare")(config, out=args.out)
     counts = ", ".join(f"{n} {split}" for split, n in manifest["counts"].items())
     print(f"source: {manifest['source']} ({counts} items)", file=sys.stderr)
     for reason, record in manifest["skipped"].items():

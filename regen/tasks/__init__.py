@@ -55,8 +55,9 @@ class Task:
         commands: ``add_commands(subparsers) -> {command: handler}`` for the task's own CLI
             commands (``regen tts``, ``regen sample``, ...), or ``None``.
         datasets: ``{name: "module:function"}`` for ``regen data NAME``.
-        prepare: ``prepare(config) -> (store_folder, manifest)``: turn the recipe's
-            ``data.source`` into a feature store (``regen data prepare``), or ``None``.
+        prepare: ``prepare(config, out=None) -> (store_folder, manifest)``: turn the
+            recipe's ``data.source`` into a feature store (``regen data prepare [--out]``),
+            or ``None``.
         study: the module the research studies call (``regen.studies``), or ``None``.
         pretrain: ``renderer_job(config) -> RendererJob``: how ``regen pretrain`` trains the
             renderer on all unpaired data (:mod:`regen.training.renderer_assets`), or

@@ -186,3 +186,23 @@ def test_manifest_lists_the_source_and_features(tmp_path):
     assert (
         record["features"]["image_size"] == SIZE and "center-crop" in record["features"]["resize"]
     )
+
+
+def test_a_store_prepared_with_out_is_a_source_itself(tmp_path):
+    from regen.tasks.image.source import prepare
+
+    root = tmp_path / "mine"
+    write_folder(root, "csv", per_class=2)
+    config = type("Recipe", (), {"data": _cfg(root)})()
+    folder, manifest = prepare(config, out=tmp_path / "store")
+    assert folder == (tmp_path / "store").resolve() and (folder / "manifest.json").is_file()
+    train = load_image_dataset(_cfg(folder), "train")
+    assert len(train) == manifest["counts"]["train"] and isinstance(train.images, MappedImages)
+    with pytest.raises(ConfigError, match="prepared with data.image_size=8, not 16"):
+        load_image_dataset(DataConfig(source=str(folder), image_size=16), "train")
+    with pytest.raises(ConfigError, match="inside data.source"):
+        prepare(config, out=root / "store")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.txt").write_text("keep me")
+    with pytest.raises(ConfigError, match="not this source's store"):
+        prepare(config, out=tmp_path / "other")

@@ -62,16 +62,29 @@ def features(cfg: DataConfig) -> dict[str, Any]:
     }
 
 
-def prepare_source(cfg: DataConfig, progress: bool = True) -> tuple[Path, dict[str, Any]]:
-    """The store folder of ``cfg.source`` and its manifest, prepared now unless it exists."""
+def prepare_source(
+    cfg: DataConfig, progress: bool = True, out: Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """The store folder of ``cfg.source`` and its manifest, prepared now unless it exists.
+
+    The store goes to the regen cache, or to ``out`` (``regen data prepare --out``); a
+    ``data.source`` that is itself a store (a folder with its manifest.json) is read as is.
+    """
     root = source_root(cfg)
     if not root.exists():
         raise DataError(f"data.source {root} does not exist; give a folder of images")
+    manifest = read_manifest(root)
+    if manifest is not None:  # a store prepared with --out
+        return root, _check_store_features(root, manifest, cfg)
     fingerprint = source_fingerprint(root)
-    folder = store_folder("image", fingerprint, features(cfg))
+    folder = store_folder("image", fingerprint, features(cfg)) if out is None else out.resolve()
+    if folder.is_relative_to(root):
+        raise ConfigError(f"--out {folder} is inside data.source; regen never writes there")
     manifest = read_manifest(folder)
-    if manifest is not None:
-        return folder, manifest
+    if manifest is not None and manifest["fingerprint"] == fingerprint:
+        return folder, _check_store_features(folder, manifest, cfg)
+    if folder.exists() and any(folder.iterdir()):
+        raise ConfigError(f"--out {folder} exists and is not this source's store; pick another")
     skipped = SkipLog(cfg.strict)
     items = list(list_items(root, skipped))
     kind = "label" if sum(i.label is not None for i in items) >= len(items) / 2 else "text"
@@ -131,14 +144,26 @@ def prepare_source(cfg: DataConfig, progress: bool = True) -> tuple[Path, dict[s
     return folder, read_manifest(folder) or manifest
 
 
-def prepare(config: Any) -> tuple[Path, dict[str, Any]]:
-    """``regen data prepare``: the store of an image recipe's ``data.source``."""
+def _check_store_features(folder: Path, manifest: dict, cfg: DataConfig) -> dict[str, Any]:
+    made = manifest["features"]
+    wanted = {**features(cfg), "channels": cfg.channels or made["channels"]}
+    for key, value in wanted.items():
+        if made.get(key) != value:
+            raise ConfigError(
+                f"the store {folder} was prepared with data.{key}={made.get(key)}, not {value}; "
+                "prepare it again with these settings (or use the same settings)"
+            )
+    return manifest
+
+
+def prepare(config: Any, out: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """``regen data prepare [--out DIR]``: the store of an image recipe's ``data.source``."""
     if config.data.source is None:
         raise ConfigError(
             "regen data prepare needs data.source (a folder of your images), e.g. "
             "data.source=/path/to/images; the built-in datasets need no preparing"
         )
-    folder, manifest = prepare_source(config.data)
+    folder, manifest = prepare_source(config.data, out=out)
     if config.data.strict and manifest["skipped_total"]:
         load_source_dataset(config.data, "train")  # raises the one-line error naming the item
     return folder, manifest
