@@ -206,3 +206,5 @@ def test_a_store_prepared_with_out_is_a_source_itself(tmp_path):
     (tmp_path / "other" / "x.txt").write_text("keep me")
     with pytest.raises(ConfigError, match="not this source's store"):
         prepare(config, out=tmp_path / "other")
+    with pytest.raises(ConfigError, match="not this source's store"):
+        prepare(config, out=tmp_path / "other" / "x.txt")

@@ -83,7 +83,7 @@ def prepare_source(
     manifest = read_manifest(folder)
     if manifest is not None and manifest["fingerprint"] == fingerprint:
         return folder, _check_store_features(folder, manifest, cfg)
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ConfigError(f"--out {folder} exists and is not this source's store; pick another")
     skipped = SkipLog(cfg.strict)
     items = list(list_items(root, skipped))
