@@ -17,7 +17,7 @@ white. Nothing is ever written into the source.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +43,13 @@ GRAY_MODES = ("1", "L", "LA", "La", "I", "I;16", "F", "P;L")
 class ImageItem:
     """One image of a source before decoding.
 
-    ``data`` is a file path or encoded bytes; ``label`` or ``text`` (one at least) is its
+    ``data`` is a file path, encoded bytes, or a callable returning one (read lazily); ``label`` or ``text`` (one at least) is its
     condition; ``split`` is ``train``/``test`` when the source says so, else ``None``.
     """
 
     name: str
     where: str
-    data: Path | bytes
+    data: Path | bytes | Callable[[], Path | bytes]
     label: str | None = None
     text: str | None = None
     split: str | None = None
@@ -127,11 +127,12 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[ImageItem]:
         label_column = next((c for c in ("label", "labels") if c in dataset.features), None)
         if label_column and isinstance(dataset.features[label_column], datasets.ClassLabel):
             names = dataset.features[label_column].names
-        dataset = dataset.cast_column(image_column, datasets.Image(decode=False))
+        images = dataset.cast_column(image_column, datasets.Image(decode=False))
         prefix = f"{split}/" if split else ""
-        for index, fields in enumerate(dataset):
+        # Rows are listed without their images; each image is read from the Arrow file (memory-
+        # mapped) only when it is decoded, so listing a large dataset holds no pixels.
+        for index, fields in enumerate(dataset.remove_columns(image_column)):
             where = f"{prefix}row {index}"
-            image = fields.pop(image_column) or {}
             if names is not None and fields.get(label_column) is not None:
                 label_id = fields[label_column]
                 fields[label_column] = names[label_id] if 0 <= label_id < len(names) else None
@@ -139,12 +140,24 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[ImageItem]:
             if label is None and text is None:
                 skipped.skip(where, "empty or missing label/text")
                 continue
-            data = image.get("bytes") or (Path(image["path"]) if image.get("path") else None)
-            if data is None:
-                skipped.skip(where, "row has no image")
-                continue
-            name = str(fields.get("file_name") or image.get("path") or where)
+            data = _RowImage(images, image_column, index)
+            name = str(fields.get("file_name") or where)
             yield ImageItem(name, where, data, label, text, SPLIT_NAMES.get(str(split).lower()))
+
+
+class _RowImage:
+    """The encoded image of one row of a saved dataset, read when called."""
+
+    def __init__(self, dataset, column: str, index: int) -> None:
+        self.dataset, self.column, self.index = dataset, column, index
+
+    def __call__(self) -> Path | bytes:
+        image = self.dataset[self.index][self.column] or {}
+        if image.get("bytes"):
+            return image["bytes"]
+        if image.get("path"):
+            return Path(image["path"])
+        raise ValueError("the row has no image")
 
 
 def _image_column(dataset, root: Path) -> str:
@@ -177,7 +190,9 @@ def channels_of(modes: list[str | None]) -> int:
     return 1 if readable and all(m in GRAY_MODES for m in readable) else 3
 
 
-def decode_image(data: Path | bytes, size: int, channels: int) -> np.ndarray:
+def decode_image(
+    data: Path | bytes | Callable[[], Path | bytes], size: int, channels: int
+) -> np.ndarray:
     """uint8 ``[size, size, channels]``: center-cropped, resized (Lanczos), converted.
 
     Raises OSError / ValueError (PIL's) for a file that is not a readable image.
@@ -194,5 +209,6 @@ def decode_image(data: Path | bytes, size: int, channels: int) -> np.ndarray:
     return pixels[:, :, None] if channels == 1 else pixels
 
 
-def _file_like(data: Path | bytes) -> Path | io.BytesIO:
+def _file_like(data: Path | bytes | Callable[[], Path | bytes]) -> Path | io.BytesIO:
+    data = data() if callable(data) else data
     return io.BytesIO(data) if isinstance(data, bytes) else data

@@ -208,3 +208,16 @@ def test_a_store_prepared_with_out_is_a_source_itself(tmp_path):
         prepare(config, out=tmp_path / "other")
     with pytest.raises(ConfigError, match="not this source's store"):
         prepare(config, out=tmp_path / "other" / "x.txt")
+
+
+def test_hf_rows_without_image_or_label_are_skipped(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    features = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=["A", "B"])}
+    )
+    rows = {"image": [glyph("A", 0), None, glyph("B", 1), glyph("B", 2)], "label": [0, 1, None, 1]}
+    datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(tmp_path / "hf"))
+    _, manifest = prepare_source(_cfg(tmp_path / "hf"), progress=False)
+    assert manifest["skipped"]["not a readable image (ValueError)"]["first"] == ["row 1"]
+    assert manifest["skipped"]["empty or missing label/text"]["first"] == ["row 2"]
+    assert sum(manifest["counts"].values()) == 2
