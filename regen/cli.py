@@ -8,6 +8,8 @@ Core commands, the same for every task:
     regen pretrain RECIPE [key=value..] train a renderer once on unpaired data (cached asset)
     regen report  COMPARE_DIR           rewrite the HTML report of a compare run
     regen data    NAME                  build and cache a built-in dataset
+    regen data prepare RECIPE [k=v..]   turn the recipe's data.source (your own data) into
+                                        a memory-mapped feature store in the cache
     regen study   NAME RECIPE [k=v..]   a research-question sweep (paired, tradeoff, discrete,
                                         mismatch) with plots in an HTML report
 
@@ -76,9 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rewrite the HTML report of a compare folder")
     report.add_argument("folder", type=Path)
 
-    data = sub.add_parser("data", help="build and cache a built-in dataset, print its size")
-    data.add_argument("name", choices=sorted(datasets()))
+    data = sub.add_parser(
+        "data",
+        help="build and cache a built-in dataset, print its size; or 'regen data prepare "
+        "RECIPE data.source=FOLDER' to prepare your own data once",
+    )
+    data.add_argument("name", choices=[*sorted(datasets()), "prepare"])
+    data.add_argument("args", nargs="*", help="prepare: RECIPE then key.sub=value overrides")
     data.add_argument("--image-size", type=int, default=32, help="image datasets only")
+    data.add_argument(
+        "--out", type=Path, help="prepare: write the store here (then data.source=DIR reads it)"
+    )
 
     study = sub.add_parser(
         "study",
@@ -218,8 +228,35 @@ def datasets() -> dict[str, tuple[str, str]]:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    if args.name == "prepare":
+        return cmd_prepare(args)
+    if args.args:
+        raise RegenError(f"regen data {args.name} takes no arguments; drop {args.args[0]!r}")
     task, reference = datasets()[args.name]
     return get_task(task).resolve(reference, f"Task.datasets[{args.name!r}]")(args)
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """``regen data prepare RECIPE [overrides]``: the store, its counts and what was skipped."""
+    from regen.config import load_recipe
+    from regen.errors import ConfigError
+
+    if not args.args:
+        raise ConfigError(
+            "regen data prepare needs a recipe, e.g. regen data prepare "
+            "image/glyphs_latent_diffusion data.source=/path/to/images"
+        )
+    config = load_recipe(args.args[0], args.args[1:])
+    task = get_task(config.task)
+    if task.prepare is None:
+        raise ConfigError(f"task '{task.name}' has no data.source to prepare yet")
+    folder, manifest = task.load("prepare")(config, out=args.out)
+    counts = ", ".join(f"{n} {split}" for split, n in manifest["counts"].items())
+    print(f"source: {manifest['source']} ({counts} items)", file=sys.stderr)
+    for reason, record in manifest["skipped"].items():
+        print(f"  skipped {record['count']}: {reason} (e.g. {record['first'][0]})", file=sys.stderr)
+    print(f"store: {folder}")
+    return 0
 
 
 def cmd_study(args: argparse.Namespace) -> int:

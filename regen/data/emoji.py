@@ -13,6 +13,7 @@ emoji newer than the Python's Unicode version (no name to caption them with).
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,8 @@ def load_emoji(image_size: int) -> ImageDataset:
         f"emoji-{image_size}px-v{BUILDER_VERSION}-u{unicodedata.unidata_version}"
         f"-{files_fingerprint([path])}"
     )
-    return cached_image_dataset(key, lambda: build_emoji(path, image_size))
+    dataset = cached_image_dataset(key, lambda: build_emoji(path, image_size))
+    return replace(dataset, captioned=True)  # not in the cache entry: it never varies
 
 
 def find_emoji_font() -> Path:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from regen.data.cache import load_or_build
+from regen.data.store import ShardedArray
 
 
 @dataclass
@@ -23,17 +24,23 @@ class ImageDataset:
             emoji: the caption). A subset keeps the full list, so labels stay comparable.
         captions: ``N`` caption strings (``"letter A"``, ``"digit 3"``, ``"grinning face"``).
         groups: ``N`` split groups (font file stem, emoji codepoint ``"U+1F600"``, digit item).
-        name: ``"glyphs"``, ``"emoji"`` or ``"digits"``.
+        name: ``"glyphs"``, ``"emoji"``, ``"digits"``, or ``"source"`` (``data.source``).
         source: where the data came from, with package versions.
+        captioned: the captions are the condition (emoji, a source with ``text``), so
+            evaluation asks for held-out captions rather than classes.
+
+    ``images`` may be a :class:`MappedImages` (a prepared store, read batch by batch) where a
+    split is too large for memory; indexing it gives tensors like a tensor does.
     """
 
-    images: torch.Tensor
+    images: torch.Tensor | MappedImages
     labels: torch.Tensor
     class_names: list[str]
     captions: list[str]
     groups: list[str]
     name: str
     source: str
+    captioned: bool = False
 
     def __post_init__(self) -> None:
         n = len(self.images)
@@ -69,6 +76,39 @@ class ImageDataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+
+class MappedImages:
+    """uint8 ``[N, H, W, C]`` pixels in memory-mapped shards, read as float ``[B, C, H, W]``.
+
+    Quacks like the image tensor where the training loop and the image code read it: ``len``,
+    ``shape``, ``ndim``, ``images[index]`` (int tensor, slice or int) and ``split(n)``. Only
+    the rows asked for are read and converted, so memory does not grow with N.
+    """
+
+    def __init__(self, pixels: ShardedArray) -> None:
+        self.pixels = pixels
+        height, width, channels = pixels.shape[1:]
+        self.shape = torch.Size((len(pixels), channels, height, width))
+        self.ndim = 4
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def __getitem__(self, index: int | slice | torch.Tensor) -> torch.Tensor:
+        if isinstance(index, int):
+            return images_from_pixels(self.pixels[[index]])[0]
+        return images_from_pixels(self.pixels[index])
+
+    def split(self, size: int) -> Iterator[torch.Tensor]:
+        """Consecutive chunks of ``size`` images, like ``Tensor.split``."""
+        for start in range(0, len(self), size):
+            yield self[start : start + size]
+
+
+def in_memory(images: torch.Tensor | MappedImages) -> torch.Tensor:
+    """All images as one tensor (for code that needs them at once, e.g. the classifier)."""
+    return images if isinstance(images, torch.Tensor) else images[:]
 
 
 def images_from_pixels(pixels: np.ndarray) -> torch.Tensor:

@@ -176,7 +176,7 @@ def psnr(reference: Tensor, estimate: Tensor) -> float:
 
 
 def evaluate_images(
-    real: Tensor, fake: Tensor, fake_labels: Tensor, classifier: DomainClassifier
+    real: Tensor, fake: Tensor, fake_labels: Tensor | None, classifier: DomainClassifier
 ) -> dict[str, float]:
     """All image metrics of generated ``fake`` images against held-out ``real`` ones.
 
@@ -184,7 +184,8 @@ def evaluate_images(
         real: real images ``[N, C, H, W]`` in ``[-1, 1]`` (not the classifier's training set,
             so the classifier has no advantage on them).
         fake: generated images ``[M, C, H, W]`` in ``[-1, 1]``.
-        fake_labels: ``[M]`` the class each fake image was generated for.
+        fake_labels: ``[M]`` the class each fake image was generated for, or ``None`` when
+            they were asked for by held-out captions (no class to score: no ``accuracy``).
         classifier: the dataset's domain classifier (see ``get_domain_classifier``).
 
     Returns:
@@ -194,7 +195,8 @@ def evaluate_images(
     feature_fn = partial(embed, classifier)
     metrics = fid_kid(real, fake, feature_fn)
     metrics.update(precision_recall(feature_fn(real), feature_fn(fake)))
-    metrics["accuracy"] = conditional_accuracy(classifier, fake, fake_labels)
+    if fake_labels is not None:
+        metrics["accuracy"] = conditional_accuracy(classifier, fake, fake_labels)
     return metrics
 
 

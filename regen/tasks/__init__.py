@@ -55,6 +55,9 @@ class Task:
         commands: ``add_commands(subparsers) -> {command: handler}`` for the task's own CLI
             commands (``regen tts``, ``regen sample``, ...), or ``None``.
         datasets: ``{name: "module:function"}`` for ``regen data NAME``.
+        prepare: ``prepare(config, out=None) -> (store_folder, manifest)``: turn the
+            recipe's ``data.source`` into a feature store (``regen data prepare [--out]``),
+            or ``None``.
         study: the module the research studies call (``regen.studies``), or ``None``.
         pretrain: ``renderer_job(config) -> RendererJob``: how ``regen pretrain`` trains the
             renderer on all unpaired data (:mod:`regen.training.renderer_assets`), or
@@ -75,6 +78,7 @@ class Task:
     commands: str | None = None
     datasets: dict[str, str] = field(default_factory=dict)
     study: str | None = None
+    prepare: str | None = None
     pretrain: str | None = None
     usage: str = "regen compare"
     train_hint: str = "regen train <recipe>"

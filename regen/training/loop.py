@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -31,6 +31,18 @@ from regen.training.ema import EMA
 from regen.training.gan import GanHook
 from regen.training.logger import StepLogger, progress_bar, read_log
 from regen.training.schedule import warmup_cosine
+
+
+class Rows(Protocol):
+    """What the loop needs of a ``data`` value: a length, and rows by an int64 index tensor.
+
+    A tensor is one; so is a view over a memory-mapped store
+    (:class:`regen.data.image_set.MappedImages`), which reads only the rows asked for.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: torch.Tensor) -> torch.Tensor: ...
 
 
 def log_path(out_dir: Path) -> Path:
@@ -85,7 +97,7 @@ def batch_indices(n: int, cfg: TrainConfig, step: int, dist: distributed.DistInf
 def train_stage(
     name: str,
     model: Trainable,
-    data: dict[str, torch.Tensor],
+    data: dict[str, Rows],
     cfg: TrainConfig,
     out_dir: Path | None,
     *,
@@ -97,7 +109,7 @@ def train_stage(
     """Train ``model`` (an ``nn.Module``) for ``cfg.steps`` optimizer steps on random batches
     of ``data``.
 
-    ``data`` maps batch keys to tensors of equal length N. ``out_dir`` is the stage folder
+    ``data`` maps batch keys to tensors (or other :class:`Rows`) of equal length N. ``out_dir`` is the stage folder
     (``None``: no checkpoints or logs). With ``resume``, training continues from the
     checkpoint in ``out_dir``. On return the model holds its inference weights (EMA when on).
     """
@@ -181,7 +193,7 @@ def _check_finite(value: float, name: str, step: int, out_dir, bar) -> None:
         raise finite.diverged(name, value, step + 1, out_dir)
 
 
-def _check_data(name: str, data: dict[str, torch.Tensor]) -> int:
+def _check_data(name: str, data: dict[str, Rows]) -> int:
     sizes = {k: len(v) for k, v in data.items()}
     if not sizes or len(set(sizes.values())) != 1 or 0 in sizes.values():
         raise ConfigError(f"stage '{name}' got no data or tensors of unequal length: {sizes}")

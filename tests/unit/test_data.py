@@ -85,6 +85,7 @@ def test_emoji_are_captioned_rgb_on_white(all_emoji):
     assert all_emoji.num_classes == len(all_emoji)
     assert torch.equal(all_emoji.labels, torch.arange(len(all_emoji)))
     assert all_emoji.class_names == all_emoji.captions
+    assert all_emoji.captioned  # evaluation asks for held-out captions, not classes
     assert all_emoji.images.min() >= -1.0 and all_emoji.images.max() <= 1.0
     corners = all_emoji.images[..., [0, 0, -1, -1], [0, -1, 0, -1]]
     assert corners.mean() > 0.9, "emoji are composited on white"

@@ -15,6 +15,7 @@ TASK = Task(
     commands="cli:add_commands",
     datasets={"glyphs": "cli:data_images", "emoji": "cli:data_images", "digits": "cli:data_images"},
     study="study",
+    prepare="source:prepare",
     usage="regen sample",
     train_hint="regen train image/glyphs_latent_diffusion",
 )

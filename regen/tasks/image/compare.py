@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from regen.compare.records import read_results
 from regen.contracts import Codebook
+from regen.data.image_set import in_memory
 from regen.eval.classifier import get_domain_classifier
 from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_kid
 from regen.pipeline import Pipeline
@@ -27,6 +28,7 @@ from regen.representations.metrics import reconstruction_psnr
 from regen.tasks.image.build import build_pipeline
 from regen.tasks.image.config import RecipeConfig
 from regen.tasks.image.data import ImageDataset, load_image_dataset
+from regen.tasks.image.source import check_condition
 from regen.tasks.image.train import train_pipeline
 from regen.training.logger import progress_bar
 from regen.training.loop import StageResult
@@ -52,13 +54,14 @@ METRIC_NOTES = {
 def condition_batch(data: ImageDataset, n: int) -> tuple[list[str], torch.Tensor | None]:
     """Names to condition on for ``n`` evaluation samples, and their labels when meaningful.
 
-    Class-conditional data cycles through the classes; captioned data cycles through the
+    Class-conditional data cycles through the classes present in ``data``; captioned data cycles through the
     held-out captions (unseen in training), where class accuracy is undefined.
     """
-    if data.name == "emoji":
+    if data.captioned:
         captions = [data.captions[i % len(data)] for i in range(n)]
         return captions, None
-    labels = torch.arange(n) % data.num_classes
+    present = torch.unique(data.labels)  # all classes, unless a small held-out set lacks some
+    labels = present[torch.arange(n) % len(present)]
     return [data.class_names[i] for i in labels], labels
 
 
@@ -67,9 +70,10 @@ def evaluation_data(
 ) -> tuple[ImageDataset, ImageDataset, torch.nn.Module]:
     """Train and held-out splits, and the (cached) domain classifier trained on the former."""
     train = load_image_dataset(config.data, "train")
+    check_condition(train, config.generator.condition)
     test = load_image_dataset(config.data, "test")
     classifier = get_domain_classifier(
-        train.images,
+        in_memory(train.images),  # a streamed source is read once here, to train and hash
         train.labels,
         train.num_classes,
         key=f"{train.name}-{config.data.image_size}",
@@ -143,7 +147,7 @@ def grid_from_samples(
 def real_grid(test: ImageDataset, names: list[str], per_class: int) -> torch.Tensor:
     rows = []
     for name in names:
-        if test.name == "emoji":
+        if test.captioned:
             index = [i for i, c in enumerate(test.captions) if c == name]
         else:
             index = (test.labels == test.class_names.index(name)).nonzero().flatten().tolist()

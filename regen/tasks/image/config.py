@@ -21,9 +21,15 @@ from regen.errors import ConfigError
 
 @dataclass
 class DataConfig:
-    """Which built-in dataset to use (see ``regen.data``)."""
+    """Which dataset to use: a built-in one (``name``) or the user's own (``source``)."""
 
-    name: str = "glyphs"  # glyphs | emoji | digits
+    name: str = "glyphs"  # glyphs | emoji | digits (used when source is unset)
+    # A folder of images (metadata.csv/jsonl with file_name + label or text, or one subfolder
+    # per class) or a saved Hugging Face dataset; prepared once into a store in the cache.
+    # See docs/data.md, "Train and compare on your own images".
+    source: str | None = None
+    strict: bool = False  # source: stop at the first bad item instead of skipping it
+    channels: int | None = None  # source: 1 or 3; null = 1 if every image is grayscale
     image_size: int = 32
     max_items: int | None = None  # cap on training items (tiny configs in tests)
     holdout_fraction: float = 0.15  # fraction of fonts / emoji held out for evaluation
@@ -165,6 +171,8 @@ def validate(config: RecipeConfig) -> None:
         raise ConfigError(
             f"'data.paired_fraction' is {config.data.paired_fraction}; use a value in (0, 1]"
         )
+    if config.data.channels not in (None, 1, 3):
+        raise ConfigError(f"'data.channels' is {config.data.channels}; use 1, 3 or null")
     if config.train.mode == "joint" and rep not in ("ae", "vae"):
         raise ConfigError(
             f"train.mode joint needs a continuous learned Y' (representation.kind ae or vae), "

@@ -16,7 +16,6 @@ and ``holdout_fraction``, so it is the same on every machine and every run.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -24,11 +23,14 @@ import torch
 
 from regen.data import digits, emoji, glyphs
 from regen.data.image_set import ImageDataset
+from regen.data.splits import held_out_groups
 from regen.errors import ConfigError, DataError
 from regen.tasks.image.config import DataConfig
+from regen.tasks.image.source import load_source_dataset
+
+__all__ = ["held_out_groups", "load_image_dataset", "balanced_subset", "resolve_labels"]
 
 SPLITS = ("train", "test", "all")
-SPLIT_SEED = "regen-split-v1"  # changing it reshuffles every held-out set; keep it fixed
 
 
 def load_image_dataset(cfg: DataConfig, split: str) -> ImageDataset:
@@ -47,6 +49,11 @@ def load_image_dataset(cfg: DataConfig, split: str) -> ImageDataset:
         raise ConfigError(f"'data.image_size' is {cfg.image_size}; use 8 to 256 pixels")
     if cfg.max_items is not None and cfg.max_items < 1:
         raise ConfigError(f"'data.max_items' is {cfg.max_items}; use a positive count or null")
+    if cfg.source is not None:
+        dataset = load_source_dataset(cfg, split)
+        if split == "train" and cfg.max_items is not None and cfg.max_items < len(dataset):
+            dataset = dataset.subset(balanced_subset(dataset.labels, cfg.max_items))
+        return dataset
     builders = _builders()
     if cfg.name not in builders:
         raise DataError(f"unknown dataset {cfg.name!r}; choose one of: {', '.join(builders)}")
@@ -63,20 +70,6 @@ def load_image_dataset(cfg: DataConfig, split: str) -> ImageDataset:
     if cfg.max_items is not None and cfg.max_items < len(train):
         train = train.subset(balanced_subset(train.labels, cfg.max_items))
     return train
-
-
-def held_out_groups(groups: list[str], holdout_fraction: float) -> set[str]:
-    """The groups of the test split: ``round(fraction * n_groups)`` of them, at least one.
-
-    Groups are ranked by a salted SHA-256 of their name, so the choice is the same on every
-    machine and adding a group (a newly installed font) moves few others between splits.
-    """
-    unique = sorted(set(groups))
-    if holdout_fraction <= 0 or len(unique) < 2:
-        return set()
-    count = min(max(1, round(holdout_fraction * len(unique))), len(unique) - 1)
-    ranked = sorted(unique, key=lambda g: hashlib.sha256(f"{SPLIT_SEED}:{g}".encode()).digest())
-    return set(ranked[:count])
 
 
 def balanced_subset(labels: torch.Tensor, count: int) -> torch.Tensor:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from regen.data.image_set import in_memory
 from regen.errors import ConfigError
 from regen.eval.image_metrics import evaluate_images
 from regen.generators.diffusion import DiffusionGenerator
@@ -149,7 +150,8 @@ def tune_renderer(
     error_rms = float((predicted - true[paired]).pow(2).mean().sqrt())
     if mode == "predicted":
         inputs = torch.cat([predicted, true])
-        tensors = {"y_prime": inputs, "y": torch.cat([data.images[paired], data.images])}
+        y = torch.cat([data.images[paired], in_memory(data.images)])  # mixed: one tensor
+        tensors = {"y_prime": inputs, "y": y}
     else:
         tensors = {"y_prime": true, "y": data.images}
     noise_std = NOISE_SCALE * error_rms if mode == "noise" else 0.0

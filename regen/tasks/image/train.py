@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from regen.contracts import Calibrated
+from regen.data.image_set import in_memory
 from regen.eval.classifier import get_domain_classifier
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
@@ -27,6 +28,7 @@ from regen.tasks.image.build import build_pipeline
 from regen.tasks.image.config import RecipeConfig
 from regen.tasks.image.data import ImageDataset, load_image_dataset
 from regen.tasks.image.joint import JointObjective
+from regen.tasks.image.source import check_condition
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.heldout import heldout_loss
@@ -61,11 +63,12 @@ def train_pipeline(
     run_dir = Path(run_dir or config.run_dir)
     main = distributed.current().is_main
     data = data or load_image_dataset(config.data, "train")
+    check_condition(data, config.generator.condition)
     config_yaml = write_config(run_dir, config)
     feature_extractor = None
     if config.representation.perceptual_weight > 0:
         feature_extractor = get_domain_classifier(
-            data.images,
+            in_memory(data.images),
             data.labels,
             data.num_classes,
             key=f"{data.name}-{config.data.image_size}",  # the same cache entry as evaluation
