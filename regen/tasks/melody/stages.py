@@ -42,7 +42,10 @@ def renderer_from_true(
     """
     if pipeline.is_direct:
         raise ValueError("the direct pipeline has no template; give the regen pipeline")
-    test = data if isinstance(data, MelodySet) else data.get("scored", data["test"])
+    if isinstance(data, MelodySet):
+        test = data
+    else:
+        test = data["scored"] if "scored" in data else data["test"]
     truth = test.melodies
     rng = torch.Generator().manual_seed(seed)
     rendered = pipeline.render(pipeline.encode(truth), generator=rng)
