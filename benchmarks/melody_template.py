@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import multiprocessing
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -212,9 +213,7 @@ def main() -> None:
     start = time.perf_counter()
     out = run(args, (QUICK if args.quick else []) + args.overrides)
     out["benchmark_seconds"] = round(time.perf_counter() - start)
-    steps = f" --renderer-steps {args.renderer_steps}" if args.renderer_steps else ""
-    extra = "".join(f" {o}" for o in args.overrides)
-    out["command"] = f"{COMMAND}{steps} --record {args.record}{extra}"
+    out["command"] = " ".join([COMMAND, *sys.argv[1:]])
     summary = {}
     if not args.no_direct:
         summary = {f"template_{v}_beats_direct": beats(out, v) for v in args.variants}
