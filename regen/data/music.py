@@ -58,7 +58,9 @@ class MelodyDataConfig:
     # Sung tunes by default: nearer the chorales than oneills1850 / airdsAirs / ryansMammoth's
     # fiddle tunes (all four are available; FOLK_COLLECTIONS).
     folk_collections: list[str] = field(default_factory=lambda: ["essenFolksong"])
-    max_folk_files: int = 8  # per collection (an essenFolksong file holds ~300 tunes)
+    # Files per collection, None: all. Each file is parsed once (~20 s for an essenFolksong
+    # file of ~300 tunes) and cached on its own.
+    max_folk_files: int | None = None
     max_notes: int = 32  # notes per segment
     transpose: list[int] = field(default_factory=lambda: [-3, -2, -1, 0, 1, 2, 3])
     paired_fraction: float = 1.0  # share of the training chorales used as pairs
@@ -154,7 +156,9 @@ def _rows(part: Any, *, with_lyrics: bool) -> tuple[list[dict], list[tuple[str, 
                 "pitch": element.pitch.midi,
                 "start": float(element.offset),
                 "end": float(element.offset) + length,
-                "beat": float(element.beat),
+                # only the first note's beat is read (the rest follow from durations), and
+                # music21's beat lookup is half the parse time of a tune
+                "beat": 0.0 if rows else float(element.beat),
                 "phrase": fermata,
             }
         )
@@ -292,22 +296,72 @@ def _parse_chorales(paths: list[Path]) -> list[tuple[str, dict]]:
     return items
 
 
-def _parse_folk(paths: list[Path]) -> list[tuple[str, dict]]:
+def parse_folk_file(path: Path) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+    """Every usable tune of one folk-song file, and counts of what was skipped.
+
+    A file music21 cannot read (malformed ABC, a truncated download) is skipped and counted
+    (``files_failed``), never fatal: one bad file must not sink a corpus of thousands of tunes.
+    """
     from music21 import converter
 
+    try:
+        opus = converter.parse(path)
+    except Exception as exc:  # music21 raises many unrelated types for broken files
+        log.warning("skipping %s: music21 cannot parse it (%s)", path.name, exc)
+        return [], {"files_failed": 1, "tunes": 0, "tunes_skipped": 0}
+    scores = list(opus.scores) if hasattr(opus, "scores") and len(opus.scores) else [opus]
     items = []
-    for path in build_progress(paths, "parsing folk tunes"):
+    for i, score in enumerate(scores):
         try:
-            opus = converter.parse(path)
-        except Exception as exc:  # one malformed file must not sink the corpus
-            log.warning("skipping %s: music21 cannot parse it (%s)", path.name, exc)
-            continue
-        scores = list(opus.scores) if hasattr(opus, "scores") and len(opus.scores) else [opus]
-        for i, score in enumerate(scores):
             parsed = parse_folk(score)
-            if parsed is not None:
-                items.append((f"{path.parent.name}/{path.stem}#{i}", parsed))
-    return items
+        except Exception as exc:  # one odd tune (no notes, broken key analysis) is skipped
+            log.warning("skipping tune %d of %s (%s)", i, path.name, exc)
+            parsed = None
+        if parsed is not None:
+            items.append((f"{path.parent.name}/{path.stem}#{i}", parsed))
+    return items, {
+        "files_failed": 0,
+        "tunes": len(items),
+        "tunes_skipped": len(scores) - len(items),
+    }
+
+
+def _cached_folk_file(path: Path) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+    """:func:`parse_folk_file` through a cache entry of its own per file: adding a collection
+    or a file parses only what is new (a whole essenFolksong file takes ~20 s)."""
+
+    def build() -> tuple[dict, dict]:
+        items, counts = parse_folk_file(path)
+        rows = [parsed["matrix"] for _, parsed in items]
+        matrix = np.concatenate(rows) if rows else np.zeros((0, len(MELODY_COLUMNS)), np.int64)
+        tensors = {
+            "matrix": torch.from_numpy(matrix),
+            "rows": torch.tensor([len(r) for r in rows], dtype=torch.long),
+        }
+        return tensors, {"pieces": [name for name, _ in items], "counts": counts}
+
+    key = f"melody-folkfile-v{BUILDER_VERSION}-{path.stem}-{files_fingerprint([path])}"
+    tensors, meta = load_or_build(key, build)
+    bounds = np.cumsum([0, *tensors["rows"].tolist()])
+    matrix = tensors["matrix"].numpy()
+    items = [
+        (name, {"matrix": matrix[lo:hi]})
+        for name, lo, hi in zip(meta["pieces"], bounds[:-1], bounds[1:])
+    ]
+    return items, meta["counts"]
+
+
+def parse_folk_files(paths: list[Path]) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+    """Usable tunes of every file in ``paths`` (each file parsed once, then cached), and the
+    counts ``files``, ``files_failed`` (unreadable files, skipped), ``tunes`` (kept) and
+    ``tunes_skipped`` (polyphonic, too short, no meter)."""
+    items, counts = [], {"files": len(paths), "files_failed": 0, "tunes": 0, "tunes_skipped": 0}
+    for path in build_progress(paths, "parsing folk tunes"):
+        found, found_counts = _cached_folk_file(path)
+        items += found
+        for name, count in found_counts.items():
+            counts[name] += count
+    return items, counts
 
 
 def _segment_tensors(items: list[tuple[str, dict]], max_notes: int) -> tuple[dict, dict]:
@@ -340,24 +394,35 @@ def _segment_tensors(items: list[tuple[str, dict]], max_notes: int) -> tuple[dic
     return {k: v.long() if k != "paired" else v for k, v in tensors.items()}, meta
 
 
-def _load_part(kind: str, paths: list[Path], max_notes: int) -> tuple[dict, dict]:
-    """Segments of the chorales or of the folk tunes, each kind cached on its own."""
-    parse = _parse_chorales if kind == "chorales" else _parse_folk
-    key = f"melody-{kind}-v{BUILDER_VERSION}-{max_notes}-{files_fingerprint(paths)}"
-    return load_or_build(key, lambda: _segment_tensors(parse(paths), max_notes))
+def _load_chorales(paths: list[Path], max_notes: int) -> tuple[dict, dict]:
+    """Segments of the chorales, cached as one entry."""
+    key = f"melody-chorales-v{BUILDER_VERSION}-{max_notes}-{files_fingerprint(paths)}"
+    return load_or_build(key, lambda: _segment_tensors(_parse_chorales(paths), max_notes))
+
+
+def _load_folk(paths: list[Path], max_notes: int) -> tuple[dict, dict]:
+    """Segments of the folk tunes (each file parsed once and cached on its own; cutting
+    the parsed tunes into segments takes about a second, so it is not cached)."""
+    items, counts = parse_folk_files(paths)
+    tensors, meta = _segment_tensors(items, max_notes)
+    if counts["files_failed"]:
+        log.warning("%d of %d folk files could not be parsed", counts["files_failed"], len(paths))
+    return tensors, meta | {"counts": counts}
 
 
 def load_corpus(cfg: MelodyDataConfig) -> MelodySet:
     """Every segment of the selected corpus (parsed once, then read from the cache)."""
     chorales, folk = _corpus_files(cfg)
-    parts = [_load_part("chorales", chorales, cfg.max_notes)]
+    parts = [_load_chorales(chorales, cfg.max_notes)]
     if folk:
-        parts.append(_load_part("folk", folk, cfg.max_notes))
+        parts.append(_load_folk(folk, cfg.max_notes))
     tensors = {k: torch.cat([t[k] for t, _ in parts]) for k in parts[0][0]}
     pieces = [p for _, meta in parts for p in meta["pieces"]]
     if not pieces:
         raise DataError("no usable melodies in the selected corpus files")
     chorale_count = len({p for p in pieces if p.startswith("bach/")})
+    counts = parts[1][1]["counts"] if folk else {"tunes": 0, "files_failed": 0}
+    failed = f", {counts['files_failed']} unreadable" if counts["files_failed"] else ""
     return MelodySet(
         tensors["melodies"],
         tensors["syllables"],
@@ -366,8 +431,8 @@ def load_corpus(cfg: MelodyDataConfig) -> MelodySet:
         pieces,
         [t for _, meta in parts for t in meta["texts"]],
         f"{parts[0][1]['source']}: {chorale_count} chorales with lyrics (of "
-        f"{len(chorales)} chorale files), {len(folk)} folk files "
-        f"({', '.join(cfg.folk_collections) or 'none'})",
+        f"{len(chorales)} chorale files), {counts['tunes']} folk tunes from {len(folk)} files"
+        f"{failed} ({', '.join(cfg.folk_collections) or 'none'})",
     )
 
 

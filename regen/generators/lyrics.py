@@ -5,7 +5,8 @@ padding), word position, punctuation after it, and the asked key, bar length, be
 and start position in the bar (the same on every row). One generator class serves both
 pipelines, with the same network and budget:
 
-- regen: lyrics -> music template, predicting chord, cadence and duration per syllable;
+- regen: lyrics -> music template, predicting chord, cadence, duration, contour and register
+  per syllable (a template without contour or register has them all 0: learnt at once);
 - direct: lyrics -> melody tokens, predicting pitch and duration per syllable.
 
 Bar positions are not predicted: they follow from the start and the durations so far and
@@ -28,6 +29,7 @@ from regen.modules.music_tables import (
     DUR,
     KEY,
     MAX_BAR,
+    MELODY_COLUMNS,
     MELODY_SIZES,
     MELODY_SPEC,
     PHRASE,
@@ -37,10 +39,13 @@ from regen.modules.music_tables import (
     T_BEAT,
     T_CADENCE,
     T_CHORD,
+    T_CONTOUR,
     T_DUR,
     T_KEY,
     T_POS,
+    T_REGISTER,
     T_STRENGTH,
+    TEMPLATE_COLUMNS,
     TEMPLATE_SIZES,
     TEMPLATE_SPEC,
     metrical_strength,
@@ -57,7 +62,13 @@ CONDITION_SIZES = (4, 4, 3, NUM_KEYS, MAX_BAR + 1, MAX_BAR + 1, MAX_BAR)
 
 # target -> (spec, predicted columns, position column, duration column)
 TARGETS = {
-    "template": (TEMPLATE_SPEC, (T_CHORD, T_CADENCE, T_DUR), T_POS, T_DUR, TEMPLATE_SIZES),
+    "template": (
+        TEMPLATE_SPEC,
+        (T_CHORD, T_CADENCE, T_DUR, T_CONTOUR, T_REGISTER),
+        T_POS,
+        T_DUR,
+        TEMPLATE_SIZES,
+    ),
     "melody": (MELODY_SPEC, (PITCH, DUR), POS, DUR, MELODY_SIZES),
 }
 
@@ -91,7 +102,7 @@ def condition_from_lyrics(
 
 
 class LyricsGenerator(nn.Module):
-    """Lyrics X [B, T, 7] -> ``target`` table [B, T, 8] ("template" or "melody")."""
+    """Lyrics X [B, T, 7] -> ``target`` table ("template" [B, T, 10] or "melody" [B, T, 8])."""
 
     trainable = True
 
@@ -122,7 +133,7 @@ class LyricsGenerator(nn.Module):
     def sample(
         self, x: Tensor, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> Tensor:
-        """The ``target`` table [B, T, 8] int64 for conditions ``x`` (padding rows zero)."""
+        """The ``target`` table int64 for conditions ``x`` (padding rows zero)."""
         valid = x[..., C_STRESS] > 0
         dur_field = self.predicted.index(self.dur_col)
         positions = torch.zeros(x.shape[:2], dtype=torch.long)
@@ -153,7 +164,8 @@ class LyricsGenerator(nn.Module):
         return self._table(x, out, positions, valid)
 
     def _table(self, x: Tensor, out: Tensor, positions: Tensor, valid: Tensor) -> Tensor:
-        table = torch.zeros(*x.shape[:2], 8, dtype=torch.long)
+        width = len(TEMPLATE_COLUMNS) if self.target == "template" else len(MELODY_COLUMNS)
+        table = torch.zeros(*x.shape[:2], width, dtype=torch.long)
         for field, column in enumerate(self.predicted):
             table[..., column] = out[..., field]
         beat = x[..., C_BEAT]

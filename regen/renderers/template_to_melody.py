@@ -4,12 +4,17 @@ without lyrics (TeleMelody's template-to-melody model).
 The template fixes rhythm, meter, key and phrase ends; the renderer chooses one pitch per
 note. With ``constrained`` decoding (the default), each step may only pick pitches that
 
-- lie in the voice's range (``renderer.low``..``renderer.high``, MIDI) and in the key's scale (harmonic minor's raised 7th allowed),
+- lie in the voice's range (``renderer.low``..``renderer.high``, MIDI) and in the key's scale
+  (harmonic minor's raised 7th allowed),
+- lie in the template's register band and move the template's way (up, down, same) from the
+  previous note, when the template gives them,
 - are the tonic at an authentic cadence, and not the tonic at a half cadence,
 - are tones of the template's chord on a beat (strength 0 or 1),
 - leap at most an octave from the previous note;
 
-in that order of priority: a rule that would leave no pitch at all is skipped.
+in that order of priority: a rule that would leave no pitch at all is skipped. Register and
+contour come before the cadence and chord rules because they are read off the melody itself,
+while the chord-tone rule is a tendency the real chorales break on about one beat in ten.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from regen.modules.music_tables import (
     PITCH,
     T_CADENCE,
     T_CHORD,
+    T_CONTOUR,
     T_DUR,
     T_KEY,
+    T_REGISTER,
     T_STRENGTH,
     TEMPLATE_SIZES,
     TEMPLATE_SPEC,
+    register_pitches,
     valid_mask,
 )
 from regen.modules.music_theory import scale_masks, triad_masks
@@ -43,7 +51,7 @@ if TYPE_CHECKING:  # the recipe section that configures this model; a type only,
 def template_pitch_mask(
     step: Tensor, previous: Tensor | None, low: int = 48, high: int = 84
 ) -> Tensor:
-    """Allowed MIDI pitches [B, 128] for one template row per item ``step`` [B, 8].
+    """Allowed MIDI pitches [B, 128] for one template row per item ``step`` [B, 10].
 
     ``previous`` [B] is the pitch before (None for the first note); ``low``..``high`` is the
     range the melody must stay in (MIDI numbers, inclusive).
@@ -53,6 +61,15 @@ def template_pitch_mask(
     keys = step[:, T_KEY]
     in_range = ((pitches >= low) & (pitches <= high))[None].expand(len(step), -1)
     rules = [in_range, scale_masks()[keys][:, pc]]
+    band = step[:, T_REGISTER]
+    band_low, band_high = register_pitches(band, keys)
+    in_band = (pitches[None] >= band_low[:, None]) & (pitches[None] <= band_high[:, None])
+    rules.append(torch.where(band[:, None] > 0, in_band, True))
+    if previous is not None:
+        move = step[:, T_CONTOUR][:, None]
+        diff = pitches[None] - previous[:, None]
+        follows = torch.where(move == 1, diff > 0, torch.where(move == 2, diff < 0, diff == 0))
+        rules.append(torch.where(move > 0, follows, True))
     tonic = pc[None] == (keys % 12)[:, None]
     cadence = step[:, T_CADENCE][:, None]
     rules.append(torch.where(cadence == 2, tonic, torch.where(cadence == 1, ~tonic, True)))
@@ -69,7 +86,7 @@ def template_pitch_mask(
 
 
 class TemplateToMelody(nn.Module):
-    """Template [B, T, 8] -> melody table [B, T, 8] (one pitch per template note)."""
+    """Template [B, T, 10] -> melody table [B, T, 8] (one pitch per template note)."""
 
     trainable = True
 

@@ -49,7 +49,7 @@ def piano_roll_png(
     syllables: list[str] | None = None,
     width: float = 11.0,
 ) -> bytes:
-    """One piano roll per (label, melody [T, 8], template [T, 8] or None), stacked."""
+    """One piano roll per (label, melody [T, 8], template [T, 10] or None), stacked."""
     figure = Figure(figsize=(width, 1.9 * len(rows) + 0.3))
     axes_list = figure.subplots(len(rows), 1, squeeze=False, sharex=True)[:, 0]
     for axes, (label, melody, template) in zip(axes_list, rows):

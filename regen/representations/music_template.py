@@ -11,6 +11,14 @@ Per note, ``TEMPLATE_COLUMNS``:
     strength   0 downbeat, 1 other beat, 2 off the beat
     duration   in 16ths: the rhythm pattern
     bar, beat  bar and beat length in 16ths
+    contour    the step from the previous note: 1 up, 2 down, 3 same (0: first note)
+    register   the note's height in bands of a major third around the key's tonic
+               (``register_band``): with the key it fixes the octave, which the chord and
+               scale leave open
+
+``contour`` and ``register`` are the melodic shape that key, chords and rhythm do not pin
+down: from the first eight fields alone, a renderer reaches about the direct baseline's
+melody distance. Either can be left out (``extras``); it is then 0 (not given) everywhere.
 
 Explicit: nothing to fit, ``encode`` is a pure function of the melody table
 (:mod:`regen.data.music`). ``decode`` is a fixed rule (chord tones moving by the smallest
@@ -40,11 +48,15 @@ from regen.modules.music_tables import (
     T_DUR,
     T_KEY,
     T_POS,
+    TEMPLATE_COLUMNS,
     TEMPLATE_SPEC,
     metrical_strength,
+    register_band,
     valid_mask,
 )
 from regen.modules.music_theory import NO_CHORD, best_chords, triad_masks
+
+EXTRAS = ("contour", "register")
 
 
 def bar_chords(melody: Tensor) -> Tensor:
@@ -69,13 +81,33 @@ def bar_chords(melody: Tensor) -> Tensor:
     return torch.gather(chords, 1, bar_index)
 
 
+def pitch_contour(pitch: Tensor, valid: Tensor) -> Tensor:
+    """Per note: 1 up, 2 down, 3 same as the note before; 0 on the first note and padding.
+
+    Args:
+        pitch: int64 [B, T] MIDI numbers; valid: bool [B, T].
+    """
+    step = pitch[:, 1:] - pitch[:, :-1]
+    moves = torch.where(step > 0, 1, torch.where(step < 0, 2, 3))
+    moves = moves * (valid[:, 1:] & valid[:, :-1])
+    return torch.cat([torch.zeros_like(pitch[:, :1]), moves], 1)
+
+
 class MusicTemplate(nn.Module):
-    """Melody table [B, T, 8] <-> template [B, T, 8]; nothing to train."""
+    """Melody table [B, T, 8] <-> template [B, T, 10]; nothing to train.
+
+    ``extras``: which of ``contour`` and ``register`` the template carries (both by default);
+    the columns stay in the table either way, 0 when left out, so every stage keeps one layout.
+    """
 
     trainable = False
 
-    def __init__(self) -> None:
+    def __init__(self, extras: tuple[str, ...] | list[str] = EXTRAS) -> None:
         super().__init__()
+        unknown = set(extras) - set(EXTRAS)
+        if unknown:
+            raise ValueError(f"unknown template extras {sorted(unknown)}; choose from {EXTRAS}")
+        self.extras = tuple(e for e in EXTRAS if e in extras)
         self.spec = TEMPLATE_SPEC
 
     def encode(self, y: Tensor) -> Tensor:
@@ -87,8 +119,12 @@ class MusicTemplate(nn.Module):
         phrase_end = y[..., PHRASE] > 0
         cadence = torch.where(phrase_end, torch.where(y[..., PITCH] % 12 == tonic, 2, 1), 0)
         strength = metrical_strength(y[..., POS], y[..., BEAT])
+        zero = torch.zeros_like(y[..., PITCH])
+        contour = pitch_contour(y[..., PITCH], valid) if "contour" in self.extras else zero
+        register = register_band(y[..., PITCH], y[..., KEY]) if "register" in self.extras else zero
         columns = (y[..., KEY], chord, cadence, y[..., POS], strength, y[..., DUR])
-        out = torch.stack([*columns, y[..., BAR], y[..., BEAT]], -1)
+        out = torch.stack([*columns, y[..., BAR], y[..., BEAT], contour, register], -1)
+        assert out.shape[-1] == len(TEMPLATE_COLUMNS)
         return out * valid[..., None]
 
     def decode(self, y_prime: Tensor) -> Tensor:

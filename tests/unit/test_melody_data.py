@@ -5,11 +5,23 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regen.data.music import MelodyDataConfig, load_corpus, read_melody_file, split, transpose
+from regen.config import load_recipe
+from regen.data.cache import cache_dir
+from regen.data.music import (
+    MelodyDataConfig,
+    MelodySet,
+    load_corpus,
+    parse_folk_files,
+    read_melody_file,
+    split,
+    transpose,
+)
 from regen.errors import DataError
 from regen.modules.music_tables import DUR, KEY, PITCH
 from regen.report.music import write_midi
-from tests.melody_tiny import one_torch_thread  # noqa: F401
+from regen.representations.music_template import MusicTemplate
+from regen.tasks.melody.train import build_melody_pipeline, generator_tensors
+from tests.melody_tiny import TINY_MELODY, one_torch_thread  # noqa: F401
 
 TINY = MelodyDataConfig(
     max_chorales=30, folk_collections=["ryansMammoth"], max_folk_files=4, chorale_repeat=1
@@ -88,3 +100,39 @@ def test_chorale_repeat_weighs_the_chorale_sopranos(corpus):
     twice = split(corpus, MelodyDataConfig(**{**TINY.__dict__, "chorale_repeat": 2}))
     extra = len(twice["unpaired"]) - len(once["unpaired"])
     assert extra == len(once["paired"]) and len(twice["test"]) == len(once["test"])
+
+
+def test_folk_files_parse_once_each_and_a_corrupt_one_is_counted(tmp_path):
+    from music21 import corpus as m21
+
+    slice_ = sorted(m21.getComposer("essenFolksong"))  # the smallest files, for speed
+    slice_ = sorted(slice_, key=lambda p: p.stat().st_size)[:2]
+    broken = tmp_path / "broken.abc"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n\x00garbage")  # not text at all
+    items, counts = parse_folk_files([slice_[0], broken, slice_[1]])
+    assert counts["files"] == 3 and counts["files_failed"] == 1
+    assert counts["tunes"] == len(items) > 0
+    assert {name.split("/")[0] for name, _ in items} == {"essenFolksong"}
+    entries = {p.name for p in cache_dir().glob("melody-folkfile-*.json")}
+    assert {n for n in entries if any(p.stem in n for p in [*slice_, broken])} and len(entries) >= 3
+    again, counts_again = parse_folk_files([slice_[0], broken, slice_[1]])  # from the cache
+    assert counts_again == counts and [n for n, _ in again] == [n for n, _ in items]
+    assert all((a["matrix"] == b["matrix"]).all() for (_, a), (_, b) in zip(items, again))
+
+
+def test_same_melody_with_other_lyrics_has_the_same_template(corpus):
+    paired = corpus.subset(corpus.paired.nonzero().flatten()[:8])
+    other = MelodySet(
+        paired.melodies,
+        paired.syllables.roll(1, 0),  # every melody gets another segment's lyrics
+        paired.lengths,
+        paired.paired,
+        paired.pieces,
+        paired.texts[1:] + paired.texts[:1],
+        paired.source,
+    )
+    pipeline = build_melody_pipeline(load_recipe("melody/chorales_template", TINY_MELODY))
+    ours, theirs = generator_tensors(pipeline, paired), generator_tensors(pipeline, other)
+    assert not torch.equal(ours["x"], theirs["x"])  # the lyrics differ...
+    assert torch.equal(ours["y_prime"], theirs["y_prime"])  # ...the template does not
+    assert torch.equal(ours["y_prime"], MusicTemplate().encode(paired.melodies))

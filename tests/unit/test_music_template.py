@@ -12,8 +12,12 @@ from regen.modules.music_tables import (
     PITCH,
     T_CADENCE,
     T_CHORD,
+    T_CONTOUR,
+    T_REGISTER,
     T_STRENGTH,
     TEMPLATE_SPEC,
+    register_band,
+    register_pitches,
 )
 from regen.modules.music_theory import (
     NO_CHORD,
@@ -29,6 +33,7 @@ from regen.representations.music_template import MusicTemplate
 from tests.melody_tiny import one_torch_thread  # noqa: F401
 
 C_MAJOR, A_MINOR = key_id(0, False), key_id(9, True)
+BASE = MusicTemplate(extras=())  # key, chords, cadences, rhythm: no melodic shape
 
 
 def melody(rows: list[tuple[int, int]], key: int = C_MAJOR, chord: int = NO_CHORD) -> torch.Tensor:
@@ -110,7 +115,7 @@ def test_rule_decoder_realises_its_template():
 
 
 def test_pitch_mask_follows_key_chord_and_cadence():
-    template = MusicTemplate().encode(melody([(60, 4), (62, 2), (72, 10)]))[0]
+    template = BASE.encode(melody([(60, 4), (62, 2), (72, 10)]))[0]
     downbeat = template_pitch_mask(template[:1], None)[0]
     assert {int(p) % 12 for p in downbeat.nonzero()} == set(triad(C_MAJOR, 0))
     offbeat = template_pitch_mask(template[1:2], torch.tensor([60]))[0]
@@ -122,6 +127,51 @@ def test_pitch_mask_follows_key_chord_and_cadence():
 
 
 def test_pitch_mask_keeps_the_voice_range():
-    template = MusicTemplate().encode(melody([(60, 4), (62, 2), (72, 10)]))[0]
+    template = BASE.encode(melody([(60, 4), (62, 2), (72, 10)]))[0]
     allowed = template_pitch_mask(template[1:2], None, low=64, high=76)[0].nonzero().flatten()
     assert int(allowed.min()) >= 64 and int(allowed.max()) <= 76
+
+
+def test_contour_and_register_are_read_off_the_pitches():
+    y = melody([(60, 4), (64, 4), (64, 4), (59, 4), (72, 16)])
+    template = MusicTemplate().encode(y)
+    TEMPLATE_SPEC.check(template, "test")
+    assert template[0, :5, T_CONTOUR].tolist() == [0, 1, 3, 2, 1]  # first, up, same, down, up
+    bands = template[0, :5, T_REGISTER].tolist()
+    assert bands == register_band(y[0, :5, PITCH], y[0, :5, 5]).tolist()
+    assert bands[0] < bands[1] and bands[3] < bands[0] < bands[4]
+    assert (template[0, 5:] == 0).all()  # padding stays zero
+    base = BASE.encode(y)
+    assert (base[..., [T_CONTOUR, T_REGISTER]] == 0).all()
+    assert torch.equal(base[..., :T_CONTOUR], template[..., :T_CONTOUR])
+
+
+def test_template_is_deterministic_and_its_register_inverts():
+    pitches = torch.arange(30, 100)
+    for key in (C_MAJOR, A_MINOR, key_id(6, False)):
+        keys = torch.full_like(pitches, key)
+        bands = register_band(pitches, keys)
+        low, high = register_pitches(bands, keys)
+        assert ((low <= pitches) & (pitches <= high)).all()  # each pitch lies in its band
+        assert bands.unique().tolist() == list(range(1, int(bands.max()) + 1))
+    y = melody([(62, 2), (65, 2), (69, 4), (67, 8), (60, 16)], key=key_id(2, True))
+    assert torch.equal(MusicTemplate().encode(y), MusicTemplate().encode(y.clone()))
+
+
+def test_pitch_mask_follows_register_and_contour():
+    y = melody([(67, 4), (65, 4), (65, 4), (69, 4)])
+    template = MusicTemplate().encode(y)[0]
+    for i in range(1, 4):
+        previous = y[0, i - 1 : i, PITCH]
+        allowed = template_pitch_mask(template[i : i + 1], previous)[0].nonzero().flatten()
+        low, high = register_pitches(template[i, T_REGISTER], template[i, 5] * 0 + C_MAJOR)
+        assert int(y[0, i, PITCH]) in allowed.tolist()  # the true pitch stays possible
+        assert ((allowed >= low) & (allowed <= high)).all()
+        move = int(template[i, T_CONTOUR])
+        step = allowed - previous
+        assert {1: (step > 0), 2: (step < 0), 3: (step == 0)}[move].all()
+
+
+def test_unknown_template_extras_are_refused():
+    with pytest.raises(ValueError, match="unknown template extras"):
+        MusicTemplate(extras=("contour", "loudness"))

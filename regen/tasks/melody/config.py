@@ -13,11 +13,14 @@ from regen.compare.budget import RULES as BUDGET_RULES
 from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices, check_stages
 from regen.data.music import FOLK_COLLECTIONS, MelodyDataConfig
 from regen.errors import ConfigError
+from regen.representations.music_template import EXTRAS as TEMPLATE_EXTRAS
 
 
 @dataclass
 class MelodyRepresentationConfig:
     kind: str = "template"  # template | identity
+    # melodic shape carried beside key, chords and rhythm (regen/representations/music_template.py)
+    extras: list[str] = field(default_factory=lambda: list(TEMPLATE_EXTRAS))
 
 
 @dataclass
@@ -92,6 +95,12 @@ def validate(config: MelodyRecipeConfig) -> None:
         raise ConfigError(
             "representation.kind identity (the direct baseline) goes with renderer.kind identity"
         )
+    for extra in config.representation.extras:
+        if extra not in TEMPLATE_EXTRAS:
+            raise ConfigError(
+                f"unknown template extra {extra!r} in representation.extras; "
+                f"choose from {', '.join(TEMPLATE_EXTRAS)}"
+            )
     for name in config.data.folk_collections:
         if name not in FOLK_COLLECTIONS:
             raise ConfigError(

@@ -44,7 +44,7 @@ def build_melody_pipeline(config: MelodyRecipeConfig) -> Pipeline:
     if config.is_direct:
         generator = LyricsGenerator("melody", config.generator, max_len)
         return Pipeline.direct(generator, name=config.name)
-    representation = MusicTemplate()
+    representation = MusicTemplate(config.representation.extras)
     generator = LyricsGenerator("template", config.generator, max_len)
     if config.renderer.kind == "rule":
         renderer = DecoderRenderer(representation)
