@@ -17,7 +17,6 @@ import torch
 
 from regen.config import dump_yaml, to_dict
 from regen.data.music import MelodySet, load_corpus, split, transpose
-from regen.eval.melody_metrics import distribution_similarity, melody_distance
 from regen.generators.lyrics import LyricsGenerator, condition_from_data
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
@@ -25,6 +24,7 @@ from regen.renderers.template_to_melody import TemplateToMelody
 from regen.representations.music_template import MusicTemplate
 from regen.runs import save_run, write_config
 from regen.tasks.melody.config import MelodyRecipeConfig
+from regen.tasks.melody.stages import renderer_from_true
 from regen.training.heldout import heldout_loss
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, install, obtain
@@ -139,18 +139,20 @@ def renderer_job(
     parts = data or melody_splits(config)
     test = parts["test"]
 
+    template = build_melody_pipeline(config).representation
+
     def build() -> torch.nn.Module:
         torch.manual_seed(config.seed)  # the same initial weights as train_melody would draw
         return build_melody_pipeline(config).renderer
 
-    def quality(module: torch.nn.Module) -> dict[str, float]:
-        return from_true_template(module, test, config.seed)
+    def from_true(renderer: torch.nn.Module) -> dict[str, float]:
+        pipeline = Pipeline(template, build_melody_pipeline(config).generator, renderer)
+        return renderer_from_true(pipeline, test, seed=config.seed)
 
     def floor() -> dict[str, float]:
-        return from_true_template(DecoderRenderer(MusicTemplate()), test, config.seed)
+        return from_true(DecoderRenderer(template))
 
     def train(module: torch.nn.Module, folder: Path, progress: bool) -> StageResult:
-        template = MusicTemplate()
         unpaired = parts["unpaired"].melodies
         return train_stage(
             "renderer",
@@ -161,7 +163,7 @@ def renderer_job(
             resume=True,
             config_yaml=dump_yaml(config),
             progress=progress,
-            eval_fn=quality if config.train.renderer.eval_every else None,
+            eval_fn=from_true if config.train.renderer.eval_every else None,
         )
 
     reads_data = {k: v for k, v in to_dict(config.data).items() if k != "paired_fraction"}
@@ -170,29 +172,19 @@ def renderer_job(
         reads={
             "data": reads_data,
             "source": test.source,
+            "representation": to_dict(config.representation),
             "renderer": to_dict(config.renderer),
             "train": to_dict(config.train.renderer),
             "seed": config.seed,
         },
         build=build,
         train=train,
-        quality=quality,
+        quality=from_true,
         floor=floor,
         data=f"{len(parts['unpaired']):,} unpaired melody segments (folk tunes and training "
         "chorale sopranos, transposed)",
         notes=RENDERER_NOTES,
     )
-
-
-@torch.no_grad()
-def from_true_template(renderer: torch.nn.Module, test: MelodySet, seed: int) -> dict[str, float]:
-    """PD/DD/MD of ``renderer`` fed the TRUE templates of the held-out melodies."""
-    rng = torch.Generator().manual_seed(seed)
-    truth = test.melodies
-    melodies = renderer.render(MusicTemplate().encode(truth), generator=rng)
-    metrics = distribution_similarity(melodies, truth)
-    metrics["md"] = melody_distance(melodies, truth)
-    return metrics
 
 
 def build(config: MelodyRecipeConfig, meta: dict) -> Pipeline:
