@@ -98,6 +98,10 @@ PLANS = {
             "train.generator.checkpoint_every=500",
             "eval.num_utterances=16",
             "eval.report_utterances=4",
+            # intelligibility: a recognizer trained on the multi-engine corpus (espeak-ng +
+            # festival voices; the TTS test sentences are among its held-out ones), see
+            # RECOGNIZER below
+            "eval.asr_run=runs/asr-multi-recognizer",
         ],
         keys=["mcd_db", "logf0_rmse", "vuv_error", "asr_wer", "realtime_speedup", "train_seconds"],
         headline={"mcd_db": "lower"},
@@ -105,6 +109,15 @@ PLANS = {
         target="regen MCD-DTW and WER both below direct's at equal paired compute",
     ),
 }
+
+
+# The recognizer behind the TTS plan's WER (about 15 minutes on one thread):
+RECOGNIZER = (
+    "OMP_NUM_THREADS=1 .venv/bin/regen train asr/phonemes_multi pretrained_renderer=true "
+    "renderer.fallback=nearest data.num_sentences=2000 generator.dim=80 generator.depth=2 "
+    "train.generator.steps=2500 train.generator.batch_size=8 train.generator.lr=0.002 "
+    "train.generator.warmup_steps=100 eval.max_utterances=60 --out runs/asr-multi-recognizer"
+)
 
 
 def seed_overrides(seed: int, stages: list[str]) -> list[str]:
@@ -192,6 +205,7 @@ def main() -> None:
         "command": f".venv/bin/python -m benchmarks.renderer_views {args.task} "
         + " ".join(args.overrides),
         "report": str(out / "seed0" / "report.html"),
+        **({"recognizer_command": RECOGNIZER} if args.task == "tts" else {}),
     }
     path = update_results(args.task, "views", data, summary)
     print(json.dumps(summary, indent=1, default=str))
