@@ -33,6 +33,7 @@ from typing import Any
 
 from torch import nn
 
+from regen.config import to_dict
 from regen.data.cache import cache_dir
 from regen.errors import RegenError
 from regen.training import distributed
@@ -84,6 +85,17 @@ class RendererAsset:
     @property
     def stage_folder(self) -> Path:
         return self.folder / STAGE
+
+
+def renderer_reads(config: Any, **task_reads: Any) -> dict[str, Any]:
+    """What every renderer's training reads (its settings, its stage's train settings, the
+    seed), plus what the task adds (data settings, the data's source record, ...)."""
+    return {
+        **task_reads,
+        "renderer": to_dict(config.renderer),
+        "train": to_dict(config.train.renderer),
+        "seed": config.seed,
+    }
 
 
 def asset_key(job: RendererJob) -> str:

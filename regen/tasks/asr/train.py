@@ -58,7 +58,13 @@ from regen.tasks.asr.text_pool import cmudict_words, text_pool
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.loop import StageResult, train_stage
-from regen.training.renderer_assets import RendererAsset, RendererJob, install, obtain
+from regen.training.renderer_assets import (
+    RendererAsset,
+    RendererJob,
+    install,
+    obtain,
+    renderer_reads,
+)
 
 
 def build_asr_pipeline(config: ASRRecipe) -> Pipeline:
@@ -309,15 +315,13 @@ def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
     source = asr_data().source
     return RendererJob(
         task="asr",
-        reads={
-            "data": to_dict(config.data),
-            "source": source,
-            "text": to_dict(config.text),
-            "representation": to_dict(config.representation),
-            "renderer": to_dict(config.renderer),
-            "train": to_dict(config.train.renderer),
-            "seed": config.seed,
-        },
+        reads=renderer_reads(
+            config,
+            data=to_dict(config.data),
+            source=source,
+            text=to_dict(config.text),
+            representation=to_dict(config.representation),
+        ),
         build=build,
         train=train,
         quality=quality,

@@ -27,7 +27,7 @@ from regen.tasks.melody.config import MelodyRecipeConfig
 from regen.tasks.melody.stages import renderer_from_true
 from regen.training.heldout import heldout_loss
 from regen.training.loop import StageResult, train_stage
-from regen.training.renderer_assets import RendererJob, install, obtain
+from regen.training.renderer_assets import RendererJob, install, obtain, renderer_reads
 
 
 def melody_splits(config: MelodyRecipeConfig) -> dict[str, MelodySet]:
@@ -169,14 +169,12 @@ def renderer_job(
     reads_data = {k: v for k, v in to_dict(config.data).items() if k != "paired_fraction"}
     return RendererJob(
         task="melody",
-        reads={
-            "data": reads_data,
-            "source": test.source,
-            "representation": to_dict(config.representation),
-            "renderer": to_dict(config.renderer),
-            "train": to_dict(config.train.renderer),
-            "seed": config.seed,
-        },
+        reads=renderer_reads(
+            config,
+            data=reads_data,
+            source=test.source,
+            representation=to_dict(config.representation),
+        ),
         build=build,
         train=train,
         quality=from_true,

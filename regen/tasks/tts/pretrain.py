@@ -24,7 +24,7 @@ from regen.tasks.tts.config import TTSRecipeConfig, check_pretrainable
 from regen.tasks.tts.data import waveform_segments
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
 from regen.training.loop import StageResult, train_stage
-from regen.training.renderer_assets import RendererJob
+from regen.training.renderer_assets import RendererJob, renderer_reads
 
 CROPS_PER_UTTERANCE = 8
 METRICS = ("mcd_db", "logf0_rmse", "vuv_error")
@@ -84,15 +84,13 @@ def renderer_job(
 
     return RendererJob(
         task="tts",
-        reads={
-            "data": to_dict(config.data),
-            "source": train_corpus.source,
-            "representation": to_dict(config.representation),
-            "renderer": to_dict(config.renderer),
-            "train": to_dict(config.train.renderer),
-            "eval": [config.eval.num_utterances, config.eval.mcd_order, config.eval.mcd_alpha],
-            "seed": config.seed,
-        },
+        reads=renderer_reads(
+            config,
+            data=to_dict(config.data),
+            source=train_corpus.source,
+            representation=to_dict(config.representation),
+            eval=[config.eval.num_utterances, config.eval.mcd_order, config.eval.mcd_alpha],
+        ),
         build=build,
         train=train,
         quality=quality,
