@@ -96,11 +96,17 @@ def view_budgets(
     """
     shared = {r.name for r in results if r.shared}
     seconds = {r.name: r.seconds for r in results}
+    trained = {r.name: r for r in results}
     probe_once = functools.cache(probe) if probe is not None else None  # one probe, 2 views
     budgets = {}
     for view in VIEWS:
         counted = [s for s in stages if view == "equal_total" or s not in shared]
-        samples, steps = planned(train, counted)
+        # what each stage trained (a pretrained or counted renderer may differ from its
+        # train.renderer settings: fitted by counting, it took no optimizer steps)
+        samples = sum(
+            trained[s].samples_seen if s in trained else planned(train, [s])[0] for s in counted
+        )
+        steps = sum(trained[s].steps if s in trained else planned(train, [s])[1] for s in counted)
         regen_seconds = sum(seconds.get(s, 0.0) for s in counted)
         calibrated = calibrated_steps
         if calibrated is not None and view == "equal_paired" and shared:

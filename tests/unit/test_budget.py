@@ -189,3 +189,20 @@ def test_each_kept_view_gets_a_baseline_run_and_equal_budgets_share_one(steps, k
 def test_compare_views_must_name_known_views() -> None:
     with pytest.raises(ConfigError, match="compare.views.*equal_paired, equal_total"):
         load_recipe("image/digits_latent_diffusion", ["compare.views=[equal_flops]"])
+
+
+def test_views_count_what_a_stage_trained_not_its_settings() -> None:
+    """A lexicon renderer fitted by counting took no optimizer steps, whatever
+    train.renderer says: it adds no samples to the equal-total budget."""
+    counted = [
+        StageResult("generator", 100, 100 * 8, seconds=30.0),
+        StageResult("renderer", 0, 0, seconds=50.0, shared=True),
+    ]
+    views = budgets.view_budgets(
+        "samples",
+        train=_train(generator=(100, 8), renderer=(2000, 128)),
+        stages=["generator", "renderer"],
+        results=counted,
+        direct_batch_size=8,
+    )
+    assert views["equal_total"].direct_generator_steps == 100
