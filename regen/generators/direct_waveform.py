@@ -49,6 +49,7 @@ class DirectWaveformGenerator(nn.Module):
             vocoder_cfg.intermediate,
             mel.n_fft,
             mel.hop,
+            vocoder_cfg.phase,  # the vocoder's phase head, so neither side has a weaker one
         )
         self.loss = WaveformLoss(mel, vocoder_cfg.stft_weight, vocoder_cfg.mel_weight)
         self.adversary = build_adversary(vocoder_cfg)  # a plain attribute: not in state_dict
