@@ -55,6 +55,12 @@ def budget_statement(pipelines: list[dict[str, Any]], rule_text: str) -> str:
     return f"Equal budget = {rule_text}. " + "; ".join(parts) + "."
 
 
+def by_label(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The pipelines of a results.json by label: ``regen``, ``direct`` (equal paired compute)
+    and, when its budget differs, ``direct_total``."""
+    return {p["label"]: p for p in results["pipelines"]}
+
+
 def read_results(out_dir: Path) -> dict[str, Any]:
     """The results.json of a compare folder (one-line error when missing or damaged)."""
     path = Path(out_dir) / RESULTS_FILE

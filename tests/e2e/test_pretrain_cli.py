@@ -80,3 +80,15 @@ def test_nothing_to_pretrain_is_one_line(recipe: str, extra: list[str], message:
     assert main(["pretrain", recipe, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_compare_with_a_pretrained_renderer_reports_both_views(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "compare"
+    args = [*PRETRAIN, "pretrained_renderer=true", "compare.budget=samples"]
+    assert main(["compare", "melody/chorales_template", *args, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    steps = {p["label"]: p["stages"][0]["steps"] for p in results["pipelines"]}
+    assert steps == {"regen": 16, "direct": 16, "direct_total": 32}  # + the renderer's 16
+    page = (out / "report.html").read_text()
+    assert "Budget views" in page and "Shared infrastructure" in page

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from regen.compare.records import read_results
+from regen.compare.records import by_label, read_results
 from regen.data.audio import SAMPLE_RATE, wav_to_data_uri
 from regen.eval.asr_metrics import word_alignment
 from regen.report.html import machine_info
@@ -151,7 +151,8 @@ def write_report(out_dir: Path) -> Path:
     if examples.is_file():
         with np.load(examples) as stored:
             audio = {k: stored[k].astype(np.float32) / 32767 for k in stored.files}
-    regen_m, direct_m = (p["metrics"] for p in results["pipelines"])
+    runs = by_label(results)
+    regen_m, direct_m = runs["regen"]["metrics"], runs["direct"]["metrics"]
     data = results["data"]
     summary = (
         f"Speech -> phonemes -> text (renderer trained on {data['unpaired_texts']:,} unpaired "

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from regen.compare.records import read_results
+from regen.compare.records import by_label, read_results
 from regen.contracts import Codebook
 from regen.data.image_set import in_memory
 from regen.eval.classifier import get_domain_classifier
@@ -254,10 +254,11 @@ def write_report(out_dir: Path) -> Path:
         pipelines.append(
             {**record, "grid": {"class_names": names, "images": grids[record["label"]]}}
         )
-    regen_m, direct_m = (p["metrics"] for p in results["pipelines"])
+    runs = by_label(results)
+    regen_m, direct_m = runs["regen"]["metrics"], runs["direct"]["metrics"]
     summary = (
-        f"Regeneration ({results['pipelines'][0]['name']}) vs direct "
-        f"({results['pipelines'][1]['name']}) on {results['data']['train']} training and "
+        f"Regeneration ({runs['regen']['name']}) vs direct "
+        f"({runs['direct']['name']}) on {results['data']['train']} training and "
         f"{results['data']['test']} held-out images. Domain-FID {regen_m['fid']:.2f} vs "
         f"{direct_m['fid']:.2f}; sampling {regen_m['sampling_images_per_s']:.1f} vs "
         f"{direct_m['sampling_images_per_s']:.1f} images/s."

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from regen.compare.records import read_results
+from regen.compare.records import by_label, read_results
 from regen.data.lyrics import Syllable, lyrics_text
 from regen.data.music import MelodySet
 from regen.eval.melody_metrics import (
@@ -240,9 +240,10 @@ def write_examples(out_dir: Path, test: MelodySet, outputs: dict[str, tuple], co
 
 
 def write_melody_report(out_dir: Path, results: dict[str, Any], examples_html: str) -> Path:
-    regen_m, direct_m = (p["metrics"] for p in results["pipelines"])
+    runs = by_label(results)
+    regen_m, direct_m = runs["regen"]["metrics"], runs["direct"]["metrics"]
     summary = (
-        f"{results['pipelines'][0]['name']} vs {results['pipelines'][1]['name']} on "
+        f"{runs['regen']['name']} vs {runs['direct']['name']} (equal paired compute) on "
         f"{results['data']['scored']} held-out chorale segments ({results['source']}). "
         f"PD {regen_m['pd']:.1f}% vs {direct_m['pd']:.1f}%, DD {regen_m['dd']:.1f}% vs "
         f"{direct_m['dd']:.1f}%, MD {regen_m['md']:.2f} vs {direct_m['md']:.2f}."
