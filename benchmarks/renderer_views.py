@@ -164,6 +164,12 @@ def main() -> None:
     parser.add_argument("task", choices=sorted(PLANS))
     parser.add_argument("--out", type=Path, help="work folder (default runs/bench-views-TASK)")
     parser.add_argument("--seeds", type=int, help="seeds of the headline row (plan default)")
+    parser.add_argument(
+        "--paired-only",
+        action="store_true",
+        help="seed 0 too trains only the equal-paired baseline (the equal-total one of a long "
+        "pretrained renderer can take far longer than the rest of the run)",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides after the plan's")
     args = parser.parse_args()
     plan = PLANS[args.task]
@@ -176,7 +182,7 @@ def main() -> None:
         overrides = [*base, *seed_overrides(seed, plan.stages)]
         pretrain = run_measured([*REGEN, "pretrain", plan.recipe, *overrides], THREADS)
         wall[f"pretrain_seed{seed}"] = round(pretrain["seconds"], 1)
-        if seed:
+        if seed or args.paired_only:
             overrides.append("compare.views=[equal_paired]")
         folder = out / f"seed{seed}"
         resume = ["--resume"] if (folder / "budget.json").is_file() else []
@@ -188,6 +194,12 @@ def main() -> None:
         first = first or (results, rows)
     results, rows = first
     row = headline_row(plan, per_seed)
+    if "view_equal_total" not in rows:
+        steps = json.loads((out / "seed0" / "budget.json").read_text())["equal_total"]
+        rows["view_equal_total"] = {
+            "not_measured": f"--paired-only: the equal-total baseline would train "
+            f"{steps['direct_generator_steps']:,} steps (planned in budget.json), not run"
+        }
     summary = {
         "renderer_from_true": renderer_from_true(results),
         **rows,
@@ -203,6 +215,7 @@ def main() -> None:
         "wall_seconds": wall,
         "threads": 1,
         "command": f".venv/bin/python -m benchmarks.renderer_views {args.task} "
+        + ("--paired-only " if args.paired_only else "")
         + " ".join(args.overrides),
         "report": str(out / "seed0" / "report.html"),
         **({"recognizer_command": RECOGNIZER} if args.task == "tts" else {}),
