@@ -185,7 +185,7 @@ def main() -> None:
         if seed or args.paired_only:
             overrides.append("compare.views=[equal_paired]")
         folder = out / f"seed{seed}"
-        resume = ["--resume"] if (folder / "budget.json").is_file() else []
+        resume = ["--resume"] if folder.is_dir() else []  # finished stages are kept
         compare = [*REGEN, "compare", plan.recipe, *overrides, "--out", str(folder), *resume]
         wall[f"compare_seed{seed}"] = round(run_measured(compare, THREADS)["seconds"], 1)
         results = json.loads((folder / "results.json").read_text())
