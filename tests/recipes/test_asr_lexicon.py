@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from regen.cli import main
 from regen.config import load_recipe
 from regen.data.speech import load_speech_corpus
@@ -41,3 +43,19 @@ def test_neural_fallback_trains_through_the_cli(tmp_path) -> None:
     assert (out / "renderer" / "trainer.safetensors").is_file()  # the word model's state
     loaded, config = load_run(out, task="asr")
     assert config.renderer.kind == "lexicon_lm" and loaded.renderer.words is not None
+
+
+def test_the_asset_quality_is_the_compare_cer_from_true_phonemes(tmp_path, monkeypatch) -> None:
+    """The renderer asset's CER from the true phonemes is measured on the transcripts the
+    compare scores (normalized), so the two figures agree."""
+    from regen.compare.harness import run_compare
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    overrides = [*TINY_ASR, "pretrained_renderer=true", "renderer.fallback=nearest"]
+    run_compare("asr/phonemes", overrides, out_dir=tmp_path / "compare", progress=False)
+    results = json.loads((tmp_path / "compare" / "results.json").read_text())
+    regen = next(p for p in results["pipelines"] if p["label"] == "regen")
+    asset = results["views"]["equal_paired"]["shared_stages"][0]
+    assert asset["quality_from_true"]["cer"] == pytest.approx(
+        regen["metrics"]["cer_true_phonemes"], abs=1e-9
+    )

@@ -49,6 +49,7 @@ from regen.tasks.asr.config import ASRRecipe
 from regen.tasks.asr.data import (
     SpeechTensors,
     encoded,
+    normalize_all,
     paired_count,
     speech_tensors,
     unpaired_texts,
@@ -301,9 +302,11 @@ def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
         return build_asr_pipeline(config).renderer
 
     def quality(module: nn.Module) -> dict[str, float]:
+        # the transcripts as the compare scores them: normalized (case and punctuation are
+        # not the renderer's job), the first eval.max_utterances
         test = load_speech_corpus(config.data, "test").texts
-        limit = config.eval.max_utterances or len(test)
-        return from_true_phonemes(build_asr_pipeline(config).representation, module, test[:limit])
+        _, texts = normalize_all(test[: config.eval.max_utterances or len(test)])
+        return from_true_phonemes(build_asr_pipeline(config).representation, module, texts)
 
     def train(module: nn.Module, folder: Path, progress: bool) -> StageResult:
         pipeline = build_asr_pipeline(config)
@@ -321,6 +324,9 @@ def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
             source=source,
             text=to_dict(config.text),
             representation=to_dict(config.representation),
+            # what the recorded quality was measured on (assets of before it scored the raw
+            # transcripts, punctuation and case included)
+            quality=["normalized test transcripts", config.eval.max_utterances],
         ),
         build=build,
         train=train,
