@@ -43,6 +43,8 @@ class Plan:
     headline: dict[str, str]  # metric -> "lower" | "higher" (the seeds' row)
     seeds: int
     target: str  # what the issue asks, in words
+    # regen-only metrics of a component, per seed (which part holds the result back)
+    components: dict[str, str] = field(default_factory=dict)
     stages: list[str] = field(default_factory=lambda: ["generator", "renderer"])
 
 
@@ -76,8 +78,17 @@ PLANS = {
             "train.generator.warmup_steps=30",
             "eval.max_utterances=60",
         ],
-        keys=["cer", "wer", "cer_speaker", "wer_speaker", "cer_true_phonemes", "train_seconds"],
+        keys=[
+            "cer",
+            "wer",
+            "per",
+            "cer_speaker",
+            "wer_speaker",
+            "cer_true_phonemes",
+            "train_seconds",
+        ],
         headline={"cer": "lower", "cer_speaker": "lower"},
+        components={"per": "the acoustic model's phoneme error rate (regen's X -> Y')"},
         seeds=3,
         target="regen CER at 10 % paired <= 0.8 x direct's at equal paired compute",
     ),
@@ -193,7 +204,12 @@ def main() -> None:
         wall[f"compare_seed{seed}"] = round(run_measured(compare, THREADS)["seconds"], 1)
         results = json.loads((folder / "results.json").read_text())
         rows = view_rows(results, plan.keys)
-        per_seed.append(rows["view_equal_paired"] | {"renderer": renderer_from_true(results)})
+        regen = next(p for p in results["pipelines"] if p["label"] == "regen")["metrics"]
+        per_seed.append(
+            rows["view_equal_paired"]
+            | {"renderer": renderer_from_true(results)}
+            | {"components": {k: regen.get(k) for k in plan.components}}
+        )
         first = first or (results, rows)
     results, rows = first
     row = headline_row(plan, per_seed)
@@ -215,6 +231,10 @@ def main() -> None:
         "scale": " ".join(base),
         "seeds": seeds,
         "renderer_from_true_per_seed": [r["renderer"] for r in per_seed],
+        "components_per_seed": {
+            name: {"meaning": meaning, "values": [r["components"][name] for r in per_seed]}
+            for name, meaning in plan.components.items()
+        },
         "wall_seconds": wall,
         "threads": 1,
         "command": f".venv/bin/python -m benchmarks.renderer_views {args.task} "
