@@ -94,23 +94,27 @@ def view_budgets(
     A calibrated seconds budget was measured for the whole regeneration run, so the
     equal-paired view takes the share of it that the counted stages' seconds are.
     """
-    shared = {r.name for r in results if r.shared}
-    seconds = {r.name: r.seconds for r in results}
     trained = {r.name: r for r in results}
+    shared = {name for name, r in trained.items() if r.shared}
+    total_seconds = sum(r.seconds for r in results)
     probe_once = functools.cache(probe) if probe is not None else None  # one probe, 2 views
+
+    def cost(stage: str) -> tuple[int, int]:
+        # what the stage trained (a counted renderer took no optimizer steps, whatever its
+        # train.renderer says); its settings only for a stage without a result
+        if stage in trained:
+            return trained[stage].samples_seen, trained[stage].steps
+        return planned(train, [stage])
+
     budgets = {}
     for view in VIEWS:
         counted = [s for s in stages if view == "equal_total" or s not in shared]
-        # what each stage trained (a pretrained or counted renderer may differ from its
-        # train.renderer settings: fitted by counting, it took no optimizer steps)
-        samples = sum(
-            trained[s].samples_seen if s in trained else planned(train, [s])[0] for s in counted
-        )
-        steps = sum(trained[s].steps if s in trained else planned(train, [s])[1] for s in counted)
-        regen_seconds = sum(seconds.get(s, 0.0) for s in counted)
+        samples = sum(cost(s)[0] for s in counted)
+        steps = sum(cost(s)[1] for s in counted)
+        regen_seconds = sum(trained[s].seconds for s in counted if s in trained)
         calibrated = calibrated_steps
         if calibrated is not None and view == "equal_paired" and shared:
-            calibrated = round(calibrated * regen_seconds / max(sum(seconds.values()), 1e-9))
+            calibrated = round(calibrated * regen_seconds / max(total_seconds, 1e-9))
         budget = baseline_steps(
             rule,
             regen_samples=samples,
