@@ -25,7 +25,8 @@ from regen.data.glyphs import load_glyphs
 from regen.data.image_set import MappedImages
 from regen.tasks.image.build import build_pipeline
 from regen.tasks.image.data import load_image_dataset
-from regen.training.loop import batch_indices, train_stage
+from regen.training.batches import batch_indices
+from regen.training.loop import train_stage
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.data_streaming"
 RECIPE = "image/glyphs_latent_diffusion"

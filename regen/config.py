@@ -38,6 +38,9 @@ class TrainConfig:
     checkpoint_every: int = 200
     eval_every: int = 0  # 0 disables the periodic evaluation hook
     seed: int = 0
+    # processes reading the coming batches during each step (regen/training/batches.py): for
+    # data streamed from a store on disk; the batches are the same whatever the number
+    workers: int = 0
 
 
 @dataclass

@@ -71,6 +71,7 @@ TRAIN_RANGES: dict[str, tuple[float | None, float | None]] = {
     "grad_clip": (0, None),
     "weight_decay": (0, None),
     "ema_decay": (0, 0.99999),
+    "workers": (0, 64),
 }
 
 

@@ -27,6 +27,7 @@ from regen.contracts import Batch, LossOutput, Trainable
 from regen.errors import ConfigError
 from regen.training import checkpoint as ckpt
 from regen.training import distributed, finite
+from regen.training.batches import step_batches
 from regen.training.ema import EMA
 from regen.training.gan import GanHook
 from regen.training.logger import StepLogger, progress_bar, read_log
@@ -81,19 +82,6 @@ class _LossForward(nn.Module):
         return self.model.training_loss(batch)
 
 
-def batch_indices(n: int, cfg: TrainConfig, step: int, dist: distributed.DistInfo) -> torch.Tensor:
-    """This rank's share of the global batch of ``step``.
-
-    Indices depend only on (seed, step), never on state carried between steps, so a resumed
-    run draws exactly the batches the uninterrupted run would have drawn, and N processes
-    together see the same global batch as one process.
-    """
-    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-    indices = torch.randint(n, (cfg.batch_size,), generator=g)
-    share = cfg.batch_size // dist.world_size
-    return indices[dist.rank * share : (dist.rank + 1) * share]
-
-
 def train_stage(
     name: str,
     model: Trainable,
@@ -144,9 +132,7 @@ def train_stage(
     autocast = cfg.precision == "bf16"
     logs, tick = {}, time.perf_counter()
 
-    for step in range(start, cfg.steps):
-        idx = batch_indices(n, cfg, step, dist)
-        batch = {k: v[idx].to(dist.device) for k, v in data.items()}
+    for step, batch in enumerate(step_batches(data, n, cfg, dist, start), start):
         d_loss, d_logs = gan.step(batch, step, autocast)  # GAN: the discriminator's update first
         _check_finite(d_loss, name, step, out_dir, bar)
         with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=autocast):

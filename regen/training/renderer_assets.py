@@ -93,7 +93,8 @@ def renderer_reads(config: Any, **task_reads: Any) -> dict[str, Any]:
     return {
         **task_reads,
         "renderer": to_dict(config.renderer),
-        "train": to_dict(config.train.renderer),
+        # workers only say how batches are read, never which: the same asset either way
+        "train": {k: v for k, v in to_dict(config.train.renderer).items() if k != "workers"},
         "seed": config.seed,
     }
 
