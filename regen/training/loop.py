@@ -162,7 +162,7 @@ def train_stage(
             finite.check_savable(name, done, out_dir, bar, model, optimizer, ema, gan.parts())
         if main and (done % cfg.checkpoint_every == 0 or done == cfg.steps):
             elapsed = seconds + time.perf_counter() - tick
-            _save(out_dir, model, optimizer, scheduler, ema, gan, done, elapsed, config_yaml)
+            _save(out_dir, model, optimizer, scheduler, ema, gan, done, elapsed, config_yaml, dist)
     bar.close()
     logger.close()
     seconds += time.perf_counter() - tick
@@ -196,7 +196,7 @@ def _curve_from_log(out_dir: Path | None, start: int) -> list[tuple[int, float]]
     return [(r["step"], r["loss"]) for r in read_log(log_path(out_dir)) if r["step"] <= start]
 
 
-def _save(out_dir, model, optimizer, scheduler, ema, gan, step, seconds, config_yaml) -> None:
+def _save(out_dir, model, optimizer, scheduler, ema, gan, step, seconds, config_yaml, dist) -> None:
     tensors, optim_meta = ckpt.optimizer_to_flat(optimizer)
     tensors.update({f"live.{k}": v for k, v in model.state_dict().items()})
     tensors["rng.cpu"] = torch.get_rng_state()
@@ -207,6 +207,7 @@ def _save(out_dir, model, optimizer, scheduler, ema, gan, step, seconds, config_
     meta = {
         "step": step,
         "seconds": seconds,
+        "world_size": dist.world_size,  # processes that shared each batch (torchrun)
         "optimizer": optim_meta,
         "scheduler": scheduler.state_dict(),
         "ema_updates": ema.updates if ema is not None else 0,
