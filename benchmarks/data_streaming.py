@@ -1,10 +1,15 @@
-"""Training throughput from a prepared, memory-mapped store vs from in-memory tensors.
+"""Training from a prepared, memory-mapped store vs from in-memory tensors: speed and memory.
 
 The glyph dataset (built-in, 32x32) is written out as a user's folder of PNGs with a
 metadata.csv, prepared with the same code as ``regen data prepare``, and the representation
 stage of ``image/glyphs_latent_diffusion`` (the stage that reads images at every step) is
-trained for ``--steps`` steps on one thread twice per path, interleaved; the best of each path
-is kept, so background load on the machine hurts both alike.
+trained on one thread.
+
+- throughput: ``--steps`` steps twice per path, interleaved; the best of each path is kept,
+  so background load on the machine hurts both alike.
+- memory: the folder grown 1x, 4x and 16x (copies of each glyph shifted by a pixel or two);
+  each (size, path) trains in a fresh process whose peak resident memory is read from the
+  kernel (``wait4``), after the store was prepared by this process.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.data_streaming   # results/data_streaming.json
 """
@@ -12,14 +17,17 @@ is kept, so background load on the machine hurts both alike.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import update_results
+from benchmarks.common import run_measured, update_results
 from regen.config import load_recipe
 from regen.data.glyphs import load_glyphs
 from regen.data.image_set import MappedImages
@@ -29,19 +37,28 @@ from regen.training.batches import batch_indices
 from regen.training.loop import train_stage
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.data_streaming"
+# the memory part at 64x64 (the recipes' larger size option): 16 KiB of float32 per image in
+# memory, so the in-memory path's growth with the data stands clear of torch's own ~0.6 GiB
+MEMORY_SIZE = 64
 RECIPE = "image/glyphs_latent_diffusion"
 
 
-def write_glyph_folder(root: Path) -> int:
-    """The built-in glyphs as PNG files + metadata.csv (file_name,label): a user's folder."""
+def write_glyph_folder(root: Path, copies: int = 1) -> int:
+    """The built-in glyphs as PNG files + metadata.csv (file_name,label): a user's folder.
+
+    ``copies > 1`` adds copies of every glyph rolled by a pixel or two, so the folder grows
+    with distinct files (a store cannot share their rows)."""
     glyphs = load_glyphs(32)
     lines = ["file_name,label"]
     pixels = glyphs.images.add(1).mul(127.5).round().to(torch.uint8)[:, 0].numpy()
-    for i, (image, label) in enumerate(zip(pixels, glyphs.labels.tolist())):
-        Image.fromarray(image, "L").save(root / f"{i:05d}.png")
-        lines.append(f"{i:05d}.png,{glyphs.class_names[label]}")
+    for copy in range(copies):
+        shift = (copy % 5 - 2, copy // 5 % 5 - 2)
+        for i, (image, label) in enumerate(zip(pixels, glyphs.labels.tolist())):
+            name = f"{copy:02d}_{i:05d}.png"
+            Image.fromarray(np.roll(image, shift, axis=(0, 1)), "L").save(root / name)
+            lines.append(f"{name},{glyphs.class_names[label]}")
     (root / "metadata.csv").write_text("\n".join(lines) + "\n")
-    return len(pixels)
+    return len(pixels) * copies
 
 
 def steps_per_second(config, images, shape, class_names, steps: int) -> float:
@@ -66,38 +83,88 @@ def batch_read_ms(images, config, steps: int) -> float:
     return 1000 * (time.perf_counter() - start) / steps
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
+def resident_mib() -> dict[str, float]:
+    """This process's resident memory now, split as the kernel counts it (``/proc``): anonymous
+    (tensors, Python objects) and file-backed (mapped files: libraries, the store's pages)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("RssAnon", "RssFile")}
+
+
+def train_child(path: str, folder: str, steps: int, report: str) -> None:
+    """One (size, path) of the memory part, in its own process: train ``steps`` steps from the
+    prepared store (``store``) or from all of its images loaded into a tensor (``memory``)."""
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "glyph_folder"
+    config = load_recipe(RECIPE, [f"data.source={folder}", f"data.image_size={MEMORY_SIZE}"])
+    train = load_image_dataset(config.data, "train")
+    images = train.images if path == "store" else train.images[:]
+    steps_per_second(config, images, train.image_shape, train.class_names, steps)
+    Path(report).write_text(json.dumps(resident_mib()))
+
+
+def memory_growth(root: Path, scales: list[int], steps: int) -> dict:
+    """Peak RSS (MiB) of training per folder size and path, each in a fresh process."""
+    rows = []
+    for copies in scales:
+        folder = root / f"glyphs_x{copies}"
         folder.mkdir()
-        items = write_glyph_folder(folder)
-        config = load_recipe(RECIPE, [f"data.source={folder}"])
-        start = time.perf_counter()
-        train = load_image_dataset(config.data, "train")  # prepares the store on first use
-        prepare_seconds = time.perf_counter() - start
-        assert isinstance(train.images, MappedImages)
-        dense = train.images[:]
-        read_ms = {
-            "store": batch_read_ms(train.images, config, 1000),
-            "memory": batch_read_ms(dense, config, 1000),
-        }
-        print(f"batch read ms: {read_ms}", flush=True)
-        rates: dict[str, list[float]] = {"store": [], "memory": []}
-        for _ in range(args.repeats):
-            for path, images in (("store", train.images), ("memory", dense)):
-                rate = steps_per_second(
-                    config, images, train.image_shape, train.class_names, args.steps
-                )
-                rates[path].append(rate)
-                print(f"{path}: {rate:.2f} steps/s", flush=True)
+        items = write_glyph_folder(folder, copies)
+        overrides = [f"data.source={folder}", f"data.image_size={MEMORY_SIZE}"]
+        config = load_recipe(RECIPE, overrides)
+        train_items = len(load_image_dataset(config.data, "train"))  # prepares the store
+        row = {"copies": copies, "items": items, "train_items": train_items}
+        row["float32_mib"] = train_items * MEMORY_SIZE**2 * 4 / 2**20
+        for path in ("store", "memory"):
+            report = root / f"rss_x{copies}_{path}.json"
+            cmd = [sys.executable, "-m", "benchmarks.data_streaming", "--child", path]
+            cmd += ["--folder", str(folder), "--steps", str(steps), "--report", str(report)]
+            measured = run_measured(cmd)
+            row[f"{path}_peak_rss_mib"] = measured["peak_rss_mib"]
+            end = json.loads(report.read_text())
+            row[f"{path}_end_anon_mib"], row[f"{path}_end_file_mib"] = (
+                end["RssAnon"],
+                end["RssFile"],
+            )
+            print(f"x{copies} {path}: {measured['peak_rss_mib']:.0f} MiB", flush=True)
+        rows.append(row)
+    growth = {
+        path: rows[-1][f"{path}_peak_rss_mib"] / rows[0][f"{path}_peak_rss_mib"]
+        for path in ("store", "memory")
+    }
+    return {
+        "image_size": MEMORY_SIZE,
+        "steps": steps,
+        "rows": rows,
+        "growth_largest_over_smallest": growth,
+        "note": "peak RSS counts file-backed pages too: the store path's growth is pages of "
+        "the memory-mapped store the kernel keeps mapped after reads (page cache it can drop "
+        "under pressure); end_anon_mib (tensors, Python objects) is the memory a bigger store "
+        "could exhaust",
+    }
+
+
+def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
+    items = write_glyph_folder(folder)
+    config = load_recipe(RECIPE, [f"data.source={folder}"])
+    start = time.perf_counter()
+    train = load_image_dataset(config.data, "train")  # prepares the store on first use
+    prepare_seconds = time.perf_counter() - start
+    assert isinstance(train.images, MappedImages)
+    dense = train.images[:]
+    read_ms = {
+        "store": batch_read_ms(train.images, config, 1000),
+        "memory": batch_read_ms(dense, config, 1000),
+    }
+    print(f"batch read ms: {read_ms}", flush=True)
+    rates: dict[str, list[float]] = {"store": [], "memory": []}
+    for _ in range(args.repeats):
+        for path, images in (("store", train.images), ("memory", dense)):
+            rate = steps_per_second(
+                config, images, train.image_shape, train.class_names, args.steps
+            )
+            rates[path].append(rate)
+            print(f"{path}: {rate:.2f} steps/s", flush=True)
     best = {path: max(values) for path, values in rates.items()}
     data = {
-        "command": f"{COMMAND} --steps {args.steps} --repeats {args.repeats}",
         "recipe": RECIPE,
         "stage": "representation",
         "items": items,
@@ -112,9 +179,44 @@ def main() -> None:
         "note": "measured on a 2-core machine shared with other jobs: the steps/s spread "
         "between repeats is mostly that load; batch_read_ms isolates the path",
     }
-    ratio = best["store"] / best["memory"]
-    path = update_results("data_streaming", "glyphs", data, {"glyphs_store_vs_memory": ratio})
-    print(f"store / memory throughput: {ratio:.3f}; wrote {path}")
+    return data, best["store"] / best["memory"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--memory-steps", type=int, default=50)
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--part", choices=["throughput", "memory", "all"], default="all")
+    parser.add_argument("--child", choices=["store", "memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--report", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        train_child(args.child, args.folder, args.steps, args.report)
+        return
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.part in ("throughput", "all"):
+            folder = Path(tmp) / "glyph_folder"
+            folder.mkdir()
+            data, ratio = throughput(folder, args)
+            data["command"] = (
+                f"{COMMAND} --part throughput --steps {args.steps} --repeats {args.repeats}"
+            )
+            update_results("data_streaming", "glyphs", data, {"glyphs_store_vs_memory": ratio})
+            print(f"store / memory throughput: {ratio:.3f}")
+        if args.part in ("memory", "all"):
+            data = memory_growth(Path(tmp), args.scales, args.memory_steps)
+            scales = " ".join(map(str, args.scales))
+            data["command"] = (
+                f"{COMMAND} --part memory --memory-steps {args.memory_steps} --scales {scales}"
+            )
+            growth = data["growth_largest_over_smallest"]
+            summary = {f"peak_rss_growth_{path}": growth[path] for path in growth}
+            path = update_results("data_streaming", "glyphs_peak_rss", data, summary)
+            print(f"peak RSS growth x{args.scales[-1]} / x{args.scales[0]}: {growth}; wrote {path}")
 
 
 if __name__ == "__main__":
