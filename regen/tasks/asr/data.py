@@ -24,6 +24,7 @@ import torch
 from regen.data.audio import SAMPLE_RATE
 from regen.data.cache import build_progress, load_or_build
 from regen.data.speech import SpeechCorpus
+from regen.data.speech_source import prepare  # noqa: F401  (Task.prepare: data.source)
 from regen.errors import DataError
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.sequences import pad_rows

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from regen.data.speech import SpeechCorpus
+from regen.data.speech_source import prepare  # noqa: F401  (Task.prepare: data.source)
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.errors import DataError
 from regen.eval.pitch import f0_and_voicing

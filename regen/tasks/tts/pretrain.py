@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from regen.config import dump_yaml, to_dict
-from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.eval.speech_metrics import speech_distances
 from regen.renderers.griffin_lim import GriffinLimRenderer
@@ -58,7 +58,7 @@ def renderer_job(
         return held_out[0]
 
     def build() -> nn.Module:
-        conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+        conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
         torch.manual_seed(config.seed)  # initial weights follow the recipe seed
         return build_tts_pipeline(config, conditioner).renderer
 
@@ -96,7 +96,7 @@ def renderer_job(
         quality=quality,
         floor=floor,
         data=f"{len(train_corpus):,} training utterances, {train_corpus.seconds() / 3600:.2f} h "
-        f"of audio ({', '.join(config.data.voices)})",
+        f"of audio ({', '.join(corpus_voices(config.data))})",
         notes=NOTES,
     )
 

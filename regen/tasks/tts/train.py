@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from regen.contracts import Calibrated, WrapsMel
-from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
@@ -64,7 +64,7 @@ def train_tts(
     """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
     run_dir = Path(run_dir or config.run_dir)
     corpus = data if data is not None else load_speech_corpus(config.data, "train")
-    conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
     pipeline = build_tts_pipeline(config, conditioner)
     config_yaml = write_config(run_dir, config)
     results: list[StageResult] = []
