@@ -17,6 +17,7 @@ import torch
 
 from regen.config import dump_yaml, to_dict
 from regen.data.music import MelodySet, load_corpus, split, transpose
+from regen.data.music_folder import load_source_melodies
 from regen.generators.lyrics import LyricsGenerator, condition_from_data
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
@@ -32,7 +33,8 @@ from regen.training.renderer_assets import RendererJob, install, obtain, rendere
 
 def melody_splits(config: MelodyRecipeConfig) -> dict[str, MelodySet]:
     """``paired``, ``unpaired`` (both transposed) and ``test`` segments for ``config``."""
-    parts = split(load_corpus(config.data), config.data)
+    cfg = config.data
+    parts = split(load_source_melodies(cfg) if cfg.source else load_corpus(cfg), cfg)
     for name in ("paired", "unpaired"):
         parts[name] = transpose(parts[name], config.data.transpose or [0])
     return parts
