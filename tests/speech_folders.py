@@ -67,3 +67,15 @@ def write_audiofolder(root: Path, count: int = 12) -> list[str]:
             out.writerow([name, text, f"speaker{i % len(VOICES)}"])
             names.append(name)
     return names
+
+
+def write_text_folder(root: Path, lines: int = 30, skip: int = 0) -> Path:
+    """Two ``.txt`` files of fortunes sentences (after the first ``skip``): one a sentence a
+    line, one two sentences (a short paragraph) a line. Returns the folder."""
+    found = sentences(skip + 3 * lines, max_words=12)[skip:]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sentences.txt").write_text("\n".join(found[:lines]) + "\n")
+    pairs = [f"{a} {b}" for a, b in zip(found[lines::2], found[lines + 1 :: 2])]
+    (root / "more" / "paragraphs.txt").parent.mkdir(exist_ok=True)
+    (root / "more" / "paragraphs.txt").write_text("\n\n".join(pairs))
+    return root

@@ -162,7 +162,10 @@ def load_speech_corpus(cfg: SpeechDataConfig, split: str) -> SpeechCorpus:
 
         return load_source_corpus(cfg, split)
     _check(cfg)
-    digest = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
+    # the source settings are not part of the built-in corpus: leaving them out keeps the
+    # cache entries built before they existed
+    fields = {k: v for k, v in asdict(cfg).items() if k not in ("source", "strict")}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
     tensors, meta = load_or_build(f"speech-espeak-v{_VERSION}-{digest}", lambda: _build(cfg))
     wav_offsets = tensors["wav_offsets"].tolist()
     dur_offsets = tensors["duration_offsets"].tolist()

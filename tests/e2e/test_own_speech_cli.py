@@ -13,7 +13,12 @@ from regen.cli import main
 from tests.asr_tiny import TINY_ASR, one_thread  # noqa: F401  (autouse fixture)
 from tests.image_folders import tree_hashes
 from tests.report_check import rendered_report
-from tests.speech_folders import write_audiofolder, write_ljspeech, write_recording
+from tests.speech_folders import (
+    write_audiofolder,
+    write_ljspeech,
+    write_recording,
+    write_text_folder,
+)
 from tests.tiny_tts import TINY_TTS
 
 OWN_TTS = [o for o in TINY_TTS if not o.startswith("data.")] + ["compare.budget=samples"]
@@ -30,6 +35,7 @@ def prepare_train_compare(
     captured = capsys.readouterr()
     store = Path(captured.out.strip().removeprefix("store: "))
     manifest = json.loads((store / "manifest.json").read_text())
+    stores = sorted(store.parent.glob("speech-*"))  # other tests' stores may be there too
     assert manifest["counts"]["test"] >= 2 and manifest["skipped_total"] == 0
     # some files are 16 kHz stereo: the manifest says what was converted
     assert manifest["converted"]["resampled from 16000 Hz"] >= 1
@@ -38,7 +44,7 @@ def prepare_train_compare(
     assert (run / "generator" / "model.safetensors").is_file()
     out = tmp_path / "compare"
     assert main(["compare", recipe, *overrides, *source, "--out", str(out)]) == 0
-    assert sorted(store.parent.glob("speech-*")) == [store]  # prepared once, then reused
+    assert sorted(store.parent.glob("speech-*")) == stores  # prepared once, then reused
     assert tree_hashes(folder) == before  # nothing written into the user's folder
     report = out / "report.html"
     assert str(report.resolve()) in capsys.readouterr().out
@@ -54,16 +60,22 @@ def test_tts_on_an_ljspeech_folder(tmp_path, capsys):
     assert results["data"]["voices"] == ["own:LJSpeech-mini"]
 
 
-def test_asr_on_an_audiofolder(tmp_path, capsys):
+def test_asr_on_an_audiofolder_and_text_files(tmp_path, capsys):
     torch.set_num_threads(1)
     folder = tmp_path / "my_clips"
     write_audiofolder(folder, count=12)
+    texts = write_text_folder(tmp_path / "my_texts", lines=30, skip=12)
+    text = [f"text.sources=[{texts}]"]
     # two loss plots: the asr report's other sections are tables and audio
-    dom = prepare_train_compare("asr/phonemes", OWN_ASR, folder, tmp_path, capsys, 2)
+    dom = prepare_train_compare("asr/phonemes", OWN_ASR + text, folder, tmp_path, capsys, 2)
     assert str(folder.resolve()) in dom
     results = json.loads((tmp_path / "compare" / "results.json").read_text())
     assert results["data"]["test_utterances"] == {"test": 3, "test_speaker": 0}
     assert "cer" in results["pipelines"][0]["metrics"]
+    # the renderer read the text files' sentences on top of the training transcripts
+    record = results["data"]["text_files"]
+    assert record["sentences"] >= 30 and record["skipped_total"] == 0
+    assert results["data"]["unpaired_texts"] >= 9 + record["sentences"]
 
 
 def error(capsys, *argv: str) -> str:

@@ -137,6 +137,7 @@ def evaluate(
             "test_utterances": {s: len(data.held_out.get(s, ())) for s in SPLITS},
             "unpaired_texts": len(text[0]) if text else 0,
             "skipped_texts": text[1] if text else 0,
+            "text_files": data.train.text_files,
             "source": data.train.source,
         },
     }

