@@ -1,0 +1,126 @@
+"""The speech, music and text sources of data.source: listing, the ragged store, what a
+prepared store holds, and reading a store prepared with other settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regen.data.audio import read_audio
+from regen.data.music import MelodyDataConfig
+from regen.data.music_folder import load_source_melodies, parse_piece
+from regen.data.speech import SpeechDataConfig, corpus_voices, load_speech_corpus
+from regen.data.speech_folder import list_speech
+from regen.data.speech_source import prepare_speech
+from regen.data.store import RaggedArray, ShardWriter, SkipLog
+from regen.data.text_files import read_sentences, text_files
+from regen.errors import ConfigError, DataError
+from tests.music_folders import write_score_folder
+from tests.speech_folders import write_audiofolder, write_ljspeech, write_recording
+
+
+def test_ragged_rows_round_trip_across_shards(tmp_path):
+    rows = [np.arange(n, dtype=np.int16) + n for n in (3, 0, 5, 1, 4)]
+    writer = ShardWriter(tmp_path, rows_per_shard=2, ragged=("wav",))
+    for row in rows:
+        writer.add({"wav": row})
+    writer.flush()
+    ragged = RaggedArray.open(tmp_path, "wav")
+    assert len(ragged) == 5 and writer.shards == 3
+    for got, want in zip(ragged[:], rows):
+        assert np.array_equal(got, want)
+    assert np.array_equal(ragged[-1], rows[-1])
+    with pytest.raises(IndexError):
+        ragged[5]
+
+
+def test_ljspeech_prefers_the_normalized_text(tmp_path):
+    write_ljspeech(tmp_path, count=2)
+    with open(tmp_path / "metadata.csv", "a") as metadata:
+        metadata.write('LJ001-0001|Dr. "Who" said 42|Doctor Who said forty two\n')
+        metadata.write("LJ001-0002|Only two fields\n")
+    skipped = SkipLog()
+    items = list(list_speech(tmp_path, skipped))
+    assert [i.text for i in items[2:]] == ["Doctor Who said forty two", "Only two fields"]
+    assert items[0].name == "wavs/LJ001-0001.wav" and items[0].speaker is None
+    assert skipped.total == 0
+
+
+def test_audiofolder_reads_split_and_speaker_columns(tmp_path):
+    write_recording(tmp_path / "a.wav", "One two three.", "en-us", odd_format=False)
+    rows = [
+        {"file_name": "a.wav", "text": "One two three.", "speaker": "ann", "split": "test"},
+        {"file_name": "a.wav", "sentence": "Again.", "split": "validation"},
+        {"file_name": "a.wav", "transcription": "Third."},
+    ]
+    (tmp_path / "metadata.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    items = list(list_speech(tmp_path, SkipLog()))
+    assert [(i.text, i.speaker, i.split) for i in items] == [
+        ("One two three.", "ann", "test"),
+        ("Again.", None, "test"),
+        ("Third.", None, None),
+    ]
+
+
+def test_a_prepared_store_holds_the_resampled_audio_and_aligned_durations(tmp_path):
+    folder = tmp_path / "clips"
+    names = write_audiofolder(folder, count=8)
+    cfg = SpeechDataConfig(source=str(folder), test_fraction=0.25)
+    _, manifest = prepare_speech(cfg, progress=False)
+    assert manifest["counts"] == {"train": 6, "test": 2}
+    assert manifest["converted"] == {"downmixed from 2 channels": 2, "resampled from 16000 Hz": 2}
+    train = load_speech_corpus(cfg, "train")
+    listed = json.loads((Path(_store(cfg)) / "train" / "items.json").read_text())
+    for i, name in enumerate(listed["names"]):
+        want = read_audio(folder / name)  # downmixed and resampled the same way
+        assert np.abs(train.wavs[i] - want).max() <= 1 / 32767 + 1e-6
+        assert sum(train.durations[i]) == 1 + len(want) // 256
+        assert len(train.durations[i]) == len(train.phonemes[i])
+    assert set(listed["names"]) < set(names)
+    assert corpus_voices(cfg) == ["own:speaker0", "own:speaker1"]
+    assert train.unpaired_texts == train.texts  # the training transcripts, never the test ones
+    assert len(load_speech_corpus(cfg, "test_speaker")) == 0
+
+
+def _store(cfg) -> Path:
+    return prepare_speech(cfg, progress=False)[0]
+
+
+def test_a_store_given_as_source_must_match_the_settings(tmp_path):
+    folder = tmp_path / "lj"
+    write_ljspeech(folder, count=4)
+    out = tmp_path / "store"
+    prepare_speech(SpeechDataConfig(source=str(folder), test_fraction=0.25), out=out)
+    same = SpeechDataConfig(source=str(out), test_fraction=0.25)
+    assert len(load_speech_corpus(same, "train")) == 3
+    with pytest.raises(ConfigError, match="data.test_fraction=0.25, not 0.5"):
+        load_speech_corpus(SpeechDataConfig(source=str(out), test_fraction=0.5), "train")
+    with pytest.raises(ConfigError, match="inside data.source"):
+        prepare_speech(SpeechDataConfig(source=str(folder)), out=folder / "store")
+
+
+def test_a_chorale_with_lyrics_gives_one_syllable_per_note(tmp_path):
+    (name,) = write_score_folder(tmp_path, with_lyrics=1, without_lyrics=0)
+    parsed, reason = parse_piece(tmp_path / name)
+    assert reason is None
+    assert len(parsed["texts"]) == len(parsed["matrix"]) == len(parsed["syllables"])
+    with pytest.raises(DataError, match="has 1 pieces with lyrics"):
+        load_source_melodies(MelodyDataConfig(source=str(tmp_path)))
+
+
+def test_text_files_split_paragraphs_and_name_lines(tmp_path):
+    (tmp_path / "a.txt").write_text("First one. Second one!\n\nThird \u2603 one.\n")
+    skipped = SkipLog()
+    found = list(read_sentences(text_files([str(tmp_path)]), skipped))
+    assert found == [("First one.", "a.txt line 1"), ("Second one!", "a.txt line 1")]
+    assert skipped.examples == {
+        "text has characters the front end cannot speak": ["a.txt line 3 [\u2603]"]
+    }
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no .txt files"):
+        text_files([str(tmp_path / "empty")])
+    with pytest.raises(ConfigError, match="does not exist"):
+        text_files([str(tmp_path / "nowhere.txt")])
