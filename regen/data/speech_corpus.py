@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +26,8 @@ class SpeechCorpus:
     sample_rate: int
     source: str
     unpaired_texts: list[str]
+    # a prepared data.source split: the store folder its features are read from
+    store: Path | None = None
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -8,8 +8,10 @@ recording by DTW to espeak-ng's synthesis of the same text, the alignment regen 
 for flite and festival (:mod:`regen.data.duration_transfer`). The store
 (:mod:`regen.data.store`) then holds per split the int16 waveforms and the frames per
 phoneme as ragged memory-mapped arrays, and ``items.json`` (names, transcripts, speakers,
-phonemes). :func:`load_source_corpus` reads a split back as a :class:`SpeechCorpus` whose
-waveforms stay in the map until a row is used.
+phonemes), plus the training features of :mod:`regen.data.speech_features` (log-mel frames,
+per-phoneme pitch and energy). :func:`load_source_corpus` reads a split back as a
+:class:`SpeechCorpus` whose waveforms stay in the map until a row is used, and whose
+``store`` lets the tasks train from the stored features batch by batch.
 
 Speakers become voices ``own:<speaker>`` (``own:<folder name>`` when the source names none),
 pronounced as espeak-ng ``en-us``. Held-out split: the source's ``split`` column, else
@@ -31,6 +33,13 @@ from regen.data.audio import read_audio_noting
 from regen.data.prepare import nothing_usable, prepared_store
 from regen.data.speech_corpus import SpeechCorpus
 from regen.data.speech_engines import OWN_PREFIX, REFERENCE_VOICE, align_recording
+from regen.data.speech_features import (
+    MEL,
+    STAT_KEYS,
+    Moments,
+    store_mel,
+    utterance_features,
+)
 from regen.data.speech_folder import list_speech
 from regen.data.splits import held_out_groups
 from regen.data.store import RaggedArray, ShardWriter, SkipLog, raise_if_strict
@@ -76,8 +85,10 @@ def _build(
     skipped = SkipLog(cfg.strict)
     items = list(list_speech(root, skipped))
     test_names = held_out_groups([i.name for i in items if i.split is None], cfg.test_fraction)
-    ragged = ("wav", "durations")
+    ragged = ("wav", "durations", "mel", "pitch", "energy")
     writers = {s: ShardWriter(tmp / s, ROWS_PER_SHARD, ragged) for s in ("train", "test")}
+    moments = {s: {k: Moments() for k in STAT_KEYS} for s in writers}
+    mel = store_mel()
     listed: dict[str, dict[str, list]] = {
         s: {"names": [], "texts": [], "speakers": [], "phonemes": []} for s in writers
     }
@@ -111,7 +122,12 @@ def _build(
                 converted[note] = converted.get(note, 0) + 1
             split = item.split or ("test" if item.name in test_names else "train")
             wav16 = np.round(wav * 32767).astype(np.int16)  # half the bytes of float32
-            writers[split].add({"wav": wav16, "durations": np.int32(utterance.durations)})
+            # features of the stored samples, as training would compute them from the store
+            rows, frames = utterance_features(wav16 / np.float32(32767), utterance.durations, mel)
+            for key, values in frames.items():
+                moments[split][key].add(values)
+            durations = np.int32(utterance.durations)
+            writers[split].add({"wav": wav16, "durations": durations, **rows})
             lists = listed[split]
             lists["names"].append(item.name)
             lists["texts"].append(text)
@@ -124,7 +140,9 @@ def _build(
         (tmp / split / "items.json").write_text(json.dumps(lists, ensure_ascii=False))
     speakers = sorted({s for lists in listed.values() for s in lists["speakers"]})
     manifest = {
-        "audio": {"sample_rate": SAMPLE_RATE, "hop": HOP, "alignment": ALIGNMENT},
+        "audio": {"sample_rate": SAMPLE_RATE, "hop": HOP, "alignment": ALIGNMENT, "mel": MEL},
+        # per split: [mean, std] of voiced log-F0 and of log frame energy (speech_features.py)
+        "stats": {s: {k: m.record() for k, m in split.items()} for s, split in moments.items()},
         "converted": converted,  # e.g. {"resampled from 16000 Hz": 12}
         "speakers": speakers,
         "skipped": skipped.record(),
@@ -184,6 +202,7 @@ def load_source_corpus(cfg: Any, split: str) -> SpeechCorpus:
         sample_rate=SAMPLE_RATE,
         source=description,
         unpaired_texts=unpaired,
+        store=folder / split,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from regen.data.audio import read_audio
 from regen.data.music import MelodyDataConfig
@@ -124,3 +125,57 @@ def test_text_files_split_paragraphs_and_name_lines(tmp_path):
         text_files([str(tmp_path / "empty")])
     with pytest.raises(ConfigError, match="does not exist"):
         text_files([str(tmp_path / "nowhere.txt")])
+
+
+def test_stored_features_are_the_in_memory_training_tensors(tmp_path):
+    from regen.data.text_frontend import PhonemeVocabulary
+    from regen.modules.dsp import MelSpectrogram
+    from regen.tasks.tts.data import (
+        acoustic_tensors,
+        stored_acoustic_tensors,
+        stored_segments,
+        waveform_segments,
+    )
+
+    folder = tmp_path / "clips"
+    write_audiofolder(folder, count=6)
+    cfg = SpeechDataConfig(source=str(folder), test_fraction=0.2)
+    corpus = load_speech_corpus(cfg, "train")
+    vocab, voices = PhonemeVocabulary(), corpus_voices(cfg)
+    memory = acoustic_tensors(corpus, vocab, voices, MelSpectrogram(), with_waveforms=True)
+    stored = stored_acoustic_tensors(corpus, vocab, voices, with_waveforms=True)
+    index = torch.tensor([3, 0, 3])
+    for key in ("x", "durations", "speakers", "frames", "pitch", "energy"):
+        assert torch.allclose(stored[key][index].float(), memory[key][index].float(), atol=1e-4)
+    width = int(memory["frames"][index].max())  # stored rows pad to the batch's longest
+    mel = stored["y_prime"][index]
+    assert mel.shape == (3, 80, width)
+    assert torch.allclose(mel, memory["y_prime"][index][..., :width], atol=2e-2)
+    samples = int(stored["wav"][index].shape[1])
+    assert torch.allclose(stored["wav"][index], memory["wav"][index][:, :samples], atol=1e-7)
+    crops = stored_segments(corpus, 4096, 3, seed=7)["wav"]
+    expected = waveform_segments(list(corpus.wavs), 4096, 3, seed=7)["wav"]
+    assert len(crops) == len(expected)
+    assert torch.equal(crops[torch.arange(len(crops))], expected)
+
+
+def test_tts_streams_a_source_from_its_store_unless_the_mel_differs(tmp_path):
+    from regen.config import load_recipe
+    from regen.data.speech_features import CropRows, PaddedRows
+    from regen.data.text_frontend import PhonemeVocabulary
+    from regen.tasks.tts.pipeline import PhonemeConditioner
+    from regen.tasks.tts.pretrain import crops
+    from regen.tasks.tts.train import generator_tensors, streams_from_store
+
+    write_ljspeech(tmp_path / "lj", count=4)
+    source = [f"data.source={tmp_path / 'lj'}", "data.test_fraction=0.25"]
+    config = load_recipe("tts/fastspeech_vocos", source)
+    corpus = load_speech_corpus(config.data, "train")
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
+    assert isinstance(generator_tensors(config, corpus, conditioner)["y_prime"], PaddedRows)
+    assert isinstance(crops(config, corpus)["wav"], CropRows)
+    other_mel = load_recipe("tts/fastspeech_vocos", [*source, "representation.fmax=7000"])
+    assert not streams_from_store(other_mel, corpus)  # the stored mel is not its Y'
+    assert not streams_from_store(load_recipe("tts/vae_latent", source), corpus)
+    direct = load_recipe("tts/direct_waveform", source)
+    assert isinstance(generator_tensors(direct, corpus, conditioner)["y_prime"], PaddedRows)

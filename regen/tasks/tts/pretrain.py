@@ -21,7 +21,7 @@ from regen.data.text_frontend import PhonemeVocabulary
 from regen.eval.speech_metrics import speech_distances
 from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.tasks.tts.config import TTSRecipeConfig, check_pretrainable
-from regen.tasks.tts.data import waveform_segments
+from regen.tasks.tts.data import stored_segments, waveform_segments
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
@@ -36,8 +36,12 @@ NOTES = {
 
 
 def crops(config: TTSRecipeConfig, corpus: SpeechCorpus) -> dict[str, torch.Tensor]:
-    """Random waveform crops of every training utterance (the vocoder's unpaired data)."""
+    """Random waveform crops of every training utterance (the vocoder's unpaired data); of
+    a prepared ``data.source``, read from its store batch by batch (the learned
+    representations calibrate on all crops at once, so they get them in memory)."""
     samples = config.renderer.segment_frames * config.representation.hop
+    if corpus.store is not None and not config.is_learned:
+        return stored_segments(corpus, samples, CROPS_PER_UTTERANCE, config.seed)
     return waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
 
 
