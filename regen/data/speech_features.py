@@ -16,7 +16,7 @@ from the memory-mapped store only when its batch is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -97,18 +97,24 @@ class PaddedRows:
         pad: float = 0.0,
         scale: float = 1.0,
         channels_first: bool = False,
-        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        positions: np.ndarray | None = None,
     ) -> None:
-        self.rows, self.pad, self.scale = rows, pad, scale
-        self.channels_first, self.transform = channels_first, transform
+        self.rows, self.pad, self.scale, self.channels_first = rows, pad, scale, channels_first
+        # which stored rows, in order (a selection such as the utterances with a transcript)
+        self.positions = np.arange(len(rows)) if positions is None else np.asarray(positions)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.positions)
+
+    def head(self, count: int) -> PaddedRows:
+        """The first ``count`` rows (as ``tensor[:count]`` would be)."""
+        return PaddedRows(
+            self.rows, self.pad, self.scale, self.channels_first, self.positions[:count]
+        )
 
     def __getitem__(self, index: torch.Tensor) -> torch.Tensor:
-        picked = [np.asarray(self.rows[int(i)], np.float32) * self.scale for i in index]
-        if self.transform is not None:
-            picked = [self.transform(p) for p in picked]
+        rows = self.positions[np.asarray(index, np.int64).reshape(-1)]
+        picked = [np.asarray(self.rows[int(i)], np.float32) * self.scale for i in rows]
         longest = max(len(p) for p in picked)
         out = np.full((len(picked), longest, *picked[0].shape[1:]), self.pad, np.float32)
         for i, p in enumerate(picked):
@@ -141,3 +147,19 @@ class CropRows:
             piece = self.wavs[int(row)][start : start + self.samples]
             out[i, : len(piece)] = piece.astype(np.float32) / 32767
         return torch.from_numpy(out)
+
+
+class Picked(Sequence):
+    """The items of ``base`` at ``positions``, read from ``base`` when asked for; a slice is
+    another lazy selection (so a subset of memory-mapped waveforms stays mapped)."""
+
+    def __init__(self, base: Sequence, positions: np.ndarray) -> None:
+        self.base, self.positions = base, np.asarray(positions, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Picked(self.base, self.positions[index])
+        return self.base[int(self.positions[index])]

@@ -179,3 +179,23 @@ def test_tts_streams_a_source_from_its_store_unless_the_mel_differs(tmp_path):
     assert not streams_from_store(load_recipe("tts/vae_latent", source), corpus)
     direct = load_recipe("tts/direct_waveform", source)
     assert isinstance(generator_tensors(direct, corpus, conditioner)["y_prime"], PaddedRows)
+
+
+def test_asr_reads_a_source_from_its_store(tmp_path):
+    from regen.modules.dsp import MelSpectrogram
+    from regen.tasks.asr.data import log_mels, speech_tensors
+
+    write_audiofolder(tmp_path / "clips", count=6)
+    cfg = SpeechDataConfig(source=str(tmp_path / "clips"), test_fraction=0.2)
+    corpus = load_speech_corpus(cfg, "train")
+    mel = MelSpectrogram(n_mels=80)
+    stored = speech_tensors(corpus, mel)
+    paired = stored.subset(3)
+    x, x_len = log_mels([np.asarray(w) for w in paired.wavs], mel)  # the in-memory features
+    assert torch.equal(paired.x_len, x_len) and len(paired.wavs) == 3
+    batch = paired.x[torch.tensor([2, 0])]
+    assert batch.shape == (2, 80, int(x_len[[2, 0]].max()))
+    assert torch.allclose(batch, x[[2, 0]].float()[..., : batch.shape[-1]], atol=2e-2)
+    assert stored.seconds == pytest.approx(corpus.seconds())
+    # another mel (40 bands) is computed in memory, as for the built-in corpus
+    assert isinstance(speech_tensors(corpus, MelSpectrogram(n_mels=40)).x, torch.Tensor)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from regen.data.speech import load_speech_corpus
 from regen.eval.asr_metrics import phoneme_confusions
 from regen.modules.dsp import MelSpectrogram
@@ -90,7 +92,9 @@ def probe_step_seconds(direct_cfg: ASRRecipe, data: ASRCompareData) -> float:
     batch = min(direct_cfg.train.generator.batch_size, len(speech))
     part = speech.subset(batch)
     y_prime, y_len, _ = encoded(text_encoder(pipeline), part.texts)
-    tensors = {"x": part.x, "x_len": part.x_len, "y_prime": y_prime, "y_len": y_len}
+    # one fixed batch as a tensor (a data.source's store gives rows read batch by batch)
+    x = part.x if isinstance(part.x, torch.Tensor) else part.x[torch.arange(len(part))]
+    tensors = {"x": x, "x_len": part.x_len, "y_prime": y_prime, "y_len": y_len}
     return best_step_seconds(pipeline.generator.train(), lambda: tensors)
 
 
