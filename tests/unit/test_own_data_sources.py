@@ -199,3 +199,39 @@ def test_asr_reads_a_source_from_its_store(tmp_path):
     assert stored.seconds == pytest.approx(corpus.seconds())
     # another mel (40 bands) is computed in memory, as for the built-in corpus
     assert isinstance(speech_tensors(corpus, MelSpectrogram(n_mels=40)).x, torch.Tensor)
+
+
+def test_training_on_a_store_resumes_exactly(tmp_path, monkeypatch):
+    from regen.config import TrainConfig, load_recipe
+    from regen.data.text_frontend import PhonemeVocabulary
+    from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline
+    from regen.tasks.tts.train import generator_tensors
+    from regen.training.logger import read_log
+    from regen.training.loop import log_path, train_stage
+    from tests.tiny_tts import TINY_TTS
+    from tests.unit.toy_models import killed_after
+
+    write_ljspeech(tmp_path / "lj", count=8)
+    own = [o for o in TINY_TTS if not o.startswith("data.")]
+    config = load_recipe("tts/fastspeech_vocos", [*own, f"data.source={tmp_path / 'lj'}"])
+    corpus = load_speech_corpus(config.data, "train")
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
+    tensors = generator_tensors(config, corpus, conditioner)
+    cfg = TrainConfig(
+        steps=6, batch_size=3, lr=1e-3, warmup_steps=2, log_every=1, checkpoint_every=3
+    )
+
+    def generator():
+        return build_tts_pipeline(config, conditioner).generator  # seeded: same weights
+
+    whole = generator()
+    train_stage("generator", whole, tensors, cfg, tmp_path / "a", progress=False)
+    killed = generator()
+    with killed_after(monkeypatch, type(killed), 4):
+        train_stage("generator", killed, tensors, cfg, tmp_path / "b", progress=False)
+    resumed = generator()
+    train_stage("generator", resumed, tensors, cfg, tmp_path / "b", resume=True, progress=False)
+    losses = [[r["loss"] for r in read_log(log_path(tmp_path / run))] for run in "ab"]
+    assert losses[0] == losses[1] and len(losses[0]) == 6
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
