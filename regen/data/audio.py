@@ -26,12 +26,17 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def read_audio_noting(
-    path: str | Path, sample_rate: int = SAMPLE_RATE
+    path: str | Path | bytes, sample_rate: int = SAMPLE_RATE
 ) -> tuple[np.ndarray, list[str]]:
-    """:func:`read_audio`, and what was converted (``"resampled from 16000 Hz"``,
-    ``"downmixed from 2 channels"``), so a prepared store can say so in its manifest."""
-    path = Path(path)
-    with open_audio(path) as sound:
+    """:func:`read_audio` of a file (or of its encoded bytes), and what was converted
+    (``"resampled from 16000 Hz"``, ``"downmixed from 2 channels"``), so a prepared store
+    can say so in its manifest."""
+    if isinstance(path, bytes):
+        sound, path = _open_bytes(path), Path("audio bytes")
+    else:
+        path = Path(path)
+        sound = open_audio(path)
+    with sound:
         try:
             wav, rate = sound.read(dtype="float32", always_2d=True), sound.samplerate
         except (soundfile.LibsndfileError, RuntimeError) as exc:  # a truncated data chunk
@@ -66,6 +71,13 @@ def open_audio(path: str | Path) -> soundfile.SoundFile:
             f"{path.name} is not an audio file soundfile can read ({str(exc).splitlines()[0]}); "
             "give a WAV or FLAC file"
         ) from None
+
+
+def _open_bytes(data: bytes) -> soundfile.SoundFile:
+    try:
+        return soundfile.SoundFile(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise DataError(f"the audio bytes are not a file soundfile can read ({exc})") from None
 
 
 def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:

@@ -2,6 +2,8 @@
 
 Layouts of ``data.source`` (checked in this order):
 
+- a dataset saved with Hugging Face ``datasets`` (``save_to_disk`` folder or ``.parquet``
+  files) with an audio column and a transcript column (names as below), read offline;
 - LJSpeech: ``metadata.csv`` with lines ``id|text|normalized_text`` (no header, ``|``
   between fields; the normalized text is used when present) and ``wavs/<id>.wav``;
 - Hugging Face's audiofolder: ``metadata.csv`` (or ``metadata.jsonl``) with a ``file_name``
@@ -15,11 +17,19 @@ that does not exist) is skipped and counted, never fatal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from regen.data.folder_source import SPLIT_NAMES, metadata_file, read_metadata
+from regen.data.folder_source import (
+    SPLIT_NAMES,
+    RowFile,
+    feature_column,
+    hf_splits,
+    is_hf_dataset,
+    metadata_file,
+    read_metadata,
+)
 from regen.data.store import SkipLog
 from regen.errors import DataError
 
@@ -36,7 +46,7 @@ class SpeechItem:
 
     name: str
     where: str
-    path: Path
+    path: Path | Callable[[], Path | bytes]  # a file, or a saved dataset's row (read lazily)
     text: str
     speaker: str | None = None
     split: str | None = None
@@ -54,6 +64,9 @@ def is_ljspeech(root: Path) -> bool:
 
 def list_speech(root: Path, skipped: SkipLog) -> Iterator[SpeechItem]:
     """The recordings of the source at ``root``; bad lines go to ``skipped``."""
+    if is_hf_dataset(root):
+        yield from _hf_items(root, skipped)
+        return
     if not root.is_dir():
         raise DataError(f"data.source {root} is not a folder; give a folder of recordings")
     if is_ljspeech(root):
@@ -113,3 +126,29 @@ def _item(path: Path, name: str, where: str, text, skipped: SkipLog) -> SpeechIt
         skipped.skip(where, "file named in metadata does not exist")
         return None
     return SpeechItem(name, where, path, text)
+
+
+def _hf_items(root: Path, skipped: SkipLog) -> Iterator[SpeechItem]:
+    import datasets
+
+    for split, dataset in hf_splits(root).items():
+        column = feature_column(dataset, "Audio", ("audio",), root)
+        # rows are listed without their audio; each recording is read when it is prepared
+        audio = dataset.cast_column(column, datasets.Audio(decode=False))
+        prefix = f"{split}/" if split else ""
+        for index, fields in enumerate(dataset.remove_columns(column)):
+            where = f"{prefix}row {index}"
+            text = " ".join(str(next((fields[c] for c in TEXT_COLUMNS if c in fields), "")).split())
+            if not text:
+                skipped.skip(where, "empty transcript")
+                continue
+            speaker = next((fields[c] for c in SPEAKER_COLUMNS if c in fields), None)
+            name = str(fields.get("file_name") or where)
+            yield SpeechItem(
+                name,
+                where,
+                RowFile(audio, column, index),
+                text,
+                None if speaker is None or str(speaker).strip() == "" else str(speaker).strip(),
+                SPLIT_NAMES.get(str(split).lower()),
+            )

@@ -97,8 +97,8 @@ def _build(
     with bar:
         for item in bar:
             try:
-                wav, notes = read_audio_noting(item.path)
-            except DataError:
+                wav, notes = read_audio_noting(item.path() if callable(item.path) else item.path)
+            except (DataError, ValueError, OSError):  # a row without audio: ValueError
                 skipped.skip(item.where, "not a readable audio file")
                 continue
             if len(wav) > cfg.max_seconds * SAMPLE_RATE:

@@ -235,3 +235,30 @@ def test_training_on_a_store_resumes_exactly(tmp_path, monkeypatch):
     assert losses[0] == losses[1] and len(losses[0]) == 6
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_a_saved_hf_audio_dataset_is_a_source(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    folder = tmp_path / "clips"
+    names = write_audiofolder(folder, count=6)
+    rows = [line.split(",") for line in (folder / "metadata.csv").read_text().splitlines()[1:]]
+    table = {
+        "audio": [{"bytes": None, "path": str(folder / name)} for name in names],
+        "text": [text for _, text, _ in rows[:-1]] + [""],  # the last transcript is empty
+    }
+    # built as the Audio feature's storage: encoding through datasets.Audio needs torchcodec
+    storage = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
+    features = datasets.Features({"audio": storage, "text": datasets.Value("string")})
+    audio = datasets.Audio(decode=False)
+    dataset = datasets.Dataset.from_dict(table, features=features).cast_column("audio", audio)
+    dataset.save_to_disk(str(tmp_path / "saved"))  # paths to the files
+    table["audio"] = [{"bytes": (folder / n).read_bytes(), "path": n} for n in names]
+    dataset = datasets.Dataset.from_dict(table, features=features).cast_column("audio", audio)
+    dataset.to_parquet(str(tmp_path / "parquet" / "train-00000.parquet"))  # the files' bytes
+    for source in ("parquet", "saved"):
+        cfg = SpeechDataConfig(source=str(tmp_path / source), test_fraction=0.2)
+        _, manifest = prepare_speech(cfg, progress=False)
+        assert sum(manifest["counts"].values()) == 5, source
+        assert manifest["skipped"]["empty transcript"]["count"] == 1
+        assert manifest["converted"]["resampled from 16000 Hz"] == 1  # file 1 (5: skipped)
+        assert load_speech_corpus(cfg, "train").texts[0]
