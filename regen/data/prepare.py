@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from regen.config import to_dict
 from regen.data.folder_source import source_fingerprint
 from regen.data.store import (
     ShardWriter,
@@ -87,3 +88,14 @@ def nothing_usable(root: Path, counts: dict[str, int], what: str) -> DataError:
     """The one-line error of a source whose every item was skipped (or that had none)."""
     reasons = "; ".join(f"{c} {r}" for r, c in counts.items()) or f"no {what} found"
     return DataError(f"data.source {root} has no usable {what} ({reasons})")
+
+
+SOURCE_SETTINGS = ("source", "strict")
+
+
+def settings_read(cfg: Any, *leave_out: str) -> dict[str, Any]:
+    """The ``data`` settings a cached asset depends on: ``data.source`` and ``data.strict``
+    left out (what a source gives is in the task's source record, its store keyed by the
+    files' fingerprint; assets cached before those settings existed keep their keys), and
+    ``leave_out`` too."""
+    return {k: v for k, v in to_dict(cfg).items() if k not in (*SOURCE_SETTINGS, *leave_out)}

@@ -89,15 +89,7 @@ class RendererAsset:
 
 def renderer_reads(config: Any, **task_reads: Any) -> dict[str, Any]:
     """What every renderer's training reads (its settings, its stage's train settings, the
-    seed), plus what the task adds (data settings, the data's source record, ...).
-
-    ``data.source`` and ``data.strict`` are left out of the data settings: the data a source
-    gives is in the task's source record (its store, keyed by the files' fingerprint), and
-    assets cached before those settings existed keep their keys.
-    """
-    data = task_reads.get("data")
-    if isinstance(data, dict):
-        task_reads["data"] = {k: v for k, v in data.items() if k not in ("source", "strict")}
+    seed), plus what the task adds (data settings, the data's source record, ...)."""
     return {
         **task_reads,
         "renderer": to_dict(config.renderer),

@@ -30,6 +30,7 @@ from regen.config import dump_yaml, to_dict
 from regen.contracts import Counted
 from regen.data.cache import files_fingerprint
 from regen.data.espeak import WORD_BOUNDARY
+from regen.data.prepare import settings_read
 from regen.data.speech import SpeechCorpus, load_speech_corpus
 from regen.data.text_files import text_files
 from regen.errors import ConfigError
@@ -328,7 +329,7 @@ def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
         task="asr",
         reads=renderer_reads(
             config,
-            data=to_dict(config.data),
+            data=settings_read(config.data),
             source=source,
             text={k: v for k, v in to_dict(config.text).items() if k != "sources"},
             # the user's text files by path and stamp: an edited file trains a new renderer

@@ -18,6 +18,7 @@ import torch
 from regen.config import dump_yaml, to_dict
 from regen.data.music import MelodySet, load_corpus, split, transpose
 from regen.data.music_folder import load_source_melodies
+from regen.data.prepare import settings_read
 from regen.generators.lyrics import LyricsGenerator, condition_from_data
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
@@ -168,7 +169,7 @@ def renderer_job(
             eval_fn=from_true if config.train.renderer.eval_every else None,
         )
 
-    reads_data = {k: v for k, v in to_dict(config.data).items() if k != "paired_fraction"}
+    reads_data = settings_read(config.data, "paired_fraction")
     return RendererJob(
         task="melody",
         reads=renderer_reads(

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from regen.config import dump_yaml, to_dict
+from regen.data.prepare import settings_read
 from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.eval.speech_metrics import speech_distances
@@ -90,7 +91,7 @@ def renderer_job(
         task="tts",
         reads=renderer_reads(
             config,
-            data=to_dict(config.data),
+            data=settings_read(config.data),
             source=train_corpus.source,
             representation=to_dict(config.representation),
             eval=[config.eval.num_utterances, config.eval.mcd_order, config.eval.mcd_alpha],
