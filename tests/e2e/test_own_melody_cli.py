@@ -25,7 +25,7 @@ def error(capsys, *argv: str) -> str:
 
 def test_prepare_train_compare_on_a_score_folder(tmp_path, capsys):
     folder = tmp_path / "my_scores"
-    names = write_score_folder(folder, with_lyrics=8, without_lyrics=3)
+    names = write_score_folder(folder, with_lyrics=6, without_lyrics=2)
     before = tree_hashes(folder)
     source = [f"data.source={folder}", "data.test_fraction=0.25"]
 
@@ -33,7 +33,7 @@ def test_prepare_train_compare_on_a_score_folder(tmp_path, capsys):
     store = Path(capsys.readouterr().out.strip().removeprefix("store: "))
     manifest = json.loads((store / "manifest.json").read_text())
     stores = sorted(store.parent.glob("music-*"))  # other tests' stores may be there too
-    assert manifest["pieces"] == {"with_lyrics": 8, "without_lyrics": 3}
+    assert manifest["pieces"] == {"with_lyrics": 6, "without_lyrics": 2}
     assert manifest["files"] == len(names) and manifest["skipped_total"] == 0
 
     run = tmp_path / "run"

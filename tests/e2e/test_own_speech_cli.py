@@ -153,3 +153,16 @@ def test_a_folder_with_nothing_usable_is_one_line(tmp_path, capsys):
         capsys, "data", "prepare", "asr/phonemes", f"data.source={empty}"
     )
     assert "needs data.source" in error(capsys, "data", "prepare", "asr/phonemes")
+
+
+def test_asr_paired_study_on_an_audiofolder(tmp_path, capsys):
+    # a source has no held-out voice: the study scores the held-out recordings alone
+    torch.set_num_threads(1)
+    folder = tmp_path / "my_clips"
+    write_audiofolder(folder, count=8)
+    source = [f"data.source={folder}", "data.test_fraction=0.25", "eval.fractions=[1.0]"]
+    out = tmp_path / "study"
+    argv = ["study", "paired", "asr/phonemes", *OWN_ASR, *source, "--seeds", "1"]
+    assert main([*argv, "--workers", "1", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["points"] and all("cer" in p["metrics"] for p in results["points"])
