@@ -89,7 +89,7 @@ def list_speech(root: Path, skipped: SkipLog) -> Iterator[SpeechItem]:
         split = SPLIT_NAMES.get(str(row.fields.get("split") or "").strip().lower())
         item = _item(root / name, name, where, text, skipped)
         if item is not None:
-            item.speaker = str(speaker).strip() or None if speaker is not None else None
+            item.speaker = _speaker(speaker)
             item.split = split
             yield item
 
@@ -138,7 +138,8 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[SpeechItem]:
         prefix = f"{split}/" if split else ""
         for index, fields in enumerate(dataset.remove_columns(column)):
             where = f"{prefix}row {index}"
-            text = " ".join(str(next((fields[c] for c in TEXT_COLUMNS if c in fields), "")).split())
+            text = next((fields[c] for c in TEXT_COLUMNS if c in fields), None)
+            text = " ".join(str(text or "").split())  # a null transcript is an empty one
             if not text:
                 skipped.skip(where, "empty transcript")
                 continue
@@ -149,6 +150,11 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[SpeechItem]:
                 where,
                 RowFile(audio, column, index),
                 text,
-                None if speaker is None or str(speaker).strip() == "" else str(speaker).strip(),
+                _speaker(speaker),
                 SPLIT_NAMES.get(str(split).lower()),
             )
+
+
+def _speaker(value) -> str | None:
+    """A speaker name, or None (the source's one speaker) for a missing or empty one."""
+    return str(value).strip() or None if value is not None else None

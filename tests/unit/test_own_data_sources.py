@@ -244,7 +244,7 @@ def test_a_saved_hf_audio_dataset_is_a_source(tmp_path):
     rows = [line.split(",") for line in (folder / "metadata.csv").read_text().splitlines()[1:]]
     table = {
         "audio": [{"bytes": None, "path": str(folder / name)} for name in names],
-        "text": [text for _, text, _ in rows[:-1]] + [""],  # the last transcript is empty
+        "text": [text for _, text, _ in rows[:-1]] + [None],  # the last transcript is null
     }
     # built as the Audio feature's storage: encoding through datasets.Audio needs torchcodec
     storage = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
