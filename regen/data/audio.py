@@ -22,20 +22,39 @@ log = logging.getLogger(__name__)
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Samples of an audio file as float32 mono in [-1, 1] at ``sample_rate`` Hz, shape [T]."""
-    path = Path(path)
-    with open_audio(path) as sound:
-        wav, rate = sound.read(dtype="float32", always_2d=True), sound.samplerate
+    return read_audio_noting(path, sample_rate)[0]
+
+
+def read_audio_noting(
+    path: str | Path | bytes, sample_rate: int = SAMPLE_RATE
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`read_audio` of a file (or of its encoded bytes), and what was converted
+    (``"resampled from 16000 Hz"``, ``"downmixed from 2 channels"``), so a prepared store
+    can say so in its manifest."""
+    if isinstance(path, bytes):
+        sound, path = _open_bytes(path), Path("audio bytes")
+    else:
+        path = Path(path)
+        sound = open_audio(path)
+    with sound:
+        try:
+            wav, rate = sound.read(dtype="float32", always_2d=True), sound.samplerate
+        except (soundfile.LibsndfileError, RuntimeError) as exc:  # a truncated data chunk
+            raise DataError(f"{path.name} is a damaged audio file ({exc})") from None
     if wav.size == 0:
         raise DataError(f"{path.name} holds no audio samples; give a non-empty recording")
+    notes = []
     if wav.shape[1] > 1:
         log.info("%s has %d channels; averaging them to mono", path.name, wav.shape[1])
+        notes.append(f"downmixed from {wav.shape[1]} channels")
     wav = wav.mean(axis=1)
     if rate != sample_rate:
         import librosa
 
         log.info("%s is at %d Hz; resampling to %d Hz", path.name, rate, sample_rate)
+        notes.append(f"resampled from {rate} Hz")
         wav = librosa.resample(wav, orig_sr=rate, target_sr=sample_rate)
-    return np.clip(wav, -1.0, 1.0).astype(np.float32)
+    return np.clip(wav, -1.0, 1.0).astype(np.float32), notes
 
 
 def open_audio(path: str | Path) -> soundfile.SoundFile:
@@ -52,6 +71,13 @@ def open_audio(path: str | Path) -> soundfile.SoundFile:
             f"{path.name} is not an audio file soundfile can read ({str(exc).splitlines()[0]}); "
             "give a WAV or FLAC file"
         ) from None
+
+
+def _open_bytes(data: bytes) -> soundfile.SoundFile:
+    try:
+        return soundfile.SoundFile(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise DataError(f"the audio bytes are not a file soundfile can read ({exc})") from None
 
 
 def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:

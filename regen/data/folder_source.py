@@ -142,3 +142,38 @@ def hf_splits(path: Path) -> dict[str | None, Any]:
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise DataError(f"cannot read the Hugging Face dataset {path}: {first}") from exc
+
+
+class RowFile:
+    """The encoded file (image, audio) of one row of a saved dataset, read when called: its
+    bytes, or the path of the file the dataset points to. Rows are listed without it, so
+    listing a large dataset reads no pixels or samples."""
+
+    def __init__(self, dataset, column: str, index: int) -> None:
+        self.dataset, self.column, self.index = dataset, column, index
+
+    def __call__(self) -> Path | bytes:
+        value = self.dataset[self.index][self.column] or {}
+        if value.get("bytes"):
+            return value["bytes"]
+        if value.get("path"):
+            return Path(value["path"])
+        raise ValueError(f"row {self.index} has no {self.column}")
+
+
+def feature_column(dataset, kind: str, names: tuple[str, ...], root: Path) -> str:
+    """The column of ``dataset`` whose feature is ``datasets.<kind>`` (Image, Audio), else
+    the first of ``names`` it has, else a one-line DataError listing its columns."""
+    import datasets
+
+    for column, feature in dataset.features.items():
+        if isinstance(feature, getattr(datasets, kind)):
+            return column
+    for column in names:
+        if column in dataset.features:
+            return column
+    raise DataError(
+        f"the dataset {root} has no {kind.lower()} column (columns: "
+        f"{', '.join(dataset.features)}); it needs a datasets.{kind} column or one named "
+        f"'{names[0]}'"
+    )

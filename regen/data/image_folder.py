@@ -27,6 +27,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from regen.data.folder_source import (
     SPLIT_NAMES,
     Row,
+    RowFile,
+    feature_column,
     hf_splits,
     is_hf_dataset,
     metadata_file,
@@ -122,7 +124,7 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[ImageItem]:
     import datasets
 
     for split, dataset in hf_splits(root).items():
-        image_column = _image_column(dataset, root)
+        image_column = feature_column(dataset, "Image", ("image", "img"), root)
         names = None
         label_column = next((c for c in ("label", "labels") if c in dataset.features), None)
         if label_column and isinstance(dataset.features[label_column], datasets.ClassLabel):
@@ -140,39 +142,9 @@ def _hf_items(root: Path, skipped: SkipLog) -> Iterator[ImageItem]:
             if label is None and text is None:
                 skipped.skip(where, "empty or missing label/text")
                 continue
-            data = _RowImage(images, image_column, index)
+            data = RowFile(images, image_column, index)
             name = str(fields.get("file_name") or where)
             yield ImageItem(name, where, data, label, text, SPLIT_NAMES.get(str(split).lower()))
-
-
-class _RowImage:
-    """The encoded image of one row of a saved dataset, read when called."""
-
-    def __init__(self, dataset, column: str, index: int) -> None:
-        self.dataset, self.column, self.index = dataset, column, index
-
-    def __call__(self) -> Path | bytes:
-        image = self.dataset[self.index][self.column] or {}
-        if image.get("bytes"):
-            return image["bytes"]
-        if image.get("path"):
-            return Path(image["path"])
-        raise ValueError("the row has no image")
-
-
-def _image_column(dataset, root: Path) -> str:
-    import datasets
-
-    for column, feature in dataset.features.items():
-        if isinstance(feature, datasets.Image):
-            return column
-    for column in ("image", "img"):
-        if column in dataset.features:
-            return column
-    raise DataError(
-        f"the dataset {root} has no image column (columns: {', '.join(dataset.features)}); "
-        "it needs a datasets.Image column or one named 'image'"
-    )
 
 
 def image_mode(item: ImageItem) -> str | None:

@@ -66,6 +66,12 @@ class MelodyDataConfig:
     paired_fraction: float = 1.0  # share of the training chorales used as pairs
     chorale_repeat: int = 4  # times the training chorale sopranos appear in the unpaired set
     test_fraction: float = 0.15  # share of chorale pieces held out
+    # your own scores instead of music21's corpus (regen/data/music_folder.py): a folder of
+    # MIDI / MusicXML files; pieces with lyrics are the pairs (and the held-out set), the
+    # others unpaired melodies. max_notes, transpose, paired_fraction, chorale_repeat and
+    # test_fraction apply to it; max_chorales and the folk settings do not
+    source: str | None = None
+    strict: bool = False  # source: stop at the first bad file instead of skipping it
 
 
 @dataclass
@@ -411,7 +417,8 @@ def _load_folk(paths: list[Path], max_notes: int) -> tuple[dict, dict]:
 
 
 def load_corpus(cfg: MelodyDataConfig) -> MelodySet:
-    """Every segment of the selected corpus (parsed once, then read from the cache)."""
+    """Every segment of the selected corpus (parsed once, then read from the cache); the
+    user's scores (``cfg.source``) are :func:`regen.data.music_folder.load_source_melodies`."""
     chorales, folk = _corpus_files(cfg)
     parts = [_load_chorales(chorales, cfg.max_notes)]
     if folk:

@@ -27,6 +27,7 @@ import torch
 from regen.data.audio import SAMPLE_RATE
 from regen.data.cache import build_progress, load_or_build
 from regen.data.sentences import load_sentences, sentences_source
+from regen.data.speech_corpus import SpeechCorpus
 from regen.data.speech_engines import (
     ESPEAK,
     REFERENCE_VOICE,
@@ -57,29 +58,11 @@ class SpeechDataConfig:
     heldout_voice: str = HELDOUT_VOICE
     test_fraction: float = 0.05
     max_seconds: float = 8.0  # longer utterances are left out
-
-
-@dataclass
-class SpeechCorpus:
-    """One split. Lists are parallel: item i is ``texts[i]`` said by ``speakers[i]``.
-
-    ``durations[i]`` holds frames per phoneme (hop 256) and sums to ``1 + len(wavs[i]) // 256``.
-    """
-
-    texts: list[str]
-    phonemes: list[list[str]]
-    durations: list[list[int]]
-    speakers: list[str]
-    wavs: list[np.ndarray]
-    sample_rate: int
-    source: str
-    unpaired_texts: list[str]
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def seconds(self) -> float:
-        return sum(len(w) for w in self.wavs) / self.sample_rate
+    # your own recordings instead of the built-in corpus (regen/data/speech_source.py):
+    # a folder in LJSpeech's layout or with metadata.csv file_name,transcription[,speaker];
+    # test_fraction and max_seconds apply to it, num_sentences and the voices do not
+    source: str | None = None
+    strict: bool = False  # source: stop at the first bad recording instead of skipping it
 
 
 def _plan(cfg: SpeechDataConfig) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
@@ -101,7 +84,13 @@ def _plan(cfg: SpeechDataConfig) -> tuple[dict[str, list[tuple[str, str]]], list
 
 
 def spoken_sentences(cfg: SpeechDataConfig) -> list[str]:
-    """Every sentence the corpus of ``cfg`` speaks (train and test), raw, without audio."""
+    """Every sentence the corpus of ``cfg`` speaks (train and test), raw, without audio.
+
+    For a ``data.source`` only the held-out transcripts: the training ones are the text its
+    ASR renderer reads (see :func:`regen.data.speech_source.load_source_corpus`).
+    """
+    if cfg.source is not None:
+        return load_speech_corpus(cfg, "test").texts
     plan, _ = _plan(cfg)
     return [text for text, _ in plan["test"] + plan["train"]]
 
@@ -168,8 +157,15 @@ def load_speech_corpus(cfg: SpeechDataConfig, split: str) -> SpeechCorpus:
     """One split (``train``, ``test`` or ``test_speaker``) of the corpus, built once and cached."""
     if split not in SPLITS:
         raise DataError(f"unknown speech split '{split}'; choose one of: {', '.join(SPLITS)}")
+    if cfg.source is not None:
+        from regen.data.speech_source import load_source_corpus
+
+        return load_source_corpus(cfg, split)
     _check(cfg)
-    digest = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
+    # the source settings are not part of the built-in corpus: leaving them out keeps the
+    # cache entries built before they existed
+    fields = {k: v for k, v in asdict(cfg).items() if k not in ("source", "strict")}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
     tensors, meta = load_or_build(f"speech-espeak-v{_VERSION}-{digest}", lambda: _build(cfg))
     wav_offsets = tensors["wav_offsets"].tolist()
     dur_offsets = tensors["duration_offsets"].tolist()
@@ -188,3 +184,13 @@ def load_speech_corpus(cfg: SpeechDataConfig, split: str) -> SpeechCorpus:
         source=meta["source"],
         unpaired_texts=list(meta["unpaired_texts"]),
     )
+
+
+def corpus_voices(cfg: SpeechDataConfig) -> list[str]:
+    """The voices that get a speaker embedding: ``data.voices``, or for a ``data.source``
+    its speakers (``own:<name>``, read from its prepared store)."""
+    if cfg.source is None:
+        return list(cfg.voices)
+    from regen.data.speech_source import source_manifest
+
+    return list(source_manifest(cfg)[1]["speakers"])

@@ -35,6 +35,9 @@ ESPEAK = "espeak"
 REFERENCE_VOICE = "en-us"
 # A reference of the speaker's sex aligns better (festival word starts, 13 sentences: 54 ->
 # 29 ms for the HTS slt voice, docs/speech.md); espeak-ng's variants keep en-us's phonemes.
+# Speakers of a user's recordings (data.source) are voices "own:<speaker>": no engine speaks
+# them; their phonemes, like flite's, are en-us espeak-ng's, aligned by DTW.
+OWN_PREFIX = "own:"
 REFERENCE_VOICES = {"flite:slt": "en-us+f2", "festival:cmu_us_slt_arctic_hts": "en-us+f2"}
 
 MULTI_ENGINE_VOICES: tuple[str, ...] = (
@@ -130,7 +133,10 @@ def unavailable(voices: Sequence[str]) -> str | None:
 
 def phoneme_voice(voice: str) -> str:
     """The espeak-ng voice whose pronunciation gives ``voice``'s phonemes: itself for an
-    espeak-ng voice, else its reference (:data:`REFERENCE_VOICES`, default ``en-us``)."""
+    espeak-ng voice, else its reference (:data:`REFERENCE_VOICES`, default ``en-us``); a
+    speaker of the user's own recordings (``own:NAME``) is pronounced as ``en-us``."""
+    if voice.startswith(OWN_PREFIX):
+        return REFERENCE_VOICE
     engine, name = parse_voice(voice)
     return name if engine == ESPEAK else REFERENCE_VOICES.get(voice, REFERENCE_VOICE)
 
@@ -172,17 +178,21 @@ def speak(texts: list[str], voice: str, hop: int) -> list[SpokenUtterance]:
             durations = espeak.durations_in_frames(u.starts, len(u.wav), hop)
             out.append(SpokenUtterance(u.wav, u.phonemes, durations))
         return out
-    out = []
-    for text, (wav, rate) in zip(texts, ENGINES[engine].speak(texts, name)):
-        wav = _resampled(wav, rate)
-        ref = espeak.synthesize(text, phoneme_voice(voice))
-        if not ref.phonemes or len(wav) == 0:
-            out.append(SpokenUtterance(wav, [], []))
-            continue
-        ref_durations = espeak.durations_in_frames(ref.starts, len(ref.wav), hop)
-        durations = transfer_durations(ref.wav, ref_durations, wav, hop)
-        out.append(SpokenUtterance(wav, ref.phonemes, durations))
-    return out
+    return [
+        align_recording(text, _resampled(wav, rate), phoneme_voice(voice), hop)
+        for text, (wav, rate) in zip(texts, ENGINES[engine].speak(texts, name))
+    ]
+
+
+def align_recording(text: str, wav: np.ndarray, reference: str, hop: int) -> SpokenUtterance:
+    """A recording of ``text`` (at :data:`SAMPLE_RATE`) with espeak-ng's phonemes of it in the
+    ``reference`` voice and their durations carried onto it by DTW to espeak-ng's synthesis
+    (:mod:`regen.data.duration_transfer`). Empty phonemes when espeak-ng says nothing."""
+    ref = espeak.synthesize(text, reference)
+    if not ref.phonemes or len(wav) == 0:
+        return SpokenUtterance(wav, [], [])
+    ref_durations = espeak.durations_in_frames(ref.starts, len(ref.wav), hop)
+    return SpokenUtterance(wav, ref.phonemes, transfer_durations(ref.wav, ref_durations, wav, hop))
 
 
 @lru_cache(maxsize=16)

@@ -6,7 +6,8 @@ Layout of a store folder (never inside the user's data folder)::
     <split>/<key>-00000.npy    one array per shard, rows along axis 0
 
 Arrays are plain ``.npy`` files opened with ``np.load(mmap_mode="r")``, so reading a batch
-touches only its rows: memory stays bounded by the page cache whatever the data size. A store
+touches only its rows (a *ragged* key, e.g. waveforms of different lengths, stores its rows
+end to end plus ``<key>_rows-00000.npy``, the length of each): memory stays bounded by the page cache whatever the data size. A store
 is written into a temporary sibling folder and renamed when complete, so an interrupted
 prepare leaves nothing that looks finished, and two processes preparing the same store at
 once both end with the same complete folder.
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,9 +72,12 @@ class SkipLog:
 class ShardWriter:
     """Appends rows of named arrays for one split; a full buffer becomes one shard file."""
 
-    def __init__(self, folder: Path, rows_per_shard: int = 4096) -> None:
+    def __init__(
+        self, folder: Path, rows_per_shard: int = 4096, ragged: tuple[str, ...] = ()
+    ) -> None:
         self.folder = folder
         self.rows_per_shard = rows_per_shard
+        self.ragged = ragged  # keys whose rows differ in length along axis 0
         self.buffer: dict[str, list[np.ndarray]] = {}
         self.shards = 0
         self.rows = 0
@@ -89,7 +94,12 @@ class ShardWriter:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for key, rows in self.buffer.items():
-            np.save(self.folder / f"{key}-{self.shards:05d}.npy", np.stack(rows))
+            if key in self.ragged:
+                lengths = np.array([len(r) for r in rows], np.int64)
+                np.save(self.folder / f"{key}_rows-{self.shards:05d}.npy", lengths)
+                np.save(self.folder / f"{key}-{self.shards:05d}.npy", np.concatenate(rows))
+            else:
+                np.save(self.folder / f"{key}-{self.shards:05d}.npy", np.stack(rows))
         self.buffer = {}
         self.shards += 1
 
@@ -119,6 +129,14 @@ def temporary_folder(folder: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     return tmp
+
+
+def raise_if_strict(manifest: dict[str, Any], strict: bool) -> None:
+    """With ``data.strict=true``, a store prepared leniently that skipped items is an error:
+    the one-line error of its first skipped item."""
+    if strict and manifest.get("skipped_total"):
+        reason, record = next(iter(manifest["skipped"].items()))
+        raise DataError(f"{record['first'][0]}: {reason} (data.strict=true; fix or remove it)")
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -168,3 +186,35 @@ class ShardedArray:
             chosen = shard == s
             out[chosen] = self.shards[s][positions[chosen] - self.offsets[s]]
         return out
+
+
+class RaggedArray(Sequence):
+    """Rows of different lengths of one ragged key of one split, across memory-mapped shards.
+
+    ``rows[i]`` is the i-th row as a numpy view into the map (nothing else is read);
+    ``rows[a:b]`` a list of them; ``len(rows)`` the row count.
+    """
+
+    def __init__(self, values: list[np.ndarray], lengths: list[np.ndarray]) -> None:
+        self.values = values
+        self.lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        self.shard_of = np.concatenate([np.full(len(n), s) for s, n in enumerate(lengths)] or [[]])
+        self.start = np.concatenate([np.cumsum(n) - n for n in lengths] or [[]]).astype(np.int64)
+
+    @classmethod
+    def open(cls, folder: Path, key: str) -> RaggedArray:
+        values = sorted(Path(folder).glob(f"{key}-*.npy"))
+        lengths = sorted(Path(folder).glob(f"{key}_rows-*.npy"))
+        if len(values) != len(lengths):
+            raise DataError(f"the feature store {folder} is incomplete; prepare it again")
+        return cls([np.load(p, mmap_mode="r") for p in values], [np.load(p) for p in lengths])
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, index):  # int -> one row; slice -> list of rows
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]  # negative indices, IndexError past the end
+        start = int(self.start[index])
+        return self.values[int(self.shard_of[index])][start : start + int(self.lengths[index])]

@@ -113,6 +113,34 @@ def normalize_text(text: str) -> str:
     Raises:
         DataError: nothing speakable is left (empty, only punctuation, only emoji).
     """
+    text = _spelled_out(text)
+    dropped = _unreadable(text)
+    if dropped:
+        log.info("dropped characters espeak-ng cannot read: %s", " ".join(dropped))
+        text = "".join(c if _ALLOWED.match(c) or c.isspace() else " " for c in text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
+    text = re.sub(r"([,.;:!?])(?:[\s,.;:!?]*[,.;:!?])+", lambda m: m.group(0).strip()[-1], text)
+    text = text.strip(" ,;:")
+    if not re.search(r"[A-Za-z]", text):
+        raise DataError(
+            "the text has nothing to speak (no letters or numbers left after normalisation); "
+            "give at least one word"
+        )
+    return text
+
+
+def unspeakable_characters(text: str) -> list[str]:
+    """The characters of ``text`` that :func:`normalize_text` would drop (emoji, other
+    scripts), sorted: a transcript holding them does not match its recording."""
+    return _unreadable(_spelled_out(text))
+
+
+def _unreadable(text: str) -> list[str]:
+    return sorted({c for c in text if not _ALLOWED.match(c) and not c.isspace()})
+
+
+def _spelled_out(text: str) -> str:
+    """Numbers, abbreviations and symbols spelled out, accents and fancy quotes made plain."""
     text = unicodedata.normalize("NFKC", text)
     for fancy, plain in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
         text = text.replace(fancy, plain)
@@ -128,18 +156,6 @@ def normalize_text(text: str) -> str:
     for table in (_SYMBOLS, _PAUSES):
         for symbol, spoken in table.items():
             text = text.replace(symbol, spoken)
-    dropped = sorted({c for c in text if not _ALLOWED.match(c) and not c.isspace()})
-    if dropped:
-        log.info("dropped characters espeak-ng cannot read: %s", " ".join(dropped))
-        text = "".join(c if _ALLOWED.match(c) or c.isspace() else " " for c in text)
-    text = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(text.split()))
-    text = re.sub(r"([,.;:!?])(?:[\s,.;:!?]*[,.;:!?])+", lambda m: m.group(0).strip()[-1], text)
-    text = text.strip(" ,;:")
-    if not re.search(r"[A-Za-z]", text):
-        raise DataError(
-            "the text has nothing to speak (no letters or numbers left after normalisation); "
-            "give at least one word"
-        )
     return text
 
 

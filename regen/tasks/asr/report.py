@@ -90,6 +90,8 @@ def examples_section(results: dict[str, Any], audio: dict[str, np.ndarray], coun
     outputs = results["outputs"]
     blocks = []
     for split, title in (("test", "held-out sentences"), ("test_speaker", "held-out voice")):
+        if split not in results["references"]:  # a data.source has no held-out voice
+            continue
         references = results["references"][split]
         rows = []
         for i in range(min(count, len(references))):
@@ -157,7 +159,7 @@ def write_report(out_dir: Path) -> Path:
     summary = (
         f"Speech -> phonemes -> text (renderer trained on {data['unpaired_texts']:,} unpaired "
         f"texts) vs CTC on characters, on {data['train_utterances']:,} paired training "
-        f"utterances ({data['train_seconds'] / 60:.1f} min of espeak-ng speech). At "
+        f"utterances ({data['train_seconds'] / 60:.1f} min of speech). At "
         f"{results['paired_fraction'] * 100:g}% paired: CER {regen_m['cer']:.3f} vs "
         f"{direct_m['cer']:.3f}, WER {regen_m['wer']:.3f} vs {direct_m['wer']:.3f}."
     )

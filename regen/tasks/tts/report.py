@@ -67,7 +67,7 @@ def write_report(out_dir: Path) -> Path:
     sections = [
         {
             "title": "Listen: the same held-out sentences",
-            "html": "<p>Ground truth is the held-out espeak-ng recording; the resynthesis "
+            "html": "<p>Ground truth is the held-out recording; the resynthesis "
             "columns render the TRUE mel (renderer alone); regen and direct start from the "
             "text.</p>"
             + audio_table(examples["texts"], examples["speakers"], columns, SAMPLE_RATE),
@@ -114,8 +114,9 @@ def write_report(out_dir: Path) -> Path:
         "summary": summary,
         "budget": results["budget"],
         "views": results.get("views"),
-        "features": "MCD-DTW, log-F0 RMSE and V/UV error against the held-out espeak-ng "
-        "recording of the same sentence and voice; definitions in docs/speech.md.",
+        "features": "MCD-DTW, log-F0 RMSE and V/UV error against the held-out recording of "
+        f"the same sentence and voice (source: {results['data']['source']}); definitions in "
+        "docs/speech.md.",
         "machine": machine_info(),
         "pipelines": pipelines,
         "metric_notes": results["metric_notes"],

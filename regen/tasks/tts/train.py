@@ -17,12 +17,13 @@ from pathlib import Path
 import torch
 
 from regen.contracts import Calibrated, WrapsMel
-from regen.data.speech import SpeechCorpus, load_speech_corpus
+from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
+from regen.data.speech_features import MEL as STORE_MEL
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.tts.config import TTSRecipeConfig
-from regen.tasks.tts.data import acoustic_tensors
+from regen.tasks.tts.data import acoustic_tensors, stored_acoustic_tensors
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
 from regen.tasks.tts.pretrain import crops, renderer_job
 from regen.training import checkpoint as ckpt
@@ -31,15 +32,28 @@ from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import install, obtain
 
 
+def streams_from_store(config: TTSRecipeConfig, corpus: SpeechCorpus) -> bool:
+    """A prepared ``data.source`` whose stored log-mels are this recipe's Y' (the learned
+    representations encode every mel at once, so they take the in-memory path)."""
+    rep = config.representation
+    settings = {"n_fft": rep.n_fft, "hop": rep.hop, "n_mels": rep.n_mels, "fmax": rep.fmax}
+    return corpus.store is not None and not config.is_learned and settings == STORE_MEL
+
+
 def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner) -> dict:
     """What the generator stage trains on; the direct baseline's target is the waveform."""
-    tensors = acoustic_tensors(
-        corpus,
-        conditioner.vocab,
-        conditioner.voices,
-        mel_of(config),
-        with_waveforms=config.is_direct,
-    )
+    if streams_from_store(config, corpus):
+        tensors = stored_acoustic_tensors(
+            corpus, conditioner.vocab, conditioner.voices, with_waveforms=config.is_direct
+        )
+    else:
+        tensors = acoustic_tensors(
+            corpus,
+            conditioner.vocab,
+            conditioner.voices,
+            mel_of(config),
+            with_waveforms=config.is_direct,
+        )
     if config.is_direct:
         tensors["y_prime"] = tensors.pop("wav")
     return tensors
@@ -64,7 +78,7 @@ def train_tts(
     """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
     run_dir = Path(run_dir or config.run_dir)
     corpus = data if data is not None else load_speech_corpus(config.data, "train")
-    conditioner = PhonemeConditioner(PhonemeVocabulary(), config.data.voices)
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
     pipeline = build_tts_pipeline(config, conditioner)
     config_yaml = write_config(run_dir, config)
     results: list[StageResult] = []
