@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from regen.config import TrainConfig
+from regen.data.speech_features import PaddedRows
+from regen.data.store import RaggedArray, ShardWriter
 from regen.training.batches import StepBatches, batch_indices, step_batches
 from regen.training.distributed import DistInfo
 from regen.training.loop import train_stage
@@ -56,3 +59,19 @@ def test_training_with_workers_gives_the_same_weights():
         weights.append(model.state_dict())
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key])
+
+
+def test_workers_read_ragged_store_rows_like_the_loop(tmp_path):
+    """Padded rows of a memory-mapped ragged store (the speech features) through workers."""
+    writer = ShardWriter(tmp_path, rows_per_shard=3, ragged=("mel",))
+    for n in range(1, 11):
+        writer.add({"mel": np.full((n, 2), n, np.float32)})
+    writer.flush()
+    data = {"y": PaddedRows(RaggedArray.open(tmp_path, "mel"), pad=-1.0, channels_first=True)}
+    cfg = TrainConfig(steps=6, batch_size=4, seed=1)
+    alone = list(step_batches(data, 10, cfg, DistInfo(), start=0))
+    cfg.workers = 2
+    loaded = list(step_batches(data, 10, cfg, DistInfo(), start=0))
+    assert len(alone) == len(loaded) == 6
+    for a, b in zip(alone, loaded):
+        assert torch.equal(a["y"], b["y"]) and a["y"].shape[1] == 2
