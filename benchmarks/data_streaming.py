@@ -7,6 +7,9 @@ trained on one thread.
 
 - throughput: ``--steps`` steps twice per path, interleaved; the best of each path is kept,
   so background load on the machine hurts both alike.
+- tts: an LJSpeech-layout folder of espeak-ng speech, prepared; the FastSpeech generator stage
+  of ``tts/fastspeech_griffin_lim`` from the store (read in the loop, or by one DataLoader
+  worker: ``train.generator.workers=1``) vs from the same features as in-memory tensors.
 - memory: the folder grown 1x, 4x and 16x (copies of each glyph shifted by a pixel or two);
   each (size, path) trains in a fresh process whose peak resident memory is read from the
   kernel (``wait4``), after the store was prepared by this process.
@@ -24,15 +27,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soundfile
 import torch
 from PIL import Image
 
 from benchmarks.common import run_measured, update_results
 from regen.config import load_recipe
+from regen.data import espeak
 from regen.data.glyphs import load_glyphs
 from regen.data.image_set import MappedImages
+from regen.data.sentences import load_sentences
+from regen.data.speech import corpus_voices, load_speech_corpus
+from regen.data.text_frontend import PhonemeVocabulary
 from regen.tasks.image.build import build_pipeline
 from regen.tasks.image.data import load_image_dataset
+from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline
+from regen.tasks.tts.train import generator_tensors
 from regen.training.batches import batch_indices
 from regen.training.loop import train_stage
 
@@ -182,13 +192,82 @@ def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
     return data, best["store"] / best["memory"]
 
 
+TTS_RECIPE = "tts/fastspeech_griffin_lim"
+
+
+def write_ljspeech_folder(root: Path, count: int) -> int:
+    """``count`` fortunes sentences spoken by espeak-ng in LJSpeech's layout (a user's corpus)."""
+    sentences = [s for s in load_sentences() if len(s.split()) <= 12][:count]
+    lines = []
+    for i, text in enumerate(sentences):
+        uid = f"LJ001-{i + 1:04d}"
+        (root / "wavs").mkdir(parents=True, exist_ok=True)
+        soundfile.write(
+            str(root / "wavs" / f"{uid}.wav"),
+            espeak.synthesize(text, "en-us").wav,
+            espeak.ESPEAK_SAMPLE_RATE,
+        )
+        lines.append(f"{uid}|{text}|{text}")
+    (root / "metadata.csv").write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def tts_throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, dict]:
+    """The TTS generator stage (FastSpeech) from the store (log-mels memory-mapped, padded
+    per batch) vs from the same features as padded in-memory tensors."""
+    items = write_ljspeech_folder(folder, args.tts_items)
+    config = load_recipe(TTS_RECIPE, [f"data.source={folder}"])
+    start = time.perf_counter()
+    corpus = load_speech_corpus(config.data, "train")  # prepares the store on first use
+    prepare_seconds = time.perf_counter() - start
+    conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
+    stored = generator_tensors(config, corpus, conditioner)
+    everything = torch.arange(len(corpus))
+    dense = {k: v if isinstance(v, torch.Tensor) else v[everything] for k, v in stored.items()}
+    cfg = config.train.generator
+    cfg.steps, cfg.log_every, cfg.checkpoint_every = args.tts_steps, args.tts_steps, args.tts_steps
+    # store_workers: the store read by one DataLoader worker process while the model trains
+    paths = (("store", stored, 0), ("store_workers", stored, 1), ("memory", dense, 0))
+    rates: dict[str, list[float]] = {path: [] for path, _, _ in paths}
+    for _ in range(args.repeats):
+        for path, tensors, workers in paths:
+            torch.manual_seed(0)
+            generator = build_tts_pipeline(config, conditioner).generator
+            cfg.workers = workers
+            begin = time.perf_counter()
+            train_stage("generator", generator, tensors, cfg, None, progress=False)
+            rates[path].append(args.tts_steps / (time.perf_counter() - begin))
+            print(f"tts {path}: {rates[path][-1]:.2f} steps/s", flush=True)
+    best = {path: max(values) for path, values in rates.items()}
+    data = {
+        "recipe": TTS_RECIPE,
+        "stage": "generator",
+        "utterances": items,
+        "train_utterances": len(corpus),
+        "batch_size": cfg.batch_size,
+        "steps": args.tts_steps,
+        "threads": 1,
+        "prepare_seconds": prepare_seconds,
+        "steps_per_s": rates,
+        "best_steps_per_s": best,
+        "note": "the store pads each batch to its own longest utterance, the in-memory "
+        "tensors to the corpus's longest: part of any difference is less padding",
+    }
+    return data, {
+        "tts_store_vs_memory": best["store"] / best["memory"],
+        "tts_store_workers_vs_memory": best["store_workers"] / best["memory"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--memory-steps", type=int, default=50)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--part", choices=["throughput", "memory", "all"], default="all")
+    parser.add_argument("--tts-steps", type=int, default=60)
+    parser.add_argument("--tts-items", type=int, default=240)
+    parser.add_argument("--part", choices=["throughput", "tts", "memory", "all"], default="all")
     parser.add_argument("--child", choices=["store", "memory"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--report", help=argparse.SUPPRESS)
@@ -207,6 +286,15 @@ def main() -> None:
             )
             update_results("data_streaming", "glyphs", data, {"glyphs_store_vs_memory": ratio})
             print(f"store / memory throughput: {ratio:.3f}")
+        if args.part in ("tts", "all"):
+            folder = Path(tmp) / "ljspeech"
+            data, ratios = tts_throughput(folder, args)
+            data["command"] = (
+                f"{COMMAND} --part tts --tts-steps {args.tts_steps} --tts-items {args.tts_items} "
+                f"--repeats {args.repeats}"
+            )
+            update_results("data_streaming", "tts", data, ratios)
+            print(f"tts throughput over in-memory: {ratios}")
         if args.part in ("memory", "all"):
             data = memory_growth(Path(tmp), args.scales, args.memory_steps)
             scales = " ".join(map(str, args.scales))
