@@ -25,7 +25,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from regen.data.cache import cache_dir
@@ -153,7 +153,8 @@ def parse_records(text: str) -> list[PackageRecord]:
     for fields in paragraphs(text):
         if "Package" not in fields:
             continue
-        first, _, rest = fields.get("Description", "").partition("\n")
+        description = fields.get("Description") or fields.get("Description-en", "")
+        first, _, rest = description.partition("\n")
         records.append(_record(fields, first, long_text(rest)))
     return records
 
@@ -233,4 +234,33 @@ def apt_show(name: str) -> list[PackageRecord]:
     records = parse_records(done.stdout) if done.returncode == 0 else []
     if not records:
         raise DataError(f"apt does not know a package named {name!r} (apt-cache show {name})")
-    return records[:1]
+    record = records[0]
+    if not record.long:  # the machine's lists hold no Translation-en: look the text up
+        md5 = next(paragraphs(done.stdout)).get("Description-md5", "")
+        record = replace(record, long=_installed_long(name) or _translated_long(md5))
+    return [record]
+
+
+def _installed_long(name: str) -> str:
+    """The long description of an installed package (dpkg keeps it whole), or ""."""
+    done = subprocess.run(["dpkg-query", "-s", name], capture_output=True, text=True)
+    records = parse_records(done.stdout) if done.returncode == 0 else []
+    return records[0].long if records else ""
+
+
+def _translated_long(md5: str) -> str:
+    """The long description of ``md5`` in regen's own lists' Translation-en, or ""."""
+    folder = lists_dir()
+    if not md5 or not folder.is_dir():
+        return ""
+    try:
+        path = _one(folder, f"*_dists_{SUITE}_main_i18n_Translation-en*")
+    except DataError:
+        return ""
+    text = read_index(path).decode("utf-8", errors="replace")
+    start = text.find(f"Description-md5: {md5}\n")
+    if start < 0:
+        return ""
+    block = text[start : text.find("\n\n", start) if "\n\n" in text[start:] else len(text)]
+    fields = next(paragraphs(block), {})
+    return long_text(fields.get("Description-en", "").partition("\n")[2])

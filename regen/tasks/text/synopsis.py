@@ -42,7 +42,7 @@ def check_record(record: PackageRecord) -> PackageRecord:
 
 def synopsis_for(source: str, run: Path) -> tuple[str, str | None]:
     """The synopsis (and, for a regen run, the template) for a record file or package name."""
-    record = record_of(source)
     pipeline, _ = load_run(run, task="text")
+    record = record_of(source)
     texts, templates = synopses(pipeline, [x_text(record)])
     return texts[0], (templates[0] if templates else None)
