@@ -35,6 +35,7 @@ from regen.modules.word_pieces import WordPieces
 from regen.modules.wordnet_morphy import WordNetMorphy
 
 KINDS = ("content", "skeleton")
+RULE_VERSION = 1  # bump when the rule changes: cached templates are keyed by it
 TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|[A-Za-z0-9]|[^\w\s]")
 CONTENT_TAGS = {"NN": "noun", "VB": "verb", "JJ": "adj", "RB": "adv"}  # tag prefix -> WordNet pos
 KEEP_TAGS = ("NN", "VB", "JJ", "RB", "CD", "FW")  # open classes (prefixes of Penn tags)

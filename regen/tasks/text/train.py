@@ -14,6 +14,9 @@ texts into X ids and ids back into text.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +24,13 @@ from pathlib import Path
 import torch
 
 from regen.contracts import YSpec
+from regen.data.cache import cache_dir
 from regen.generators.text_seq2seq import TextSeq2Seq
 from regen.modules.sequences import pad_rows
 from regen.modules.word_pieces import WordPieces
 from regen.pipeline import Pipeline
 from regen.renderers.template_to_text import TemplateToText
+from regen.representations.text_template import RULE_VERSION as TEMPLATE_RULE_VERSION
 from regen.representations.text_template import TextTemplate, template
 from regen.runs import save_run, write_config
 from regen.tasks.text.config import TextRecipe
@@ -83,11 +88,29 @@ def load_text_data(config: TextRecipe, corpus: TextCorpus | None = None) -> Text
     unpaired = _capped(corpus.splits["unpaired"], config.data.max_unpaired, config.seed)
     kind = template_kind(config)
     synopses = sorted({r.synopsis for r in paired + unpaired})
-    templates = {s: template(s, kind) for s in synopses}
+    templates = cached_templates(synopses, kind)
     texts = [x_text(r) for r in paired] + synopses + list(templates.values())
     vocab = WordPieces.fit(texts, config.data.vocab_size)
     codec = TextCodec(vocab, config.data.max_x_tokens, config.data.max_y_tokens)
     return TextData(corpus, codec, templates, paired, unpaired)
+
+
+def cached_templates(synopses: list[str], kind: str) -> dict[str, str]:
+    """``{synopsis: template}``, cached under the user cache dir (tagging 40,000 synopses
+    takes about a minute); the key covers the texts, the kind and the rule's version."""
+    digest = hashlib.sha256(json.dumps([TEMPLATE_RULE_VERSION, kind, synopses]).encode())
+    path = cache_dir() / f"text-templates-{digest.hexdigest()[:16]}.json"
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            pass  # damaged: rebuilt below
+    templates = {s: template(s, kind) for s in synopses}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(templates))
+    tmp.replace(path)
+    return templates
 
 
 def synopsis_spec(vocab_size: int) -> YSpec:
