@@ -30,8 +30,16 @@ SCALE = [
     "generator.depth=2",
     "renderer.dim=96",
     "renderer.depth=2",
+    "generator.dropout=0.0",  # an under-fitting regime: dropout only slows it down
+    "renderer.dropout=0.0",
     "train.generator.steps=600",
     "train.renderer.steps=600",
+    "train.generator.lr=0.002",
+    "train.renderer.lr=0.002",
+    "train.lm.lr=0.002",
+    "train.generator.ema_decay=0.99",
+    "train.renderer.ema_decay=0.99",
+    "train.lm.ema_decay=0.99",
     "eval.max_items=400",
     "eval.examples=12",
 ]

@@ -2,6 +2,9 @@
 
     s_1 ... s_n  SEP  t_1 ... t_m        position n (SEP) predicts t_1, ..., n+m predicts END
 
+Source and target share one token table (and the output layer is tied to it), so the same
+vocabulary must index both.
+
 One decoder-only stack (:mod:`regen.modules.transformer`) reads the source and writes the
 target, so every stage of the text task (X -> template, template -> synopsis, X -> synopsis)
 is the same model family with the same parameter count for equal widths. A source of
@@ -47,11 +50,24 @@ class PrefixSeq2Seq(nn.Module):
         self.cfg = cfg
         self.source_vocab, self.target_vocab = source_vocab, target_vocab
         self.max_source, self.max_target = max_source, max_target
-        self.sep = source_vocab  # input ids: source ids, SEP, then target ids shifted
-        self.embed = nn.Embedding(source_vocab + 1 + target_vocab, cfg.dim)
+        # One token table for source and target (both index one shared vocabulary) and the
+        # output layer tied to it: a word read in the source and the same word written in
+        # the target are one vector, so copying (package names, the template's lemmas) is
+        # an attention pattern, not a mapping learned word by word. A segment vector tells
+        # source from target positions.
+        self.sep = max(source_vocab, target_vocab)  # the id after every token id
+        self.embed = nn.Embedding(self.sep + 1, cfg.dim)
+        self.segment = nn.Embedding(2, cfg.dim)
+        nn.init.normal_(self.segment.weight, std=0.02)  # small beside the unit-scale tokens
         self.position = nn.Parameter(torch.randn(max_source + max_target + 2, cfg.dim) * 0.02)
         self.decoder = Transformer(cfg.dim, cfg.depth, cfg.heads, cfg.dropout, causal=True)
-        self.head = nn.Linear(cfg.dim, target_vocab)
+        self.bias = nn.Parameter(torch.zeros(target_vocab))
+
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Logits over the target vocabulary, through the tied token table (scaled so that
+        unit-variance rows give unit-scale logits)."""
+        table = self.embed.weight[: self.target_vocab]
+        return hidden @ table.T / table.shape[1] ** 0.5 + self.bias
 
     def loss(self, source: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, float]:
         """Cross-entropy of ``target`` given ``source`` and the next-token accuracy."""
@@ -64,15 +80,18 @@ class PrefixSeq2Seq(nn.Module):
         total = int((n + m + 1).max())
         inputs = torch.zeros(len(n), total, dtype=torch.long, device=source.device)
         targets = torch.full_like(inputs, -100)
+        segment = torch.zeros_like(inputs)
         for row in range(len(n)):
             s, t = int(n[row]), int(m[row])
             inputs[row, :s] = source[row, :s]
             inputs[row, s] = self.sep
-            inputs[row, s + 1 : s + 1 + t] = target[row, :t] + self.sep + 1
+            inputs[row, s + 1 : s + 1 + t] = target[row, :t]
+            segment[row, s + 1 :] = 1
             targets[row, s : s + t] = target[row, :t]
             targets[row, s + t] = END
         valid = torch.arange(total, device=inputs.device)[None] < (n + m + 1)[:, None]
-        hidden = self.decoder(self.embed(inputs) + self.position[:total], valid)
+        x = self.embed(inputs) + self.segment(segment) + self.position[:total]
+        hidden = self.decoder(x, valid)
         scored = targets != -100  # the output layer runs on target positions only (the
         logits = self.head(hidden[scored])  # source is most of a row, the vocabulary large)
         loss = F.cross_entropy(logits, targets[scored])
@@ -95,7 +114,8 @@ class PrefixSeq2Seq(nn.Module):
         positions = (torch.arange(width)[None] - (width - valid.sum(1))[:, None]).clamp(min=0)
         ids, valid, positions = ids.to(device), valid.to(device), positions.to(device)
         cache = self.decoder.new_cache(len(rows), width + self.max_target + 1, self.position)
-        hidden = self.decoder(self.embed(ids) + self.position[positions], valid, cache)[:, -1]
+        source = self.embed(ids) + self.segment(torch.zeros_like(ids)) + self.position[positions]
+        hidden = self.decoder(source, valid, cache)[:, -1]
         next_pos = positions[:, -1] + 1
         out = torch.zeros(len(rows), self.max_target, dtype=torch.long)
         done = torch.zeros(len(rows), dtype=torch.bool, device=device)
@@ -106,7 +126,7 @@ class PrefixSeq2Seq(nn.Module):
             done |= token == END
             if bool(done.all()) or step == self.max_target - 1:
                 break
-            x = self.embed(token + self.sep + 1) + self.position[next_pos]
+            x = self.embed(token) + self.segment(torch.ones_like(token)) + self.position[next_pos]
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
             hidden = self.decoder(x[:, None], valid, cache)[:, -1]
             next_pos = next_pos + 1
