@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from regen.compare.records import run_record
-from regen.eval.text_metrics import SynopsisLM, text_metrics
+from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
 from regen.pipeline import Pipeline
+from regen.representations.text_template import NUM, template
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
 from regen.tasks.text.report import write_report  # noqa: F401  (the harness calls it)
-from regen.tasks.text.train import TextData, load_text_data, synopses, train_text
+from regen.tasks.text.train import TextData, build, load_text_data, synopses, train_text
 from regen.training.loop import StageResult
 from regen.training.probe import best_step_seconds
 
@@ -69,8 +70,6 @@ def train(
 
 
 def probe_step_seconds(direct_cfg: TextRecipe, data: TextData) -> float:
-    from regen.tasks.text.train import build
-
     size = direct_cfg.train.generator.batch_size
     records = data.paired[:size]
     batch = {
@@ -181,9 +180,6 @@ def _regen_only(
     pipeline: Pipeline, data: TextData, references: list[str], templates: list[str] | None
 ) -> dict[str, float]:
     """The generator's template F1 and the renderer from the true templates."""
-    from regen.eval.text_metrics import bleu, chrf, multiset_f1
-    from regen.representations.text_template import template
-
     kind = pipeline.representation.kind
     true = [template(r, kind) for r in references]
     codec = pipeline.conditioner
@@ -191,13 +187,17 @@ def _regen_only(
     for start in range(0, len(true), 64):
         ids = codec.ids(true[start : start + 64], codec.max_y)
         rendered += codec.texts(pipeline.render(ids))
-    strip = lambda t: [item.rsplit("/", 1)[0].lower() for item in t.split() if "/" in item]  # noqa: E731
-    f1 = [multiset_f1(strip(g), strip(t)) for g, t in zip(templates or [], true)]
+    f1 = [multiset_f1(_lemmas(g), _lemmas(t)) for g, t in zip(templates or [], true)]
     return {
         "template_f1_generator": 100 * sum(f1) / max(1, len(f1)),
         "bleu_from_true_template": bleu(rendered, references),
         "chrf_from_true_template": chrf(rendered, references),
     }
+
+
+def _lemmas(template_text: str) -> list[str]:
+    """The lower-cased words of a template's ``word/TAG`` items (number slots left out)."""
+    return [item.rsplit("/", 1)[0].lower() for item in template_text.split() if item != NUM]
 
 
 def _examples(test, x_texts, outputs, templates, data, count: int) -> list[dict[str, str]]:
