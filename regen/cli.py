@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("args", nargs="*", help="prepare: RECIPE then key.sub=value overrides")
     data.add_argument("--image-size", type=int, default=32, help="image datasets only")
     data.add_argument(
+        "--fetch", action="store_true", help="text only: apt-get update regen's own lists first"
+    )
+    data.add_argument(
         "--out", type=Path, help="prepare: write the store here (then data.source=DIR reads it)"
     )
 

@@ -9,6 +9,7 @@ from regen.errors import ConfigError
 from regen.tasks import BUILT_IN, get_task
 from tests.asr_tiny import TINY_ASR
 from tests.melody_tiny import TINY_MELODY
+from tests.text_tiny import TINY_TEXT
 from tests.tiny import TINY
 from tests.tiny_tts import TINY_TTS
 
@@ -27,6 +28,7 @@ PAIRS = {
     "tts": ("tts/fastspeech_griffin_lim", TINY_TTS),
     "asr": ("asr/phonemes", TINY_ASR),
     "melody": ("melody/chorales_template", TINY_MELODY),
+    "text": ("text/debian_synopsis", TINY_TEXT),
 }
 
 
@@ -70,4 +72,6 @@ def _meta(name: str) -> dict:
         from regen.data.text_frontend import PhonemeVocabulary
 
         return {"vocab": PhonemeVocabulary().to_dict(), "voices": ["en-us", "en-gb"]}
+    if name == "text":
+        return {"vocab": ["<pad>", "<unk>", " a", "/NN"]}
     return {}

@@ -1,0 +1,142 @@
+"""Y' for text generation (Text2Template): a synopsis's content template, by a fixed rule on Y.
+
+    "Python library for parsing configuration files"
+    -> "python/JJ library/NN parse/VBG configuration/NN file/NNS"           (content)
+    -> "/JJ /NN for /VBG /NN /NNS"                                        (skeleton)
+
+The rule reads the synopsis and nothing else (never X): a line in title case ("Real-Time
+Strategy Game") is lower-cased word by word first, so capitals do not all read as proper
+nouns; the tokens are tagged by Brill's tagger (:mod:`regen.modules.brill_tagger`); then
+
+- ``content``: closed-class words (determiners, prepositions, conjunctions, pronouns, modals,
+  ...) and punctuation are dropped; numbers become ``<NUM>``; proper nouns, and words that are
+  not plain lower-case or capitalised words (``GNU``, ``arm64``, ``GTK+``), are
+  kept verbatim with their tag; every other content word becomes ``lemma/TAG`` with WordNet's
+  lemma (:mod:`regen.modules.wordnet_morphy`). The Penn tag keeps the inflection (NNS, VBG), so
+  the renderer learns word order, function words and inflection, not content.
+- ``skeleton`` (the other end of the trade-off): function words and punctuation kept, content
+  words reduced to their tag slot, numbers to ``<NUM>``.
+
+:class:`TextTemplate` is the Representation over token ids of one shared
+:class:`regen.modules.word_pieces.WordPieces` vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from regen.contracts import YSpec
+from regen.errors import ConfigError
+from regen.modules.brill_tagger import NUMBER, BrillTagger
+from regen.modules.sequences import pad_rows, unpad_rows
+from regen.modules.word_pieces import WordPieces
+from regen.modules.wordnet_morphy import WordNetMorphy
+
+KINDS = ("content", "skeleton")
+RULE_VERSION = 1  # bump when the rule changes: cached templates are keyed by it
+TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|[A-Za-z0-9]|[^\w\s]")
+CONTENT_TAGS = {"NN": "noun", "VB": "verb", "JJ": "adj", "RB": "adv"}  # tag prefix -> WordNet pos
+KEEP_TAGS = ("NN", "VB", "JJ", "RB", "CD", "FW")  # open classes (prefixes of Penn tags)
+NUM = "<NUM>"
+
+
+def tokens(text: str) -> list[str]:
+    """Words, identifiers (``C++``, ``node.js``, ``3.2``) and punctuation marks."""
+    return TOKEN.findall(text)
+
+
+def untitle(words: list[str]) -> list[str]:
+    """Lower-case the capitalised words of a title-case line ("Real-Time Strategy Game")."""
+    alpha = [w for w in words if w[:1].isalpha() and len(w) > 3]
+    if len(alpha) >= 2 and all(w[0].isupper() for w in alpha):
+        return [w.lower() if w.istitle() else w for w in words]
+    return words
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """``[(token, Penn tag), ...]`` of one synopsis, after :func:`untitle`."""
+    return BrillTagger.load().tag(untitle(tokens(text)))
+
+
+def _verbatim(word: str, tag: str) -> bool:
+    """Proper nouns and identifiers (``GNOME``, ``arm64``, ``GTK+``) stay as written."""
+    plain = word.isalpha() and (word.islower() or word.istitle())  # "Runtime" opens a line
+    return tag.startswith("NNP") or not plain
+
+
+def content_template(text: str) -> list[str]:
+    """The content template of a synopsis: ``["python/JJ", "library/NN", ...]``."""
+    morphy = WordNetMorphy.load()
+    items = []
+    for word, tag in tagged(text):
+        if not tag.startswith(KEEP_TAGS):
+            continue
+        if NUMBER.match(word):
+            items.append(NUM)
+        elif _verbatim(word, tag):
+            items.append(f"{word}/{tag}")
+        elif tag.startswith(("CD", "FW")):
+            items.append(f"{word}/{tag}")
+        else:
+            items.append(f"{morphy.lemma(word.lower(), CONTENT_TAGS[tag[:2]])}/{tag}")
+    return items
+
+
+def skeleton_template(text: str) -> list[str]:
+    """Function words kept (lower-cased), content words as their tag slot: ``["/JJ", ...]``."""
+    items = []
+    for word, tag in tagged(text):
+        if NUMBER.match(word):
+            items.append(NUM)
+        elif tag.startswith(KEEP_TAGS):
+            items.append(f"/{tag}")
+        else:
+            items.append(word.lower())
+    return items
+
+
+def template(text: str, kind: str = "content") -> str:
+    """Y' of one synopsis as text (items joined by spaces); depends on ``text`` alone."""
+    if kind not in KINDS:
+        raise ConfigError(f"template kind {kind!r}; choose from: {', '.join(KINDS)}")
+    items = content_template(text) if kind == "content" else skeleton_template(text)
+    return " ".join(items)
+
+
+def content_lemmas(text: str) -> list[str]:
+    """The lower-cased lemmas (or verbatim words) of a synopsis's content template, without
+    tags and number slots: what template adherence and the hallucination proxy compare."""
+    return [item.rsplit("/", 1)[0].lower() for item in content_template(text) if item != NUM]
+
+
+class TextTemplate:
+    """Synopsis token ids [B, L] <-> template token ids [B, L'] over one shared vocabulary.
+
+    ``decode`` is not defined (a template drops words): the renderer is a trained model.
+    """
+
+    trainable = False
+
+    def __init__(self, vocab: WordPieces, kind: str = "content") -> None:
+        if kind not in KINDS:
+            raise ConfigError(f"representation.kind {kind!r}; choose from: {', '.join(KINDS)}")
+        self.vocab = vocab
+        self.kind = kind
+        self.spec = YSpec(
+            kind="discrete",
+            shape=(None,),
+            dtype="int64",
+            vocab_size=len(vocab),
+            name=f"{kind} template",
+        )
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return pad_rows([self.vocab.encode(template(t, self.kind)) or [1] for t in texts])[0]
+
+    def encode(self, y: torch.Tensor) -> torch.Tensor:
+        return self.encode_texts([self.vocab.decode(row) for row in unpad_rows(y)])
+
+    def decode(self, y_prime: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("a content template drops words; render it with the renderer")

@@ -1,0 +1,216 @@
+"""The text task's ``regen compare`` hooks (see :mod:`regen.compare.harness`).
+
+record -> content template -> synopsis (regen) against record -> synopsis (direct), the
+same model family, at equal total training samples (no stage is pretrained apart, so the
+two budget views agree: the direct generator gets regen's generator + renderer samples).
+Two more systems are scored beside them, so a regen win cannot be "it saw more text" or
+"it copies the description":
+
+- ``direct_lm``: the direct model whose decoder first learns the synopsis-only text as a
+  language model (the renderer's samples), then the paired data (the generator's samples);
+  trained here, in :func:`evaluate`, into ``<out>/<direct name>-lm``.
+- ``lead``: the first clause of the long description, no learning.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from regen.compare.records import run_record
+from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
+from regen.pipeline import Pipeline
+from regen.representations.text_template import NUM, template
+from regen.tasks.text.config import TextRecipe
+from regen.tasks.text.data import lead, x_text
+from regen.tasks.text.report import write_report  # noqa: F401  (the harness calls it)
+from regen.tasks.text.train import TextData, build, load_text_data, synopses, train_text
+from regen.training.loop import StageResult
+from regen.training.probe import best_step_seconds
+
+METRIC_NOTES = {
+    "bleu": "sacreBLEU corpus BLEU against the held-out synopses, higher is better",
+    "chrf": "sacreBLEU chrF, higher is better",
+    "rouge_l": "mean ROUGE-L F1 (word LCS, lower-cased), higher is better",
+    "template_f1": "template adherence: content-lemma F1 of the output vs the reference "
+    "synopsis, higher is better",
+    "perplexity": "per-word perplexity under a Kneser-Ney n-gram LM of the synopsis-only "
+    "split (fluency proxy), lower is better",
+    "distinct_1": "distinct word unigrams / all (diversity), higher is better",
+    "distinct_2": "distinct word bigrams / all, higher is better",
+    "self_bleu": "mean BLEU of each output against the others (repetitiveness), lower is better",
+    "copy_rate": "% of outputs equal to a training synopsis",
+    "hallucination": "% of generated content lemmas absent from X, lower is better",
+    "mean_words": "mean words per output (references: see the data section)",
+    "template_f1_generator": "regen only: content-lemma F1 of the generated template vs the "
+    "reference's template (X -> Y' alone), higher is better",
+    "bleu_from_true_template": "regen only: BLEU of the renderer from the TRUE templates of the "
+    "held-out synopses (its floor), higher is better",
+    "chrf_from_true_template": "regen only: chrF of the same, higher is better",
+    "train_seconds": "wall-clock seconds of training summed over stages",
+    "samples_seen": "optimizer steps x batch summed over stages",
+}
+
+
+def load_data(config: TextRecipe) -> TextData:
+    return load_text_data(config)
+
+
+def learned_stages(config: TextRecipe) -> list[str]:
+    return ["generator"] if config.is_direct else ["generator", "renderer"]
+
+
+def train(
+    config: TextRecipe, run_dir: Path, *, data: TextData, resume: bool, progress: bool
+) -> tuple[Pipeline, list[StageResult]]:
+    return train_text(config, run_dir, resume=resume, progress=progress, data=data)
+
+
+def probe_step_seconds(direct_cfg: TextRecipe, data: TextData) -> float:
+    size = direct_cfg.train.generator.batch_size
+    records = data.paired[:size]
+    batch = {
+        "x": data.codec.encode([x_text(r) for r in records]),
+        "y_prime": data.codec.ids([r.synopsis for r in records], direct_cfg.data.max_y_tokens),
+    }
+    generator = build(direct_cfg, {"vocab": data.vocab.vocab}).generator.train()
+    return best_step_seconds(generator, lambda: batch)
+
+
+def describe(label: str, pipeline: Pipeline, cfg: TextRecipe) -> str:
+    if pipeline.is_direct:
+        pretrained = " (decoder LM-pretrained on synopsis-only text)" if cfg.train.lm.steps else ""
+        return f"record -> synopsis{pretrained}"
+    return f"record -> {pipeline.spec.name} -> synopsis"
+
+
+def lm_variant(regen_cfg: TextRecipe, direct_cfg: TextRecipe) -> TextRecipe:
+    """The direct recipe with LM pretraining: the renderer's samples as LM steps, then the
+    regen generator's samples on the paired data (equal total samples)."""
+    cfg = copy.deepcopy(direct_cfg)
+    cfg.name = f"{direct_cfg.name}-lm"
+    r, g = regen_cfg.train.renderer, regen_cfg.train.generator
+    lm_steps = round(r.steps * r.batch_size / cfg.train.lm.batch_size)
+    gen_steps = round(g.steps * g.batch_size / cfg.train.generator.batch_size)
+    cfg.train = replace(
+        cfg.train,
+        lm=replace(cfg.train.lm, steps=max(1, lm_steps)),
+        generator=replace(cfg.train.generator, steps=max(1, gen_steps)),
+    )
+    return cfg
+
+
+def evaluate(
+    runs: dict[str, tuple[Pipeline, TextRecipe]],
+    data: TextData,
+    config: TextRecipe,
+    out_dir: Path,
+    progress: bool,
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline."""
+    test = data.corpus.splits["test"]
+    test = test[: config.eval.max_items] if config.eval.max_items else test
+    x_texts = [x_text(r) for r in test]
+    references = [r.synopsis for r in test]
+    lm = SynopsisLM([r.synopsis for r in data.unpaired], config.eval.lm_order)
+    training = {r.synopsis for r in data.paired + data.unpaired}
+
+    direct_cfg = runs["direct"][1]
+    lm_cfg = lm_variant(config, direct_cfg)
+    if progress:
+        print(f"training {lm_cfg.name} (the direct variant with LM pretraining)", file=sys.stderr)
+    lm_pipeline, lm_results = train_text(
+        lm_cfg, Path(out_dir) / lm_cfg.name, progress=progress, data=data
+    )
+
+    outputs: dict[str, list[str]] = {}
+    templates = None
+    systems = {**{k: v[0] for k, v in runs.items()}, "direct_lm": lm_pipeline}
+    for label, pipeline in systems.items():
+        texts, made = synopses(pipeline, x_texts)
+        outputs[label] = texts
+        if made is not None:
+            templates = made
+    outputs["lead"] = [lead(r) for r in test]
+    metrics = {
+        label: text_metrics(texts, references, x_texts, lm, training)
+        for label, texts in outputs.items()
+    }
+    regen_pipeline = runs["regen"][0]
+    metrics["regen"].update(_regen_only(regen_pipeline, data, references, templates))
+    lm_scores = {
+        **metrics["direct_lm"],
+        "train_seconds": sum(r.seconds for r in lm_results),
+        "samples_seen": float(sum(r.samples_seen for r in lm_results)),
+    }
+    more = [
+        run_record(
+            "direct_lm", describe("direct_lm", lm_pipeline, lm_cfg), lm_cfg, lm_results, lm_scores
+        ),
+        {
+            "label": "lead",
+            "name": "lead: first clause of the long description (no learning)",
+            "recipe_name": "lead",
+            "config_yaml": "",
+            "metrics": metrics["lead"],
+            "stages": [],
+            "curves": {},
+        },
+    ]
+    reference_stats = text_metrics(references, references, x_texts, lm, training)
+    extra = {
+        "more_pipelines": more,
+        "data": {
+            **data.corpus.manifest,
+            "paired_used": len(data.paired),
+            "unpaired_used": len(data.unpaired),
+            "test_scored": len(test),
+            "vocab_size": len(data.vocab),
+        },
+        "reference_stats": reference_stats,
+        "examples": _examples(test, x_texts, outputs, templates, data, config.eval.examples),
+    }
+    return {k: metrics[k] for k in runs}, extra
+
+
+def _regen_only(
+    pipeline: Pipeline, data: TextData, references: list[str], templates: list[str] | None
+) -> dict[str, float]:
+    """The generator's template F1 and the renderer from the true templates."""
+    kind = pipeline.representation.kind
+    true = [template(r, kind) for r in references]
+    codec = pipeline.conditioner
+    rendered = []
+    for start in range(0, len(true), 64):
+        ids = codec.ids(true[start : start + 64], codec.max_y)
+        rendered += codec.texts(pipeline.render(ids))
+    f1 = [multiset_f1(_lemmas(g), _lemmas(t)) for g, t in zip(templates or [], true)]
+    return {
+        "template_f1_generator": 100 * sum(f1) / max(1, len(f1)),
+        "bleu_from_true_template": bleu(rendered, references),
+        "chrf_from_true_template": chrf(rendered, references),
+    }
+
+
+def _lemmas(template_text: str) -> list[str]:
+    """The lower-cased words of a template's ``word/TAG`` items (number slots left out)."""
+    return [item.rsplit("/", 1)[0].lower() for item in template_text.split() if item != NUM]
+
+
+def _examples(test, x_texts, outputs, templates, data, count: int) -> list[dict[str, str]]:
+    rows = []
+    step = max(1, len(test) // max(1, count))
+    for i in range(0, len(test), step)[:count]:
+        rows.append(
+            {
+                "package": test[i].package,
+                "x": x_texts[i][:300],
+                "reference": test[i].synopsis,
+                "template": templates[i] if templates else "",
+                **{label: texts[i] for label, texts in outputs.items()},
+            }
+        )
+    return rows

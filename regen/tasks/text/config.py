@@ -1,0 +1,127 @@
+"""The recipe of the ``text`` task: package record -> content template -> one-line synopsis.
+
+``representation.kind`` picks the pipeline:
+
+- ``content`` (or ``skeleton``): regeneration. Y' = the synopsis's template by a fixed rule on
+  Y alone (regen/representations/text_template.py). Generator: X -> Y' on the paired split;
+  renderer: Y' -> Y on the synopsis-only split.
+- ``identity``: the direct baseline, X -> Y with the same model family on the paired split;
+  ``train.lm.steps > 0`` first trains its decoder as a language model on the synopsis-only
+  text (the direct variant that sees as much text as regen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from regen.compare.budget import RULES as BUDGET_RULES
+from regen.config import (
+    CompareConfig,
+    RecipeHeader,
+    TrainConfig,
+    check_choices,
+    check_stages,
+    to_dict,
+)
+from regen.errors import ConfigError
+from regen.representations.text_template import KINDS
+
+
+@dataclass
+class TextDataConfig:
+    """Which records, how they are split (by source package) and how they are cut."""
+
+    records_file: str = ""  # a deb822 record file (e.g. /var/lib/dpkg/status); "": apt lists
+    lists_dir: str = ""  # apt lists folder ("": $XDG_CACHE_HOME/regen/apt-lists)
+    max_per_source: int = 3  # records kept per source package (formulaic families)
+    paired: float = 0.2  # shares of the source packages per split; the rest of the four
+    unpaired: float = 0.6
+    dev: float = 0.1  # (the test split gets 1 - paired - unpaired - dev)
+    max_paired: int = 0  # caps on the items used (0: all), for quick runs
+    max_unpaired: int = 0
+    max_x_tokens: int = 96  # X is cut to this many word pieces
+    max_y_tokens: int = 32  # longer synopses / templates are cut
+    vocab_size: int = 8000  # word pieces besides single characters
+
+
+@dataclass
+class TemplateConfig:
+    kind: str = "content"  # content | skeleton (regeneration) | identity (direct)
+
+
+@dataclass
+class Seq2SeqConfig:
+    """The one model family of every learned stage: a decoder-only prefix transformer."""
+
+    dim: int = 128
+    depth: int = 3
+    heads: int = 4
+    dropout: float = 0.1
+    input_noise: float = 0.0  # share of input tokens replaced at random in training
+
+
+@dataclass
+class TextStages:
+    generator: TrainConfig = field(
+        default_factory=lambda: TrainConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps=50)
+    )
+    renderer: TrainConfig = field(
+        default_factory=lambda: TrainConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps=50)
+    )
+    # direct only (regeneration recipes ignore it): decoder language-model pretraining on
+    # the synopsis-only text (0: none); regen compare sets it for the direct_lm variant
+    lm: TrainConfig = field(
+        default_factory=lambda: TrainConfig(steps=0, batch_size=32, lr=1e-3, warmup_steps=50)
+    )
+
+
+@dataclass
+class TextEvalConfig:
+    max_items: int = 500  # test records scored (0: all)
+    examples: int = 10  # example rows in the report
+    lm_order: int = 3  # n of the synopsis n-gram LM behind the perplexity metric
+
+
+@dataclass
+class TextRecipe(RecipeHeader):
+    """One text-generation experiment (regeneration or direct)."""
+
+    task: str = "text"
+    name: str = "text"
+    data: TextDataConfig = field(default_factory=TextDataConfig)
+    representation: TemplateConfig = field(default_factory=TemplateConfig)
+    generator: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    renderer: Seq2SeqConfig = field(default_factory=lambda: Seq2SeqConfig(input_noise=0.05))
+    train: TextStages = field(default_factory=TextStages)
+    eval: TextEvalConfig = field(default_factory=TextEvalConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+
+    @property
+    def is_direct(self) -> bool:
+        return self.representation.kind == "identity"
+
+
+def validate(config: TextRecipe) -> None:
+    """What the types alone do not pin down; a ConfigError names the fix."""
+    check_choices(
+        config,
+        {"representation.kind": (*KINDS, "identity"), "compare.budget": BUDGET_RULES},
+    )
+    d = config.data
+    shares = (d.paired, d.unpaired, d.dev)
+    if any(s <= 0 for s in shares) or sum(shares) >= 1:
+        raise ConfigError(
+            "data.paired, data.unpaired and data.dev must be positive with a sum below 1 "
+            "(the test split gets the rest)"
+        )
+    if d.max_per_source < 1 or d.max_x_tokens < 8 or d.max_y_tokens < 4 or d.vocab_size < 0:
+        raise ConfigError(
+            "data.max_per_source >= 1, data.max_x_tokens >= 8, data.max_y_tokens >= 4 "
+            "and data.vocab_size >= 0"
+        )
+    for section in ("generator", "renderer"):
+        model = getattr(config, section)
+        if model.dim % model.heads:
+            raise ConfigError(f"'{section}.dim' {model.dim} must be divisible by its heads")
+    check_stages(config.train, ("generator", "renderer", "lm"))
+    to_dict(config)

@@ -1,0 +1,217 @@
+"""Build and train the text task's pipelines with the one loop.
+
+    regen:   1. renderer   template -> synopsis on the synopsis-only split (unpaired Y)
+             2. generator  record -> template on the paired split
+    direct:  (lm)          the generator's decoder as a synopsis language model on the
+                           synopsis-only split, when ``train.lm.steps > 0``
+             generator     record -> synopsis on the paired split
+
+Every stage is a :class:`regen.modules.prefix_seq2seq.PrefixSeq2Seq` over one word-piece
+vocabulary fitted on the training text (paired records and synopses, synopsis-only text and
+their templates), saved in the run's ``pipeline.json``; the run's ``conditioner`` turns record
+texts into X ids and ids back into text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from regen.contracts import YSpec
+from regen.data.cache import cache_dir
+from regen.generators.text_seq2seq import TextSeq2Seq
+from regen.modules.sequences import pad_rows
+from regen.modules.word_pieces import WordPieces
+from regen.pipeline import Pipeline
+from regen.renderers.template_to_text import TemplateToText
+from regen.representations.text_template import RULE_VERSION as TEMPLATE_RULE_VERSION
+from regen.representations.text_template import TextTemplate, template
+from regen.runs import save_run, write_config
+from regen.tasks.text.config import TextRecipe
+from regen.tasks.text.data import TextCorpus, load_corpus, x_text
+from regen.training.loop import StageResult, train_stage
+
+
+class TextCodec:
+    """Texts <-> padded id tensors over the run's vocabulary (the pipeline's conditioner)."""
+
+    def __init__(self, vocab: WordPieces, max_x: int, max_y: int) -> None:
+        self.vocab, self.max_x, self.max_y = vocab, max_x, max_y
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        """X texts -> ids [N, <= max_x]."""
+        return self.ids(texts, self.max_x)
+
+    def ids(self, texts: list[str], limit: int) -> torch.Tensor:
+        return pad_rows([self.vocab.encode(t)[:limit] or [1] for t in texts])[0]
+
+    def texts(self, ids: torch.Tensor) -> list[str]:
+        return [self.vocab.decode(row) for row in ids.tolist()]
+
+
+@dataclass
+class TextData:
+    """The corpus and everything every run of one compare shares (vocabulary, templates)."""
+
+    corpus: TextCorpus
+    codec: TextCodec
+    templates: dict[str, str]  # synopsis -> its template (the recipe's kind)
+    paired: list  # the records used (after data.max_paired)
+    unpaired: list  # the synopsis-only records used (after data.max_unpaired)
+
+    @property
+    def vocab(self) -> WordPieces:
+        return self.codec.vocab
+
+
+def _capped(records: list, limit: int, seed: int) -> list:
+    records = list(records)
+    random.Random(seed).shuffle(records)
+    return records[:limit] if limit else records
+
+
+def template_kind(config: TextRecipe) -> str:
+    """The template kind a recipe's vocabulary includes (a direct run uses the content one,
+    so both pipelines of a compare share one vocabulary)."""
+    return "content" if config.is_direct else config.representation.kind
+
+
+def load_text_data(config: TextRecipe, corpus: TextCorpus | None = None) -> TextData:
+    corpus = corpus or load_corpus(config.data, config.seed)
+    paired = _capped(corpus.splits["paired"], config.data.max_paired, config.seed)
+    unpaired = _capped(corpus.splits["unpaired"], config.data.max_unpaired, config.seed)
+    kind = template_kind(config)
+    synopses = sorted({r.synopsis for r in paired + unpaired})
+    templates = cached_templates(synopses, kind)
+    texts = [x_text(r) for r in paired] + synopses + list(templates.values())
+    vocab = WordPieces.fit(texts, config.data.vocab_size)
+    codec = TextCodec(vocab, config.data.max_x_tokens, config.data.max_y_tokens)
+    return TextData(corpus, codec, templates, paired, unpaired)
+
+
+def cached_templates(synopses: list[str], kind: str) -> dict[str, str]:
+    """``{synopsis: template}``, cached under the user cache dir (tagging 40,000 synopses
+    takes about a minute); the key covers the texts, the kind and the rule's version."""
+    digest = hashlib.sha256(json.dumps([TEMPLATE_RULE_VERSION, kind, synopses]).encode())
+    path = cache_dir() / f"text-templates-{digest.hexdigest()[:16]}.json"
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            pass  # damaged: rebuilt below
+    templates = {s: template(s, kind) for s in synopses}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(templates))
+    tmp.replace(path)
+    return templates
+
+
+def synopsis_spec(vocab_size: int) -> YSpec:
+    return YSpec(
+        kind="discrete", shape=(None,), dtype="int64", vocab_size=vocab_size, name="synopsis"
+    )
+
+
+def build(config: TextRecipe, meta: dict) -> Pipeline:
+    """The untrained pipeline of ``config`` over the vocabulary in ``meta["vocab"]``."""
+    vocab = WordPieces(meta["vocab"])
+    codec = TextCodec(vocab, config.data.max_x_tokens, config.data.max_y_tokens)
+    d = config.data
+    if config.is_direct:
+        spec = synopsis_spec(len(vocab))
+        generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
+        return Pipeline.direct(generator, conditioner=codec, name=config.name)
+    representation = TextTemplate(vocab, config.representation.kind)
+    spec = representation.spec
+    generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
+    renderer = TemplateToText(spec, len(vocab), d.max_y_tokens, config.renderer)
+    return Pipeline(representation, generator, renderer, conditioner=codec, name=config.name)
+
+
+def train_text(
+    config: TextRecipe,
+    run_dir: Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    data: TextData | None = None,
+) -> tuple[Pipeline, list[StageResult]]:
+    """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
+    run_dir = Path(run_dir or config.run_dir)
+    data = data or load_text_data(config)
+    config_yaml = write_config(run_dir, config)
+    torch.manual_seed(config.seed)
+    pipeline = build(config, {"vocab": data.vocab.vocab})
+    codec, limit = data.codec, config.data.max_y_tokens
+
+    def stage(name: str, module: torch.nn.Module, tensors: dict, folder: str) -> StageResult:
+        return train_stage(
+            name,
+            module,
+            tensors,
+            getattr(config.train, name),
+            run_dir / folder,
+            resume=resume,
+            config_yaml=config_yaml,
+            progress=progress,
+        )
+
+    x = codec.encode([x_text(r) for r in data.paired])
+    paired_y = codec.ids([r.synopsis for r in data.paired], limit)
+    unpaired_y = codec.ids([r.synopsis for r in data.unpaired], limit)
+    results = []
+    if config.is_direct:
+        if config.train.lm.steps:
+            no_source = torch.zeros(len(unpaired_y), 1, dtype=torch.long)
+            lm = {"x": no_source, "y_prime": unpaired_y}
+            results.append(stage("lm", pipeline.generator, lm, "lm"))
+        results.append(
+            stage("generator", pipeline.generator, {"x": x, "y_prime": paired_y}, "generator")
+        )
+        trained = ["generator"]
+    else:
+        unpaired_t = codec.ids([data.templates[r.synopsis] for r in data.unpaired], limit)
+        paired_t = codec.ids([data.templates[r.synopsis] for r in data.paired], limit)
+        renderer = {"y_prime": unpaired_t, "y": unpaired_y}
+        results.append(stage("renderer", pipeline.renderer, renderer, "renderer"))
+        results.insert(
+            0, stage("generator", pipeline.generator, {"x": x, "y_prime": paired_t}, "generator")
+        )
+        trained = ["generator", "renderer"]
+    save_run(
+        run_dir,
+        config,
+        pipeline,
+        trained,
+        results,
+        vocab=data.vocab.vocab,
+        paired_records=len(data.paired),
+        unpaired_synopses=len(data.unpaired),
+        data_manifest=data.corpus.manifest,
+    )
+    return pipeline.eval(), results
+
+
+@torch.no_grad()
+def synopses(
+    pipeline: Pipeline, x_texts: list[str], batch: int = 64
+) -> tuple[list[str], list[str] | None]:
+    """Generated synopses for record texts, and (regen) the generated templates."""
+    codec: TextCodec = pipeline.conditioner
+    outputs, templates = [], []
+    for start in range(0, len(x_texts), batch):
+        x = codec.encode(x_texts[start : start + batch])
+        y_prime = pipeline.generate(x)
+        if pipeline.is_direct:
+            outputs += codec.texts(y_prime)
+            continue
+        templates += codec.texts(y_prime)
+        outputs += codec.texts(pipeline.render(y_prime))
+    return outputs, (None if pipeline.is_direct else templates)

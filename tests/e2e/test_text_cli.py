@@ -1,0 +1,74 @@
+"""Package record -> synopsis from the command line, on the installed packages' records:
+compare (train, save, evaluate) with its report in Chromium, `regen text` on a record file
+and on a package name, load_run, and one-line errors for bad inputs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from regen.cli import main
+from regen.report.browser import find_chromium, render_in_chromium
+from regen.runs import load_run
+from tests.e2e.test_cli import _error
+from tests.text_tiny import TINY_TEXT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("text") / "compare"
+    assert main(["compare", "text/debian_synopsis", *TINY_TEXT, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="chromium not installed")
+def test_compare_report_shows_all_four_systems(compared):
+    dom = render_in_chromium(compared / "report.html")
+    total = int(re.search(r'data-images-total="(\d+)"', dom).group(1))
+    assert f'data-images-loaded="{total}"' in dom and total >= 4  # 3 loss plots + the bars
+    table = re.search(r'<table class="metrics">(.*?)</table>', dom, re.S).group(1)
+    assert {"bleu", "chrf", "rouge_l", "template_f1", "hallucination"} <= set(
+        re.findall(r"<tr><td>([^<]*)</td>", table)
+    )
+    for label in ("regen template", "direct_lm", "lead", "reference"):
+        assert f"<th>{label}</th>" in dom
+
+
+def test_trained_runs_load_and_write_synopses(compared, tmp_path, capsys):
+    run = compared / "text_template"
+    pipeline, config = load_run(run, task="text")
+    assert config.task == "text" and not pipeline.is_direct
+    record = tmp_path / "record"
+    record.write_text(
+        "Package: demo\nSource: demo\nSection: utils\n"
+        "Description: demo tool\n This tool parses the files of the system and prints them.\n"
+    )
+    assert main(["text", str(record), "--run", str(run), "--template"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("template: ") and len(first.strip().splitlines()) == 2
+    assert main(["text", str(record), "--run", str(run), "--template"]) == 0
+    assert capsys.readouterr().out == first  # greedy decoding: the same output again
+    assert main(["text", "dpkg", "--run", str(compared / "text_direct")]) == 0  # apt-cache show
+
+
+def test_bad_text_inputs_give_one_line_errors(compared, tmp_path, capsys):
+    run = str(compared / "text_template")
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    assert "holds no package record" in _error(capsys, "text", str(empty), "--run", run)
+    short = tmp_path / "short"
+    short.write_text("Package: a\nDescription: only a synopsis\n")
+    assert "no long description" in _error(capsys, "text", str(short), "--run", run)
+    assert "apt does not know" in _error(capsys, "text", "no-such-pkg-xyz", "--run", run)
+    assert "no trained pipeline" in _error(capsys, "text", str(short), "--run", str(tmp_path))
