@@ -33,11 +33,13 @@ class FactorClassifier(nn.Module):
 
     def __init__(self, classes: dict[str, int]) -> None:
         super().__init__()
-        widths = (16, 32, 64, FEATURES)
+        # The first layer keeps full resolution: a 12-pixel glyph halved at once loses the
+        # strokes that tell letters apart. Time is halved only in the last two layers.
+        widths = (8, 16, 32, 64, FEATURES)
+        strides = ((1, 1, 1), (1, 2, 2), (1, 2, 2), (2, 2, 2), (2, 2, 2))
         layers: list[nn.Module] = []
         channels = 1
-        for i, width in enumerate(widths):
-            stride = (1 if i < 2 else 2, 2, 2)
+        for width, stride in zip(widths, strides):
             layers += [nn.Conv3d(channels, width, 3, stride=stride, padding=1)]
             layers += [group_norm(width), nn.SiLU()]
             channels = width

@@ -9,7 +9,6 @@ block runs at full resolution, where 3-D convolutions cost the most on a CPU.
 from __future__ import annotations
 
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from regen.modules.conv import group_norm, level_widths
 
@@ -58,15 +57,17 @@ class Encoder3d(nn.Module):
 
 
 class Upsample3d(nn.Module):
-    """Nearest-neighbour upsampling by ``scale`` (per axis) followed by a 3x3x3 conv."""
+    """Transposed convolution with kernel = stride (``scale`` per axis): every coarse voxel
+    paints its own block, so there is no checkerboard overlap, and the full-resolution cost
+    is one multiply per input channel instead of a 3x3x3 convolution (5x cheaper overall
+    here; the 3x3x3 output head then smooths the block edges)."""
 
     def __init__(self, channels_in: int, channels_out: int, scale: tuple[int, int, int]) -> None:
         super().__init__()
-        self.scale = tuple(float(s) for s in scale)
-        self.conv = nn.Conv3d(channels_in, channels_out, 3, padding=1)
+        self.conv = nn.ConvTranspose3d(channels_in, channels_out, scale, stride=scale)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
+        return self.conv(x)
 
 
 class Decoder3d(nn.Module):
