@@ -23,6 +23,7 @@ from regen.training.loop import train_stage
 
 FACTORS = ("glyph", "direction", "speed")
 FEATURES = 64
+VERSION = 2  # in the cache key: bump when the architecture or its training changes
 
 
 class FactorClassifier(nn.Module):
@@ -85,7 +86,7 @@ def get_factor_classifier(
     digest.update(clips.numpy().tobytes())
     for name in FACTORS:
         digest.update(labels[name].numpy().tobytes())
-    key = f"video-factors-{digest.hexdigest()[:16]}-{steps}-s{seed}"
+    key = f"video-factors-v{VERSION}-{digest.hexdigest()[:16]}-{steps}-s{seed}"
 
     def build() -> tuple[dict[str, Tensor], dict]:
         torch.manual_seed(seed)
