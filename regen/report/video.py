@@ -59,8 +59,9 @@ def _mp4(frames: list[Image.Image], fps: int) -> bytes:
             "or write .gif or .webp"
         ) from None
     rgb = np.stack([np.asarray(f.convert("RGB")) for f in frames])
-    # even sides for the H.264 encoder; frames of 32*k pixels already are
-    return iio.imwrite("<bytes>", rgb, extension=".mp4", fps=fps)
+    # H.264 through PyAV (imageio names no codec by default); its yuv420p needs even sides,
+    # which frames of 32*k pixels have
+    return iio.imwrite("<bytes>", rgb, extension=".mp4", plugin="pyav", codec="libx264", fps=fps)
 
 
 def clip_table_html(

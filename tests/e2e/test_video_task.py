@@ -115,3 +115,13 @@ def test_regen_video_refuses_bad_input_in_one_line(caption, extra, message, tmp_
     assert main([*args, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_regen_video_writes_mp4_when_pyav_is_installed(compared, tmp_path):
+    iio = pytest.importorskip("imageio.v3")
+    pytest.importorskip("av")
+    out = tmp_path / "a.mp4"
+    run = compared / "video_latent_tokens"
+    assert main(["video", "the digit 7 moves left", "--run", str(run), "--out", str(out)]) == 0
+    frames = iio.imread(out, plugin="pyav")
+    assert frames.shape == (16, 128, 128, 3)

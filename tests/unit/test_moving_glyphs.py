@@ -70,3 +70,10 @@ def test_a_glyph_bounces_off_the_walls_and_stays_inside():
 def test_bad_captions_are_one_line_errors(caption, message):
     with pytest.raises(DataError, match=message):
         check_caption(caption)
+
+
+def test_64_pixel_frames_scale_the_motion_with_the_frame():
+    clips = load_clips("train", 6, frame_size=64, glyph_size=24, seed=0)
+    assert clips.clips.shape == (6, 16, 64, 64)
+    path, _ = trajectory(np.array([0.0, 0.0]), 0, 1, 3, room=40.0, frame_size=64)
+    assert path[1, 0] == pytest.approx(3.5)  # 1.75 px per frame at 32 px, doubled
