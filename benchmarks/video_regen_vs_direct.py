@@ -68,6 +68,9 @@ def masked_on_same_tokens(compare_dir: Path, work: Path, overrides: list[str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-video")
+    parser.add_argument(
+        "--results", default="video", help="results/<NAME>.json (another name keeps a variant)"
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides for both recipes")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -84,7 +87,10 @@ def main() -> None:
     }
     regen_m, direct_m, masked_m = runs["regen"], runs["direct"], masked["metrics"]
     summary = {
-        "command": COMMAND + (" " + " ".join(args.overrides) if args.overrides else ""),
+        "command": " ".join(
+            [COMMAND, *(["--results", args.results] if args.results != "video" else [])]
+            + list(args.overrides)
+        ),
         "budget": results["budget"],
         "rows": rows,
         "controls": results["controls"],
@@ -108,7 +114,7 @@ def main() -> None:
         "scale": results["data"],
         "wall_seconds": {"compare": usage["seconds"], "total": time.perf_counter() - start},
     }
-    path = update_results("video", "latent_tokens", {"results": results}, summary)
+    path = update_results(args.results, "latent_tokens", {"results": results}, summary)
     print(json.dumps(summary, indent=1))
     print(f"wrote {path}", file=sys.stderr)
 
