@@ -17,25 +17,10 @@ from PIL import Image
 from regen.cli import main
 from regen.report.browser import find_chromium, render_in_chromium
 from regen.runs import load_run
+from tests.video_tiny import TINY_VIDEO
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = str(ROOT / "recipes" / "video" / "latent_tokens.yaml")
-# small enough to train, sample and score in seconds on one thread; shared by both recipes
-TINY = [
-    "data.train_clips=48",
-    "data.test_clips=12",
-    "representation.hidden=16",
-    "representation.codebook_size=32",
-    "generator.hidden=32",
-    "generator.depth=1",
-    "train.representation.steps=4",
-    "train.representation.batch_size=4",
-    "train.generator.steps=4",
-    "train.generator.batch_size=4",
-    "eval.classifier_steps=4",
-    "eval.clips_in_report=2",
-    "generator.sampling_steps=2",  # the baseline's denoising steps
-]
 
 
 def played_ms(animation: Image.Image) -> int:
@@ -49,8 +34,7 @@ def played_ms(animation: Image.Image) -> int:
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("video") / "compare"
-    # overrides reach both recipes: the baseline's UNet is 32 wide with one level
-    assert main(["compare", RECIPE, *TINY, "--out", str(out)]) == 0
+    assert main(["compare", RECIPE, *TINY_VIDEO, "--out", str(out)]) == 0
     return out
 
 

@@ -11,6 +11,7 @@ from tests.asr_tiny import TINY_ASR
 from tests.melody_tiny import TINY_MELODY
 from tests.tiny import TINY
 from tests.tiny_tts import TINY_TTS
+from tests.video_tiny import TINY_VIDEO
 
 HOOKS = (
     "METRIC_NOTES",
@@ -27,6 +28,7 @@ PAIRS = {
     "tts": ("tts/fastspeech_griffin_lim", TINY_TTS),
     "asr": ("asr/phonemes", TINY_ASR),
     "melody": ("melody/chorales_template", TINY_MELODY),
+    "video": ("video/latent_tokens", TINY_VIDEO),
 }
 
 
@@ -44,8 +46,8 @@ def test_each_task_names_code_that_exists(name: str) -> None:
 
 
 def test_unknown_task_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown task 'video'; known tasks: image, tts"):
-        get_task("video")
+    with pytest.raises(ConfigError, match="unknown task 'hologram'; known tasks: image, tts"):
+        get_task("hologram")
 
 
 @pytest.mark.parametrize("name", BUILT_IN)
@@ -70,4 +72,6 @@ def _meta(name: str) -> dict:
         from regen.data.text_frontend import PhonemeVocabulary
 
         return {"vocab": PhonemeVocabulary().to_dict(), "voices": ["en-us", "en-gb"]}
+    if name == "video":
+        return {"clip_shape": [16, 32, 32]}
     return {}
