@@ -20,6 +20,7 @@ every machine with the same fonts; clips are cached as uint8 under the user cach
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ import torch
 
 from regen.data.cache import load_or_build
 from regen.data.glyphs import CHARACTERS, load_glyphs
+from regen.data.image_set import ImageDataset
 from regen.data.splits import held_out_groups
 from regen.errors import DataError
 
@@ -184,12 +186,22 @@ def load_clips(
 
 
 def hash_fonts(fonts: list[str]) -> str:
-    import hashlib
-
+    """10 hex digits naming a set of fonts (in the cache key: another split, another entry)."""
     return hashlib.sha256("\n".join(fonts).encode()).hexdigest()[:10]
 
 
-def _build(sprites, split, split_fonts, count, frames, frame_size, glyph_size, max_objects, seed):
+def _build(
+    sprites: ImageDataset,
+    split: str,
+    split_fonts: list[str],
+    count: int,
+    frames: int,
+    frame_size: int,
+    glyph_size: int,
+    max_objects: int,
+    seed: int,
+) -> tuple[dict[str, torch.Tensor], dict]:
+    """The clips of one split as uint8 tensors and their captions (no cache)."""
     rng = np.random.default_rng([seed, SPLIT_SEEDS[split], BUILDER_VERSION])
     pixels = ((sprites.images[:, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
     index = {(g, int(c)): i for i, (g, c) in enumerate(zip(sprites.groups, sprites.labels))}
@@ -204,7 +216,9 @@ def _build(sprites, split, split_fonts, count, frames, frame_size, glyph_size, m
         parts = []
         for k, glyph in enumerate(glyphs):
             allowed = [d for d in range(len(DIRECTIONS)) if d != held_out_direction(glyph)]
-            direction = int(rng.integers(8)) if split == "test" else int(rng.choice(allowed))
+            direction = (
+                int(rng.integers(len(DIRECTIONS))) if split == "test" else int(rng.choice(allowed))
+            )
             speed = int(rng.integers(len(SPEEDS)))
             start = rng.uniform(0, room, size=2)
             path, bounced = trajectory(start, direction, speed, frames, room, frame_size)
