@@ -109,3 +109,15 @@ def test_regen_video_writes_mp4_when_pyav_is_installed(compared, tmp_path):
     assert main(["video", "the digit 7 moves left", "--run", str(run), "--out", str(out)]) == 0
     frames = iio.imread(out, plugin="pyav")
     assert frames.shape == (16, 128, 128, 3)
+
+
+def test_the_masked_token_recipe_trains_saves_loads_and_generates(tmp_path):
+    run = tmp_path / "masked"
+    recipe = str(ROOT / "recipes" / "video" / "masked_tokens.yaml")
+    assert main(["train", recipe, *TINY_VIDEO, "--out", str(run)]) == 0
+    pipeline, config = load_run(run, task="video")
+    assert config.generator.kind == "masked"
+    assert type(pipeline.generator).__name__ == "MaskedTokenGenerator"
+    clips = pipeline.sample(["the digit 4 moves down quickly"] * 2, seed=1)
+    assert clips.shape == (2, 16, 32, 32)
+    assert torch.equal(clips, pipeline.sample(["the digit 4 moves down quickly"] * 2, seed=1))
