@@ -82,6 +82,8 @@ def test_load_run_and_regen_video_write_an_animation(compared, tmp_path, capsys)
     assert main([*args, "--frames", "8"]) == 0
     animation = Image.open(out)
     assert animation.format == "WEBP" and animation.n_frames == 8
+    assert main([*args, "--frames", "17"]) == 2
+    assert "this model makes 16 frames" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

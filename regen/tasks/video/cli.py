@@ -40,13 +40,12 @@ def cmd_video(args: argparse.Namespace) -> int:
     if args.fps < 1 or args.scale < 1:
         raise RegenError("--fps and --scale must be at least 1")
     out = check_output_file(args.out, SUFFIXES)
-    pipeline, _ = load_run(args.run, task="video")
+    pipeline, config = load_run(args.run, task="video")
+    if args.frames is not None and args.frames > config.data.frames:
+        raise RegenError(f"--frames {args.frames}: this model makes {config.data.frames} frames")
     sampling = {} if args.guidance is None else {"guidance_scale": args.guidance}
     clip = pipeline.sample([args.caption], seed=args.seed, **sampling)[0]
-    if args.frames is not None:
-        if args.frames > len(clip):
-            raise RegenError(f"--frames {args.frames}: the model makes {len(clip)} frames")
-        clip = clip[: args.frames]
+    clip = clip[: args.frames or len(clip)]
     write_bytes(out, animation_bytes(clip, out.suffix.lower(), args.fps, args.scale))
     print(f"clip: {out.resolve()} ({len(clip)} frames)")
     return 0
