@@ -42,11 +42,16 @@ class AutoregressiveGenerator(nn.Module):
             ``cond_drop_prob``, ``temperature``, ``top_k``, ``top_p``, ``guidance_scale``,
             and the condition settings).
         num_classes: number of class ids for class conditions.
+        leading_levels: a 3-D Y' is (levels, h, w) residual codes, read position-major
+            (the default); False reads it as a plain grid (t, h, w video tokens) in raster
+            order, frame after frame.
     """
 
     trainable = True
 
-    def __init__(self, spec: YSpec, cfg: GeneratorConfig, num_classes: int) -> None:
+    def __init__(
+        self, spec: YSpec, cfg: GeneratorConfig, num_classes: int, leading_levels: bool = True
+    ) -> None:
         super().__init__()
         if spec.kind != "discrete" or len(spec.shape) not in (2, 3) or None in spec.shape:
             raise ConfigError(
@@ -59,6 +64,7 @@ class AutoregressiveGenerator(nn.Module):
             )
         self.spec = spec
         self.cfg = cfg
+        self.leading_levels = leading_levels and len(spec.shape) == 3
         self.length = math.prod(spec.shape)
         self.vocab_size = spec.vocab_size
         self.bos = spec.vocab_size  # one extra id, never predicted
@@ -70,13 +76,13 @@ class AutoregressiveGenerator(nn.Module):
 
     def to_sequence(self, y_prime: torch.Tensor) -> torch.Tensor:
         """[B, *spec.shape] -> [B, T] in generation order (position-major for levels)."""
-        if y_prime.dim() == 4:
+        if self.leading_levels:
             y_prime = y_prime.permute(0, 2, 3, 1)
         return y_prime.reshape(y_prime.shape[0], self.length)
 
     def from_sequence(self, tokens: torch.Tensor) -> torch.Tensor:
         """[B, T] -> [B, *spec.shape]; inverse of :meth:`to_sequence`."""
-        if len(self.spec.shape) == 3:
+        if self.leading_levels:
             levels, height, width = self.spec.shape
             return tokens.reshape(-1, height, width, levels).permute(0, 3, 1, 2).contiguous()
         return tokens.reshape(-1, *self.spec.shape)

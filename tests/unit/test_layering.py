@@ -84,7 +84,7 @@ def test_reusable_code_imports_no_task() -> None:
     assert not edges, "reusable code importing a task:\n" + "\n".join(sorted(edges))
 
 
-@pytest.mark.parametrize("task", ["tts", "asr", "melody"])
+@pytest.mark.parametrize("task", ["tts", "asr", "melody", "video"])
 def test_tasks_do_not_import_each_other(task: str) -> None:
     edges = [
         f"{name} -> {target}"

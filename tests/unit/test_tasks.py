@@ -12,6 +12,7 @@ from tests.melody_tiny import TINY_MELODY
 from tests.text_tiny import TINY_TEXT
 from tests.tiny import TINY
 from tests.tiny_tts import TINY_TTS
+from tests.video_tiny import TINY_VIDEO
 
 HOOKS = (
     "METRIC_NOTES",
@@ -29,6 +30,7 @@ PAIRS = {
     "asr": ("asr/phonemes", TINY_ASR),
     "melody": ("melody/chorales_template", TINY_MELODY),
     "text": ("text/debian_synopsis", TINY_TEXT),
+    "video": ("video/latent_tokens", TINY_VIDEO),
 }
 
 
@@ -46,8 +48,8 @@ def test_each_task_names_code_that_exists(name: str) -> None:
 
 
 def test_unknown_task_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown task 'video'; known tasks: image, tts"):
-        get_task("video")
+    with pytest.raises(ConfigError, match="unknown task 'hologram'; known tasks: image, tts"):
+        get_task("hologram")
 
 
 @pytest.mark.parametrize("name", BUILT_IN)
@@ -74,4 +76,6 @@ def _meta(name: str) -> dict:
         return {"vocab": PhonemeVocabulary().to_dict(), "voices": ["en-us", "en-gb"]}
     if name == "text":
         return {"vocab": ["<pad>", "<unk>", " a", "/NN"]}
+    if name == "video":
+        return {"clip_shape": [16, 32, 32]}
     return {}

@@ -12,6 +12,7 @@ from regen.contracts import Generator, Renderer, Representation, YSpec
 from regen.errors import ConfigError
 from regen.generators.autoregressive import AutoregressiveGenerator
 from regen.generators.diffusion import DiffusionGenerator
+from regen.generators.masked import MaskedTokenGenerator
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
 from regen.renderers.identity import IdentityRenderer
@@ -44,6 +45,8 @@ def build_representation(
 def build_generator(cfg: RecipeConfig, spec: YSpec, num_classes: int) -> Generator:
     if cfg.generator.kind == "diffusion":
         return DiffusionGenerator(spec, cfg.generator, num_classes)
+    if cfg.generator.kind == "masked":
+        return MaskedTokenGenerator(spec, cfg.generator, num_classes)
 
     return AutoregressiveGenerator(spec, cfg.generator, num_classes)
 

@@ -61,7 +61,7 @@ class RepresentationConfig:
 class GeneratorConfig:
     """X -> Y'. ``kind`` picks the file in ``regen/generators``."""
 
-    kind: str = "diffusion"  # diffusion | autoregressive
+    kind: str = "diffusion"  # diffusion | autoregressive | masked (MaskGIT, discrete Y')
     condition: str = "class"  # class | text
     text_encoder: str = "learned"  # learned (byte-level transformer trained with the generator)
     hidden: int = 64
@@ -75,10 +75,11 @@ class GeneratorConfig:
     sampler: str = "ddim"  # ddpm | ddim | dpm
     sampling_steps: int = 25
     guidance_scale: float = 2.0
-    # autoregressive
+    # autoregressive and masked (masked uses sampling_steps as its decoding passes)
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
+    choice_temperature: float = 2.0  # masked: confidence noise, annealed to 0
 
 
 @dataclass
@@ -151,7 +152,7 @@ class RecipeConfig(RecipeHeader):
 CHOICES = {
     "data.name": ("glyphs", "emoji", "digits"),
     "representation.kind": ("identity", "downsample", "ae", "vae", "vq", "rvq", "fsq"),
-    "generator.kind": ("diffusion", "autoregressive"),
+    "generator.kind": ("diffusion", "autoregressive", "masked"),
     "generator.condition": ("class", "text"),
     "generator.text_encoder": ("learned",),
     "generator.sampler": ("ddpm", "ddim", "dpm"),
@@ -192,9 +193,7 @@ def validate(config: RecipeConfig) -> None:
         )
     discrete = rep in ("vq", "rvq", "fsq")
     gen = config.generator.kind
-    if discrete and gen != "autoregressive":
-        raise ConfigError(f"discrete Y' ({rep}) needs generator.kind: autoregressive")
-    if not discrete and gen == "autoregressive":
-        raise ConfigError(
-            f"generator.kind autoregressive needs discrete Y' (vq, rvq or fsq), not {rep}"
-        )
+    if discrete and gen == "diffusion":
+        raise ConfigError(f"discrete Y' ({rep}) needs generator.kind: autoregressive or masked")
+    if not discrete and gen != "diffusion":
+        raise ConfigError(f"generator.kind {gen} needs discrete Y' (vq, rvq or fsq), not {rep}")

@@ -1,0 +1,52 @@
+"""A video recipe in, an untrained pipeline out (one constructor per ``kind``)."""
+
+from __future__ import annotations
+
+from regen.contracts import Generator, YSpec
+from regen.generators.autoregressive import AutoregressiveGenerator
+from regen.generators.diffusion import DiffusionGenerator
+from regen.generators.masked import MaskedTokenGenerator
+from regen.pipeline import Pipeline
+from regen.renderers.decoder import DecoderRenderer
+from regen.representations.video_vq import VideoVQ
+from regen.tasks.video.config import VideoRecipeConfig
+from regen.tasks.video.data import CaptionConditioner
+
+
+def pixel_clip_spec(clip_shape: tuple[int, int, int]) -> YSpec:
+    """Y' = Y: grayscale clips ``[T, H, W]`` in [-1, 1] (frames on the channel axis)."""
+    frames, height, width = clip_shape
+    return YSpec(
+        kind="continuous",
+        shape=(frames, height, width),
+        value_range=(-1.0, 1.0),
+        name=f"pixels {frames} frames x {height}x{width}",
+    )
+
+
+def build_generator(config: VideoRecipeConfig, spec: YSpec) -> Generator:
+    kind = config.generator.kind
+    if kind == "diffusion":
+        # frames stacked as channels of a 2-D UNet: see docs/video.md for why not a 3-D UNet
+        return DiffusionGenerator(spec, config.generator, num_classes=0)
+    if kind == "masked":
+        return MaskedTokenGenerator(spec, config.generator, num_classes=0)
+    return AutoregressiveGenerator(spec, config.generator, num_classes=0, leading_levels=False)
+
+
+def build_pipeline(config: VideoRecipeConfig, clip_shape: tuple[int, int, int]) -> Pipeline:
+    """regen: caption -> tokens (AR or masked) -> 3-D VQ decoder;
+    direct: caption -> pixel diffusion (Pipeline.direct)."""
+    conditioner = CaptionConditioner(config.data.max_objects)
+    if config.is_direct:
+        generator = build_generator(config, pixel_clip_spec(clip_shape))
+        return Pipeline.direct(generator, conditioner=conditioner, name=config.name)
+    representation = VideoVQ(clip_shape, config.representation)
+    generator = build_generator(config, representation.spec)
+    renderer = DecoderRenderer(representation)
+    return Pipeline(representation, generator, renderer, conditioner=conditioner, name=config.name)
+
+
+def build(config: VideoRecipeConfig, meta: dict) -> Pipeline:
+    """The untrained pipeline of a saved run (``pipeline.json`` holds the clip shape)."""
+    return build_pipeline(config, tuple(meta["clip_shape"]))

@@ -1,0 +1,123 @@
+"""The video task's recipe: caption -> clip of moving glyphs (see regen/data/moving_glyphs.py).
+
+Sections ``data``, ``representation``, ``generator``, ``train``, ``eval`` and ``compare``;
+loading, overrides and the generic checks are :mod:`regen.config`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from regen.compare.budget import RULES as BUDGET_RULES
+from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices, check_stages
+from regen.errors import ConfigError
+
+
+@dataclass
+class VideoDataConfig:
+    """Which clips: sizes, how many, how many glyphs per clip (see load_clips)."""
+
+    frames: int = 16
+    frame_size: int = 32  # 32, or 64 as a recipe option
+    glyph_size: int = 12  # side of the glyph sprite in pixels
+    max_objects: int = 1  # 1, or 2 for clips with one or two glyphs
+    train_clips: int = 2000
+    test_clips: int = 256  # half are the real reference, half are captions to generate
+    holdout_fraction: float = 0.15  # fraction of fonts held out for the test split
+
+
+@dataclass
+class VideoRepresentationConfig:
+    """Y -> Y'. ``vq3d``: 3-D conv VQ-VAE tokens; ``identity``: pixels (the direct baseline)."""
+
+    kind: str = "vq3d"  # vq3d | identity
+    time_factor: int = 2  # frames per token along time
+    space_factor: int = 4  # pixels per token along height and width
+    hidden: int = 64
+    latent_channels: int = 16  # code dimension
+    codebook_size: int = 256
+    commitment_weight: float = 0.25
+    dead_code_threshold: float = 2.0
+
+
+@dataclass
+class GeneratorConfig:
+    """X (caption bytes) -> Y'. ``kind`` picks the file in ``regen/generators``."""
+
+    kind: str = "autoregressive"  # autoregressive | masked | diffusion
+    condition: str = "text"
+    text_encoder: str = "learned"
+    hidden: int = 128
+    depth: int = 4  # transformer layers, or UNet levels (diffusion)
+    heads: int = 4
+    dropout: float = 0.0
+    cond_drop_prob: float = 0.1  # classifier-free guidance: X dropped this often in training
+    guidance_scale: float = 2.0
+    temperature: float = 1.0
+    top_k: int = 0  # autoregressive
+    top_p: float = 1.0  # autoregressive
+    sampling_steps: int = 8  # masked decoding passes, or diffusion denoising steps
+    choice_temperature: float = 2.0  # masked: confidence noise, annealed to 0
+    num_train_timesteps: int = 1000  # diffusion
+    prediction_type: str = "epsilon"  # diffusion: epsilon | v_prediction
+    sampler: str = "ddim"  # diffusion: ddpm | ddim | dpm
+
+
+@dataclass
+class VideoStagesConfig:
+    representation: TrainConfig = field(default_factory=TrainConfig)
+    generator: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass
+class VideoEvalConfig:
+    """What ``regen compare`` measures; the factor classifier is cached per data and steps."""
+
+    classifier_steps: int = 600
+    batch_size: int = 32  # sampling batch for evaluation and timing
+    clips_in_report: int = 6
+    fps: int = 10  # GIF stores delays in 10 ms units: 100 ms per frame is exact
+
+
+@dataclass
+class VideoRecipeConfig(RecipeHeader):
+    task: str = "video"
+    name: str = "video"
+    data: VideoDataConfig = field(default_factory=VideoDataConfig)
+    representation: VideoRepresentationConfig = field(default_factory=VideoRepresentationConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    train: VideoStagesConfig = field(default_factory=VideoStagesConfig)
+    eval: VideoEvalConfig = field(default_factory=VideoEvalConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+
+    @property
+    def is_direct(self) -> bool:
+        return self.representation.kind == "identity"
+
+
+CHOICES = {
+    "representation.kind": ("vq3d", "identity"),
+    "generator.kind": ("autoregressive", "masked", "diffusion"),
+    "generator.condition": ("text",),
+    "generator.text_encoder": ("learned",),
+    "generator.sampler": ("ddpm", "ddim", "dpm"),
+    "generator.prediction_type": ("epsilon", "v_prediction"),
+    "compare.budget": BUDGET_RULES,
+}
+
+
+def validate(config: VideoRecipeConfig) -> None:
+    """What the types alone do not pin down; a ConfigError names the fix."""
+    check_choices(config, CHOICES)
+    check_stages(config.train, ("representation", "generator"))
+    data = config.data
+    if data.frames < 1 or data.frame_size not in (32, 64):
+        raise ConfigError("data.frames must be positive and data.frame_size 32 or 64")
+    if data.train_clips < 1 or data.test_clips < 4:
+        raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
+    discrete = config.representation.kind == "vq3d"
+    if discrete == (config.generator.kind == "diffusion"):
+        raise ConfigError(
+            "vq3d tokens need generator.kind autoregressive or masked; pixels "
+            "(representation.kind identity) need generator.kind diffusion"
+        )
