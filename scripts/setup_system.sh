@@ -9,6 +9,7 @@ packages=(
   # voices from recorded speech for the multi-engine corpus (recipes *_multi.yaml):
   # flite's kal16/awb/rms/slt; festival's kal_diphone, ked_diphone, cmu_us_slt_arctic_hts
   flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+  fluidsynth fluid-soundfont-gm                        # sound corpus (General MIDI renders)
   chromium                                             # the report test opens report.html
 )
 missing=()
