@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from regen.contracts import LossOutput, X, XBatch, YSpec
-from regen.generators.codes_lm import sinusoid
+from regen.generators.codes_lm import sinusoid, trim_captions
 from regen.losses.spectral import WaveformLoss
 from regen.modules.condition import ConditionEncoder
 from regen.modules.dsp import MelSpectrogram
@@ -54,7 +54,7 @@ class CaptionToWaveform(nn.Module):
 
     def states(self, x: torch.Tensor, frames: int) -> torch.Tensor:
         """Frame states [B, frames, d] for caption bytes [B, L]."""
-        prefix, mask = self.condition(x)
+        prefix, mask = self.condition(trim_captions(x))
         positions = sinusoid(torch.arange(frames, device=x.device), prefix.shape[-1])
         queries = self.query(positions)[None].expand(len(x), -1, -1)
         valid = torch.cat(

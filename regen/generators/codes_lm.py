@@ -40,6 +40,13 @@ def sinusoid(positions: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], 1)
 
 
+def trim_captions(x: torch.Tensor) -> torch.Tensor:
+    """Caption bytes [B, L] without the padding columns every row has (right padding): the
+    same encoding, as padding is masked, for a fraction of the attention and MLP work."""
+    longest = int((x != 0).sum(1).max()) if x.numel() else 0
+    return x[:, : max(1, longest)]
+
+
 class CaptionCodeLM(nn.Module):
     """X (caption byte tokens [B, L]) -> Y' = codes int64 [B, Q, F] in [0, K).
 
@@ -94,7 +101,7 @@ class CaptionCodeLM(nn.Module):
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         """``x``: caption bytes [B, L]; ``y_prime``: codes [B, Q, F]."""
-        x, codes = batch["x"], batch["y_prime"]
+        x, codes = trim_captions(batch["x"]), batch["y_prime"]
         level, frame = (t.to(codes.device) for t in self.pattern.layout(codes.shape[-1]))
         tokens = self.pattern.build(codes, self.pad)  # [B, S, J]
         bos = torch.full_like(tokens[:, :1], self.bos)
@@ -137,7 +144,7 @@ class CaptionCodeLM(nn.Module):
         temperature = cfg.temperature if temperature is None else temperature
         top_k = cfg.top_k if top_k is None else top_k
         frames = self.frames if frames is None else frames
-        x = XBatch.of(x).x
+        x = trim_captions(XBatch.of(x).x)
         batch = len(x)
         if generator is None:  # repeatable without an explicit seed
             generator = torch.Generator().manual_seed(0)

@@ -67,8 +67,8 @@ class SoundDataConfig:
     """Which melodies, how many clips and how they are played."""
 
     sample_rate: int = 16000
-    clip_seconds: float = 4.0
-    clips: int = 1000  # clips rendered in all (train + test); 1000 x 4 s = 1.1 h
+    clip_seconds: float = 3.0
+    clips: int = 1200  # clips rendered in all (train + test); 1200 x 3 s = 1.0 h
     folk_files: int = 2  # essenFolksong files parsed (~300 tunes each, ~20 s each once)
     max_chorales: int | None = None  # None: every chorale with lyrics
     test_fraction: float = 0.15  # share of tunes held out (the split is by source tune)
