@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from regen.pipeline import Pipeline
+from regen.representations.codebook_usage import warn_if_collapsed
 from regen.runs import save_run, write_config
 from regen.tasks.sound.build import build_sound_pipeline
 from regen.tasks.sound.config import SoundRecipeConfig
@@ -25,6 +26,7 @@ from regen.tasks.tts.data import waveform_segments  # random fixed-length crops 
 from regen.training.loop import StageResult, train_stage
 
 CROPS_PER_CLIP = 4
+USAGE_CLIPS = 64  # training clips whose codes are counted for the collapse check
 
 
 @dataclass
@@ -95,6 +97,9 @@ def train_sound(
     if not config.is_direct:
         fit("representation", pipeline.representation, unpaired)
         pipeline.representation.eval()
+        # a collapsed level wastes its bits and teaches the LM a constant: say so at once
+        usage = pipeline.representation.codebook_stats(data.train.audio[:USAGE_CLIPS])
+        warn_if_collapsed(usage, f"the sound codec of {config.name} after training")
     fit("generator", pipeline.generator, generator_tensors(config, pipeline, data.train))
     if pipeline.renderer.trainable:
         fit("renderer", pipeline.renderer, unpaired)
