@@ -94,7 +94,8 @@ def write_report(out_dir: Path) -> Path:
             "title": "Listen: the same held-out captions",
             "html": "<p>Real is the held-out fluidsynth render (a tune never heard in "
             "training); codec resynthesis encodes and decodes it; regen and direct start from "
-            "the caption alone.</p>" + audio_table(captions, [""] * len(captions), columns, rate),
+            "the caption alone.</p>"
+            + audio_table(captions, [""] * len(captions), columns, rate, "caption"),
         }
     ]
     for i, text in enumerate(captions):
