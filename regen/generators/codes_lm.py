@@ -155,17 +155,18 @@ class CaptionCodeLM(nn.Module):
         steps = len(level)
         tokens = torch.full((batch, steps, self.pattern.slots), self.pad, device=x.device)
         previous = torch.full((len(rows), 1, self.pattern.slots), self.bos, device=x.device)
+        pending = self.step_inputs(previous, level, 0)
+        history = [prefix, pending]  # every input so far (read only without the cache)
         cache: KVCache | None = None
         if use_cache:
             cache = self.decoder.new_cache(len(rows), prefix.shape[1] + steps, like=prefix)
-            pending = torch.cat([prefix, self.step_inputs(previous, level, 0)], 1)
+            pending = torch.cat([prefix, pending], 1)
         valid = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
-        history = [self.step_inputs(previous, level, 0)]
         for s in range(steps):
             if use_cache:
                 hidden = self.decoder(pending, valid, cache)[:, -1]
             else:
-                hidden = self.decoder(torch.cat([prefix, *history], 1), valid)[:, -1]
+                hidden = self.decoder(torch.cat(history, 1), valid)[:, -1]
             logits = self.logits(hidden[:, None], level[s : s + 1])[:, 0]  # [rows, J, K]
             if guided:
                 logits = classifier_free_guidance(logits[:batch], logits[batch:], scale)
@@ -181,6 +182,7 @@ class CaptionCodeLM(nn.Module):
                 break
             previous = (torch.cat([drawn, drawn]) if guided else drawn)[:, None]
             pending = self.step_inputs(previous, level, s + 1)
-            history.append(pending)
+            if not use_cache:
+                history.append(pending)
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], 1)
         return self.pattern.undo(tokens, frames).long()
