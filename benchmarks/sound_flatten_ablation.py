@@ -10,6 +10,10 @@ the same wall-clock (steps from a timed probe of each), then is scored on held-o
   vocoder), with the local attribute classifier of the main benchmark's recipe;
 - generation speed at batch 1 (the delay pattern takes F + 1 steps, flattening 2F).
 
+With ``--steps N`` both train N steps instead (equal training samples: flattening then
+spends about twice the compute), written as ``flatten_ablation_equal_steps``; a timed
+probe on a shared machine can hand the two very different step counts.
+
     nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.sound_flatten_ablation
 """
 
@@ -79,6 +83,7 @@ def main() -> None:
         "--seconds", type=float, default=150.0, help="training wall-clock of each LM"
     )
     parser.add_argument("--clips", type=int, default=32, help="held-out captions generated")
+    parser.add_argument("--steps", type=int, default=0, help="equal steps instead of time")
     args = parser.parse_args()
     torch.set_num_threads(1)
     wall = time.perf_counter()
@@ -105,7 +110,7 @@ def main() -> None:
         torch.manual_seed(config.seed)
         lm = CaptionCodeLM(spec, gen_cfg, clip_frames(config))
         step = best_step_seconds(lm.train(), batches(tensors, train_cfg.batch_size))
-        steps = max(1, int(args.seconds / step))
+        steps = args.steps or max(1, int(args.seconds / step))
         result = train_stage(
             pattern, lm, tensors, dataclasses.replace(train_cfg, steps=steps), None, progress=True
         )
@@ -129,18 +134,20 @@ def main() -> None:
             "realtime_speedup_batch_1": audio.numel() / config.data.sample_rate / seconds,
         }
         print(pattern, rows[pattern], flush=True)
+    section = "flatten_ablation_equal_steps" if args.steps else "flatten_ablation"
     summary = {
-        "flatten_ablation": {
+        section: {
             "levels": LEVELS,
-            "train_seconds_each": args.seconds,
+            "budget": f"{args.steps} steps each" if args.steps else f"{args.seconds:g} s each (probe)",
             "held_out_clips": len(test_x),
             **{p: {k: rows[p][k] for k in ("heldout_ce_nats_per_code", "adherence", "local_fad",
-                                            "realtime_speedup_batch_1", "steps")} for p in rows},
+                                            "realtime_speedup_batch_1", "steps",
+                                            "train_seconds")} for p in rows},
             "wall_clock_seconds": round(time.perf_counter() - wall, 1),
-            "command": COMMAND,
+            "command": COMMAND + (f" --steps {args.steps}" if args.steps else ""),
         }
     }  # fmt: skip
-    path = update_results("sound", "flatten_ablation", {"rows": rows}, summary)
+    path = update_results("sound", section, {"rows": rows}, summary)
     print(f"wrote {path}")
 
 
