@@ -74,7 +74,7 @@ def cmd_sound(args: argparse.Namespace) -> int:
     audio = wav.shape[-1] / rate
     print(
         f"sound: {out.resolve()} ({audio:.1f} s at {rate} Hz, "
-        f"{audio / max(seconds, 1e-9):.1f}x faster than real time)"
+        f"generated at {audio / max(seconds, 1e-9):.1f}x real time)"
     )
     return 0
 
