@@ -40,7 +40,7 @@ class CaptionToWaveform(nn.Module):
         dim = cfg.hidden
         self.condition = ConditionEncoder(cfg, 0, dim=dim)
         self.query = nn.Linear(dim, dim)
-        self.trunk = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=False)
+        self.transformer = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=False)
         self.decoder = WaveformDecoder(
             dim,
             vocoder_cfg.dim,
@@ -60,7 +60,7 @@ class CaptionToWaveform(nn.Module):
         valid = torch.cat(
             [mask, torch.ones(queries.shape[:2], dtype=torch.bool, device=x.device)], 1
         )
-        return self.trunk(torch.cat([prefix, queries], 1), valid)[:, prefix.shape[1] :]
+        return self.transformer(torch.cat([prefix, queries], 1), valid)[:, prefix.shape[1] :]
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         """``x``: caption bytes [B, L]; ``y_prime``: waveforms [B, T] of equal length."""

@@ -10,6 +10,7 @@ from regen.tasks import BUILT_IN, get_task
 from tests.asr_tiny import TINY_ASR
 from tests.melody_tiny import TINY_MELODY
 from tests.tiny import TINY
+from tests.tiny_sound import TINY_SOUND
 from tests.tiny_tts import TINY_TTS
 
 HOOKS = (
@@ -27,6 +28,7 @@ PAIRS = {
     "tts": ("tts/fastspeech_griffin_lim", TINY_TTS),
     "asr": ("asr/phonemes", TINY_ASR),
     "melody": ("melody/chorales_template", TINY_MELODY),
+    "sound": ("sound/codec_tokens", TINY_SOUND),
 }
 
 

@@ -51,6 +51,8 @@ def cmd_sound(args: argparse.Namespace) -> int:
     check_seconds(args.seconds)
     if args.temperature is not None and args.temperature < 0:
         raise RegenError(f"--temperature must be >= 0, got {args.temperature:g}")
+    if not 0 <= args.seed < 2**63:
+        raise RegenError(f"--seed must be in [0, 2**63), got {args.seed}")
     if args.top_k is not None and args.top_k < 0:
         raise RegenError(f"--top-k must be >= 0 (0 keeps every code), got {args.top_k}")
     out = check_output_file(args.out, (".wav", ".flac"))
