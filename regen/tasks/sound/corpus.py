@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from regen.data.cache import build_progress, debian_packages, load_or_build
+from regen.data.cache import build_progress, debian_packages, files_fingerprint, load_or_build
 from regen.data.fluidsynth import (
     SOUNDFONT,
     Note,
@@ -234,7 +234,16 @@ def _build(cfg: SoundDataConfig, seed: int) -> tuple[dict, dict]:
 def _key(cfg: SoundDataConfig, seed: int) -> str:
     import music21
 
-    digest = zlib.crc32(repr((sorted(asdict(cfg).items()), seed, music21.__version__)).encode())
+    check_installed()  # the fingerprint below reads the SoundFont
+
+    # the SoundFont's size and time stamp too: a new bank must not reuse old renders
+    sources = (
+        sorted(asdict(cfg).items()),
+        seed,
+        music21.__version__,
+        files_fingerprint([SOUNDFONT]),
+    )
+    digest = zlib.crc32(repr(sources).encode())
     return f"sound-v{BUILDER_VERSION}-{cfg.clips}x{cfg.clip_seconds:g}s-{digest:08x}"
 
 
