@@ -50,19 +50,25 @@ def collapsed_levels(
     ]
 
 
+def collapse_message(stats: dict[str, float], where: str) -> str | None:
+    """What :func:`warn_if_collapsed` says about ``stats``, or None when no level collapsed."""
+    collapsed = collapsed_levels(stats)
+    if not collapsed:
+        return None
+    detail = ", ".join(
+        f"level {q}: {stats[f'usage_level{q}']:.1%} of codes, "
+        f"perplexity {stats[f'perplexity_level{q}']:.2f}"
+        for q in collapsed
+    )
+    return (
+        f"{where}: codebook usage collapsed ({detail}); train the codec longer, lower "
+        "representation.codebook_size or enable kmeans_init / dead-code restart"
+    )
+
+
 def warn_if_collapsed(stats: dict[str, float], where: str) -> list[int]:
     """Issue a :class:`CodebookCollapseWarning` naming the collapsed levels; returns them."""
-    collapsed = collapsed_levels(stats)
-    if collapsed:
-        detail = ", ".join(
-            f"level {q}: {stats[f'usage_level{q}']:.1%} of codes, "
-            f"perplexity {stats[f'perplexity_level{q}']:.2f}"
-            for q in collapsed
-        )
-        warnings.warn(
-            f"{where}: codebook usage collapsed ({detail}); train the codec longer, lower "
-            "representation.codebook_size or enable kmeans_init / dead-code restart",
-            CodebookCollapseWarning,
-            stacklevel=2,
-        )
-    return collapsed
+    message = collapse_message(stats, where)
+    if message is not None:
+        warnings.warn(message, CodebookCollapseWarning, stacklevel=2)
+    return collapsed_levels(stats)

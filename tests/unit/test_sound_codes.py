@@ -16,6 +16,7 @@ from regen.generators.code_patterns import DelayPattern, FlattenPattern
 from regen.generators.codes_lm import CaptionCodeLM
 from regen.representations.codebook_usage import (
     CodebookCollapseWarning,
+    collapse_message,
     level_usage,
     warn_if_collapsed,
 )
@@ -86,6 +87,8 @@ def test_collapse_warning_fires_on_a_collapsed_codebook() -> None:
         assert warn_if_collapsed(level_usage(healthy, 64), "codec") == []
     with pytest.warns(CodebookCollapseWarning, match="level 1: 1.6% of codes"):
         assert warn_if_collapsed(level_usage(collapsed, 64), "codec") == [1]
+    assert collapse_message(level_usage(healthy, 64), "codec") is None
+    assert "level 1" in collapse_message(level_usage(collapsed, 64), "codec")
 
 
 def test_frechet_distance_and_degradations() -> None:
