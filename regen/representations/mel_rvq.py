@@ -7,8 +7,8 @@
 The quantizer is ``vector_quantize_pytorch.ResidualVQ`` (EMA codebooks, dead codes re-seeded
 from the batch), as the image tokenizer uses; ``quantizer_options`` pass further ResidualVQ
 settings through (the sound codec's low-dimensional cosine codebooks, k-means init and
-quantizer dropout, which trains the decoder to work from the first levels alone). Trained on unpaired speech crops: L1 on log-mel
-(nats) + the quantizer's commitment loss.
+quantizer dropout, which trains the decoder to work from the first levels alone). Trained on
+unpaired audio crops: L1 on log-mel (nats) + the quantizer's commitment loss.
 """
 
 from __future__ import annotations

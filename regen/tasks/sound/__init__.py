@@ -1,4 +1,4 @@
-"""Caption -> codec tokens -> waveform (the AudioGen / MusicGen row), against caption -> waveform."""
+"""Caption -> codec tokens -> waveform (the AudioGen / MusicGen row), vs caption -> waveform."""
 
 from regen.tasks import Task
 

@@ -15,7 +15,7 @@ def add_commands(sub: argparse._SubParsersAction) -> dict[str, Callable[[argpars
     sound.add_argument("--out", type=Path, default=Path("sound.wav"), help="WAV file to write")
     sound.add_argument(
         "--run", type=Path, default=Path("runs/sound_codec_tokens"),
-        help="run folder written by regen train recipes/sound/... (default runs/sound_codec_tokens)",
+        help="run folder written by regen train sound/... (default runs/sound_codec_tokens)",
     )  # fmt: skip
     sound.add_argument(
         "--seconds", type=float, default=None,
