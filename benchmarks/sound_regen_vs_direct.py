@@ -58,6 +58,9 @@ def batched_speed(run: Path, captions: list[str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-sound")
+    parser.add_argument(
+        "--name", default="sound", help="results file benchmarks/results/NAME.json (another seed)"
+    )
     parser.add_argument("overrides", nargs="*", help="extra key=value for both recipes")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -118,12 +121,14 @@ def main() -> None:
         },
         "wall_clock_seconds": round(time.perf_counter() - wall, 1),
         "threads": torch.get_num_threads(),
-        "command": COMMAND + (" " + " ".join(args.overrides) if args.overrides else ""),
+        "command": COMMAND
+        + (f" --name {args.name}" if args.name != "sound" else "")
+        + (" " + " ".join(args.overrides) if args.overrides else ""),
         "report": str(report.relative_to(ROOT)) if report.is_relative_to(ROOT) else str(report),
     }
     data = {"results": {k: results[k] for k in ("systems", "fad_controls", "codec", "views")},
             "batched_speed": speed}  # fmt: skip
-    path = update_results("sound", "compare", data, summary)
+    path = update_results(args.name, "compare", data, summary)
     print(json.dumps(summary, indent=1, default=float))
     print(f"wrote {path}")
 
