@@ -14,7 +14,7 @@ Core commands, the same for every task:
                                         mismatch) with plots in an HTML report
 
 Each task adds its own (``Task.commands``): ``regen sample`` and ``regen eval`` (image),
-``regen tts``, ``regen asr``, ``regen melody``.
+``regen tts``, ``regen asr``, ``regen melody``, ``regen sound``.
 
 Errors a user can cause print one line and exit with status 2; ``--debug`` shows tracebacks.
 """

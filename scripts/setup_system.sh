@@ -10,6 +10,7 @@ packages=(
   # flite's kal16/awb/rms/slt; festival's kal_diphone, ked_diphone, cmu_us_slt_arctic_hts
   flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   python3-pattern wordnet-base                        # text task: Brill tagger files, WordNet morphology
+  fluidsynth fluid-soundfont-gm                        # sound corpus (General MIDI renders)
   chromium                                             # the report test opens report.html
 )
 missing=()

@@ -27,9 +27,12 @@ def audio_table(
     speakers: Sequence[str],
     columns: Mapping[str, Sequence[np.ndarray]],
     sample_rate: int,
+    first_header: str = "sentence (voice)",
 ) -> str:
     """A table: one row per sentence, one player per column (system), same order."""
-    head = "<th>sentence (voice)</th>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    head = f"<th>{html.escape(first_header)}</th>" + "".join(
+        f"<th>{html.escape(c)}</th>" for c in columns
+    )
     rows = []
     for i, (text, voice) in enumerate(zip(sentences, speakers)):
         cells = "".join(

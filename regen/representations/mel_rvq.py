@@ -5,11 +5,15 @@
     codes ──sum of Q codebook vectors──▶ decoder ──▶ log-mel ──Griffin-Lim / vocoder──▶ waveform
 
 The quantizer is ``vector_quantize_pytorch.ResidualVQ`` (EMA codebooks, dead codes re-seeded
-from the batch), as the image tokenizer uses. Trained on unpaired speech crops: L1 on log-mel
-(nats) + the quantizer's commitment loss.
+from the batch), as the image tokenizer uses; ``quantizer_options`` pass further ResidualVQ
+settings through (the sound codec's low-dimensional cosine codebooks, k-means init and
+quantizer dropout, which trains the decoder to work from the first levels alone). Trained on
+unpaired audio crops: L1 on log-mel (nats) + the quantizer's commitment loss.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,6 +22,7 @@ from vector_quantize_pytorch import ResidualVQ
 from regen.contracts import LossOutput, YSpec
 from regen.modules.dsp import MelSpectrogram
 from regen.modules.mel_autoencoder import MelDecoder, MelEncoder
+from regen.representations.codebook_usage import level_usage
 
 
 class MelRVQ(nn.Module):
@@ -25,7 +30,7 @@ class MelRVQ(nn.Module):
 
     trainable = True
 
-    def __init__(self, mel: MelSpectrogram, cfg) -> None:
+    def __init__(self, mel: MelSpectrogram, cfg, **quantizer_options: Any) -> None:
         super().__init__()
         channels, levels, size = cfg.latent_channels, cfg.num_quantizers, cfg.codebook_size
         self.mel = mel
@@ -35,7 +40,7 @@ class MelRVQ(nn.Module):
             num_quantizers=levels,
             codebook_size=size,
             commitment_weight=cfg.commitment_weight,
-            threshold_ema_dead_code=2,
+            **({"threshold_ema_dead_code": 2} | quantizer_options),
         )
         self.decoder = MelDecoder(channels, cfg.hidden, mel.n_mels, cfg.layers)
         self.spec = YSpec(
@@ -56,7 +61,8 @@ class MelRVQ(nn.Module):
         return ids.transpose(1, 2).long()
 
     def decode_mel(self, y_prime: torch.Tensor) -> torch.Tensor:
-        """Code ids [B, Q, F] -> log-mel [B, n_mels, F]."""
+        """Code ids [B, Q, F] -> log-mel [B, n_mels, F]; with quantizer dropout on, the first
+        Q' < Q levels [B, Q', F] decode too (the missing levels count as dropped)."""
         z = self.quantizer.get_output_from_indices(y_prime.transpose(1, 2))
         return self.decoder(z.transpose(1, 2))
 
@@ -65,6 +71,12 @@ class MelRVQ(nn.Module):
 
     def decode(self, y_prime: torch.Tensor) -> torch.Tensor:
         return self.mel.decode(self.decode_mel(y_prime))
+
+    @torch.no_grad()
+    def codebook_stats(self, y: torch.Tensor, batch_size: int = 32) -> dict[str, float]:
+        """Per-level usage and perplexity of the codes of waveforms ``y`` [N, T]."""
+        ids = torch.cat([self.encode(chunk) for chunk in y.split(batch_size)])
+        return level_usage(ids, self.spec.vocab_size)
 
     def training_loss(self, batch: dict[str, torch.Tensor]) -> LossOutput:
         """``batch["wav"]``: [B, S] speech crops. Loss = mel L1 + commitment."""

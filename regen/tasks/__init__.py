@@ -24,7 +24,7 @@ from typing import Any
 
 from regen.errors import ConfigError
 
-BUILT_IN = ("image", "tts", "asr", "melody", "video", "text")
+BUILT_IN = ("image", "tts", "asr", "melody", "sound", "video", "text")
 """The task packages shipped with regen, in the order ``regen --help`` lists them."""
 
 ENV_VAR = "REGEN_TASKS"

@@ -120,6 +120,31 @@ CASES: list[tuple[list[str], str]] = [
     (["tts", "Hello.", "--run", MISSING, "--voice", ""], MISSING),
     (["tts", "Hello.", "--run", "keep.png"], "keep.png"),
     (["tts", "Hello.", "--run", "bad_run"], "bad_run"),
+    # sound (the caption, numbers and --out are checked before the run is loaded)
+    (["sound", "", "--run", MISSING], "the caption is empty"),
+    (["sound", "a flute", "--run", MISSING, "--seconds", "0"], "--seconds"),
+    (["sound", "a flute", "--run", MISSING, "--seconds", "-3"], "--seconds"),
+    (["sound", "a flute", "--run", MISSING, "--seconds", HUGE], "--seconds"),
+    (["sound", "a flute", "--run", MISSING, "--seconds", "nan"], "--seconds"),
+    (["sound", "a flute", "--run", MISSING, "--seed", HUGE], "--seed"),
+    (["sound", "a flute", "--run", MISSING, "--seed", "-1"], "--seed"),
+    (["sound", "a flute", "--run", MISSING, "--top-k", "-1"], "--top-k"),
+    (["sound", "a flute", "--run", MISSING, "--out", "adir"], "is a folder"),
+    (["sound", "a flute", "--run", MISSING, "--out", "song.mid"], "ending in .wav"),
+    (["sound", "a flute", "--run", MISSING], "no trained pipeline"),
+    (["sound", "a flute", "--run", "bad_run"], "bad_run"),
+    # video (the caption, --frames and --out are checked before the run is loaded)
+    (["video", "", "--run", MISSING], "the caption is empty"),
+    (["video", "the letter A moves right", "--run", MISSING, "--out", "a.bmp"], "ending in .webp"),
+    (["video", "the letter A moves right", "--run", MISSING, "--out", "adir"], "is a folder"),
+    (["video", "the letter A moves right", "--run", MISSING, "--frames", "0"], "--frames"),
+    (["video", "the letter Ä moves right", "--run", MISSING], "unknown glyph"),
+    (["video", "the letter A moves right", "--run", MISSING], "no trained pipeline"),
+    (["video", "the letter A moves right", "--run", "bad_run"], "bad_run"),
+    # text (the record is read after the run; tests/e2e/test_text_cli.py has the bad records)
+    (["text", "python3-pattern", "--run", MISSING], "no trained pipeline"),
+    (["text", "", "--run", MISSING], "no trained pipeline"),
+    (["text", "keep.png", "--run", "bad_run"], "bad_run"),
 ]
 if os.geteuid() != 0:  # root reads everything: permissions cannot make a file unreadable
     CASES += [

@@ -33,12 +33,14 @@ from regen.representations.identity import IdentityRepresentation
 from regen.tasks.asr.train import build_asr_pipeline
 from regen.tasks.image.build import build_pipeline
 from regen.tasks.melody.train import build_melody_pipeline, generate_melodies
+from regen.tasks.sound.build import build_sound_pipeline
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline
 from regen.training import distributed
 from regen.training.gan import GanHook, NoGan
 from tests.asr_tiny import TINY_ASR
 from tests.melody_tiny import TINY_MELODY
 from tests.tiny import TINY
+from tests.tiny_sound import TINY_SOUND
 from tests.tiny_tts import TINY_TTS
 from tests.unit.test_discriminators import tiny_vocoder
 from tests.unit.toy_models import ToyGAN, ToyRegressor
@@ -67,13 +69,15 @@ CLAIMS = {
     "tts/fastspeech_flow": (set(), {T, TRUNK}, {T, GAN}),
     "tts/vae_latent": ({T, "Calibrated", "WrapsMel"}, {T, TRUNK}, {T, GAN}),
     "tts/vae_flow": ({T, "Calibrated", "WrapsMel"}, {T, TRUNK}, {T, GAN}),
-    "tts/rvq_codes": ({T, "WrapsMel"}, {T, TRUNK}, {T, GAN}),
-    "tts/rvq_codes_ar": ({T, "WrapsMel"}, {T, TRUNK}, {T, GAN}),
+    "tts/rvq_codes": ({T, "WrapsMel", "Codebook"}, {T, TRUNK}, {T, GAN}),
+    "tts/rvq_codes_ar": ({T, "WrapsMel", "Codebook"}, {T, TRUNK}, {T, GAN}),
     "tts/direct_waveform": (set(), {T, TRUNK, GAN}, set()),
     "asr/phonemes": ({"Symbolic"}, {T}, {T, "Counted"}),
     "asr/characters": (set(), {T}, set()),
     "melody/chorales_template": (set(), {T}, {T}),
     "melody/chorales_direct": (set(), {T}, set()),
+    "sound/codec_tokens": ({T, "WrapsMel", "Codebook"}, {T}, {T, GAN}),
+    "sound/direct": (set(), {T}, set()),
 }
 
 
@@ -87,6 +91,8 @@ def build(recipe: str) -> Pipeline:
         return build_tts_pipeline(config, PhonemeConditioner(PhonemeVocabulary(), ["a", "b"]))
     if task == "asr":
         return build_asr_pipeline(load_recipe(recipe, TINY_ASR))
+    if task == "sound":
+        return build_sound_pipeline(load_recipe(recipe, TINY_SOUND))
     return build_melody_pipeline(load_recipe(recipe, TINY_MELODY))
 
 

@@ -11,6 +11,7 @@ from tests.asr_tiny import TINY_ASR
 from tests.melody_tiny import TINY_MELODY
 from tests.text_tiny import TINY_TEXT
 from tests.tiny import TINY
+from tests.tiny_sound import TINY_SOUND
 from tests.tiny_tts import TINY_TTS
 from tests.video_tiny import TINY_VIDEO
 
@@ -31,6 +32,7 @@ PAIRS = {
     "melody": ("melody/chorales_template", TINY_MELODY),
     "text": ("text/debian_synopsis", TINY_TEXT),
     "video": ("video/latent_tokens", TINY_VIDEO),
+    "sound": ("sound/codec_tokens", TINY_SOUND),
 }
 
 

@@ -1,0 +1,90 @@
+"""Build sound pipelines: caption -> codec tokens -> log-mel -> waveform, or caption -> waveform.
+
+caption ─CaptionConditioner (utf-8 bytes)─▶ X [B, 96] ─CaptionCodeLM─▶ codes [B, Q, F]
+    ─MelRVQ.decode_mel─▶ log-mel ─vocoder─▶ 16 kHz waveform          (regen)
+caption ─▶ X ─CaptionToWaveform─▶ waveform                            (direct)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from regen.data.text import encode_captions
+from regen.errors import DataError
+from regen.generators.caption_waveform import CaptionToWaveform
+from regen.generators.codes_lm import CaptionCodeLM
+from regen.modules.dsp import MelSpectrogram, waveform_spec
+from regen.pipeline import Pipeline
+from regen.renderers.griffin_lim import GriffinLimRenderer
+from regen.renderers.latent_mel import LatentMelRenderer
+from regen.renderers.vocoder import VocosVocoder
+from regen.representations.mel_rvq import MelRVQ
+from regen.tasks.sound.config import SoundRecipeConfig
+
+CAPTION_BYTES = 96  # longer captions are cut (the corpus's longest is about 80 bytes)
+
+
+class CaptionConditioner:
+    """Captions -> X: int64 [B, 96] utf-8 bytes + 1 (0 = padding), read by the learned
+    byte-level encoder, so any words (an instrument never heard) still encode."""
+
+    def encode(self, captions: list[str]) -> torch.Tensor:
+        if not captions:
+            raise DataError("no captions given; pass at least one")
+        return encode_captions([str(c) for c in captions], max_len=CAPTION_BYTES)
+
+
+def mel_of(config: SoundRecipeConfig) -> MelSpectrogram:
+    rep = config.representation
+    return MelSpectrogram(
+        sample_rate=config.data.sample_rate,
+        n_fft=rep.n_fft,
+        hop=rep.hop,
+        n_mels=rep.n_mels,
+        fmax=config.data.sample_rate / 2,
+    )
+
+
+def clip_frames(config: SoundRecipeConfig, seconds: float | None = None) -> int:
+    """Frames of ``seconds`` of audio (default: the training clip length)."""
+    seconds = config.data.clip_seconds if seconds is None else seconds
+    return round(seconds * config.data.sample_rate) // config.representation.hop + 1
+
+
+def codec(config: SoundRecipeConfig, mel: MelSpectrogram) -> MelRVQ:
+    """The untrained codec: RVQ over log-mel with the recipe's quantizer options."""
+    rep = config.representation
+    return MelRVQ(
+        mel,
+        rep,
+        codebook_dim=rep.codebook_dim,
+        use_cosine_sim=rep.cosine,
+        kmeans_init=rep.kmeans_init,
+        threshold_ema_dead_code=rep.dead_code_threshold,
+        quantize_dropout=rep.quantize_dropout and rep.num_quantizers > 1,
+    )
+
+
+def build_sound_pipeline(config: SoundRecipeConfig) -> Pipeline:
+    """The untrained pipeline of a recipe (regeneration or the direct baseline)."""
+    torch.manual_seed(config.seed)
+    mel = mel_of(config)
+    frames = clip_frames(config)
+    conditioner = CaptionConditioner()
+    if config.is_direct:
+        spec = waveform_spec(config.data.sample_rate)
+        generator = CaptionToWaveform(spec, config.generator, config.renderer, mel, frames)
+        return Pipeline.direct(generator, conditioner=conditioner, name=config.name)
+    rep = codec(config, mel)
+    generator = CaptionCodeLM(rep.spec, config.generator, frames)
+    if config.renderer.kind == "vocoder":
+        mel_renderer = VocosVocoder(mel, config.renderer)
+    else:
+        mel_renderer = GriffinLimRenderer(mel, config.renderer.griffin_lim_iterations)
+    renderer = LatentMelRenderer(rep.spec, rep.decode_mel, mel_renderer)
+    return Pipeline(rep, generator, renderer, conditioner=conditioner, name=config.name)
+
+
+def build(config: SoundRecipeConfig, meta: dict | None = None) -> Pipeline:
+    """Every shape comes from the recipe, so ``meta`` (the run's pipeline.json) is unused."""
+    return build_sound_pipeline(config)
