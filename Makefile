@@ -48,6 +48,10 @@ bench: setup
 	$(BIN)/python -m benchmarks.asr_regen_vs_direct
 	$(BIN)/python -m benchmarks.melody_regen_vs_direct
 	$(BIN)/python -m benchmarks.studies
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.data_streaming
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.sound_regen_vs_direct
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.video_regen_vs_direct
+	$(BIN)/python -m benchmarks.text_regen_vs_direct
 
 clean:
 	rm -rf $(VENV) runs
