@@ -30,6 +30,7 @@ from regen.tasks.melody.stages import renderer_from_true
 from regen.training.heldout import heldout_loss
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, install, obtain, renderer_reads
+from regen.training.run_stages import RunStages
 
 
 def melody_splits(config: MelodyRecipeConfig) -> dict[str, MelodySet]:
@@ -79,32 +80,19 @@ def train_melody(
     """
     run_dir = Path(run_dir or config.run_dir)
     data = data or melody_splits(config)
-    config_yaml = write_config(run_dir, config)
+    stages = RunStages(config.train, run_dir, write_config(run_dir, config), resume, progress)
     torch.manual_seed(config.seed)
     pipeline = build_melody_pipeline(config)
     heldout = generator_tensors(pipeline, data["test"])
-    results: list[StageResult] = []
 
     def fit(stage: str, module: torch.nn.Module, tensors, held) -> None:
-        cfg = getattr(config.train, stage)
-        results.append(
-            train_stage(
-                stage,
-                module,
-                tensors,
-                cfg,
-                run_dir / stage,
-                resume=resume,
-                config_yaml=config_yaml,
-                progress=progress,
-                eval_fn=heldout_loss(held) if cfg.eval_every else None,
-            )
-        )
+        periodic = getattr(config.train, stage).eval_every  # held-out loss in the log
+        stages.fit(stage, module, tensors, eval_fn=heldout_loss(held) if periodic else None)
 
     fit("generator", pipeline.generator, generator_tensors(pipeline, data["paired"]), heldout)
     if pipeline.renderer.trainable and config.pretrained_renderer:
         asset = obtain(renderer_job(config, data), progress=progress)
-        results.append(install(asset, pipeline.renderer, run_dir))
+        stages.results.append(install(asset, pipeline.renderer, run_dir))
     elif pipeline.renderer.trainable:
         unpaired = data["unpaired"].melodies
         tensors = {"y_prime": pipeline.encode(unpaired), "y": unpaired}
@@ -114,12 +102,12 @@ def train_melody(
         run_dir,
         config,
         pipeline,
-        [r.name for r in results],
-        results,
+        stages.names,
+        stages.results,
         data={k: len(v) for k, v in data.items()},
         data_source=data["test"].source,
     )
-    return pipeline.eval(), results
+    return pipeline.eval(), stages.results
 
 
 RENDERER_NOTES = {

@@ -23,7 +23,8 @@ from regen.tasks.sound.build import build_sound_pipeline
 from regen.tasks.sound.config import SoundRecipeConfig
 from regen.tasks.sound.corpus import SoundCorpus, load_sound_corpus, split_corpus
 from regen.tasks.tts.data import waveform_segments  # random fixed-length crops of waveforms
-from regen.training.loop import StageResult, train_stage
+from regen.training.loop import StageResult
+from regen.training.run_stages import RunStages
 
 CROPS_PER_CLIP = 4
 USAGE_CLIPS = 64  # training clips whose codes are counted for the collapse check
@@ -75,40 +76,24 @@ def train_sound(
     run_dir = Path(run_dir or config.run_dir)
     data = data if data is not None else load_sound_data(config)
     pipeline = build_sound_pipeline(config)
-    config_yaml = write_config(run_dir, config)
-    results: list[StageResult] = []
-
-    def fit(stage: str, module, tensors: dict) -> None:
-        stage_cfg = getattr(config.train, stage)
-        results.append(
-            train_stage(
-                stage,
-                module,
-                tensors,
-                stage_cfg,
-                run_dir / stage,
-                resume=resume,
-                config_yaml=config_yaml,
-                progress=progress,
-            )  # fmt: skip
-        )
+    stages = RunStages(config.train, run_dir, write_config(run_dir, config), resume, progress)
 
     unpaired = crops(config, data.train) if not config.is_direct else {}
     if not config.is_direct:
-        fit("representation", pipeline.representation, unpaired)
+        stages.fit("representation", pipeline.representation, unpaired)
         pipeline.representation.eval()
         # a collapsed level wastes its bits and teaches the LM a constant: say so at once
         usage = pipeline.representation.codebook_stats(data.train.audio[:USAGE_CLIPS])
         warn_if_collapsed(usage, f"the sound codec of {config.name} after training")
-    fit("generator", pipeline.generator, generator_tensors(config, pipeline, data.train))
+    stages.fit("generator", pipeline.generator, generator_tensors(config, pipeline, data.train))
     if pipeline.renderer.trainable:
-        fit("renderer", pipeline.renderer, unpaired)
+        stages.fit("renderer", pipeline.renderer, unpaired)
     save_run(
         run_dir,
         config,
         pipeline,
-        [r.name for r in results],
-        results,
+        stages.names,
+        stages.results,
         data_source=data.train.source,
     )
-    return pipeline.eval(), results
+    return pipeline.eval(), stages.results

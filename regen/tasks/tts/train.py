@@ -28,8 +28,9 @@ from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel
 from regen.tasks.tts.pretrain import crops, renderer_job
 from regen.training import checkpoint as ckpt
 from regen.training import distributed
-from regen.training.loop import StageResult, train_stage
+from regen.training.loop import StageResult
 from regen.training.renderer_assets import install, obtain
+from regen.training.run_stages import RunStages
 
 
 def streams_from_store(config: TTSRecipeConfig, corpus: SpeechCorpus) -> bool:
@@ -80,28 +81,13 @@ def train_tts(
     corpus = data if data is not None else load_speech_corpus(config.data, "train")
     conditioner = PhonemeConditioner(PhonemeVocabulary(), corpus_voices(config.data))
     pipeline = build_tts_pipeline(config, conditioner)
-    config_yaml = write_config(run_dir, config)
-    results: list[StageResult] = []
-
-    def fit(stage: str, module, tensors: dict) -> None:
-        results.append(
-            train_stage(
-                stage,
-                module,
-                tensors,
-                getattr(config.train, stage),
-                run_dir / stage,
-                resume=resume,
-                config_yaml=config_yaml,
-                progress=progress,
-            )
-        )
+    stages = RunStages(config.train, run_dir, write_config(run_dir, config), resume, progress)
 
     unpaired = crops(config, corpus)
     tensors = generator_tensors(config, corpus, conditioner)
     if config.is_learned:
         rep = pipeline.representation
-        fit("representation", rep, unpaired)
+        stages.fit("representation", rep, unpaired)
         rep.eval()
         if isinstance(rep, Calibrated):
             # latent scale (as in latent diffusion): unit-variance Y' for the generator
@@ -109,19 +95,19 @@ def train_tts(
             if distributed.current().is_main:  # under torchrun only rank 0 writes files
                 ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
         tensors["y_prime"] = encode_log_mels(rep, tensors["y_prime"])
-    fit("generator", pipeline.generator, tensors)
+    stages.fit("generator", pipeline.generator, tensors)
     if pipeline.renderer.trainable and config.pretrained_renderer:
         asset = obtain(renderer_job(config, corpus), progress=progress)
-        results.append(install(asset, pipeline.renderer, run_dir))
+        stages.results.append(install(asset, pipeline.renderer, run_dir))
     elif pipeline.renderer.trainable:
-        fit("renderer", pipeline.renderer, unpaired)
+        stages.fit("renderer", pipeline.renderer, unpaired)
     save_run(
         run_dir,
         config,
         pipeline,
-        [r.name for r in results],
-        results,
+        stages.names,
+        stages.results,
         **conditioner.to_dict(),
         data_source=corpus.source,
     )
-    return pipeline.eval(), results
+    return pipeline.eval(), stages.results

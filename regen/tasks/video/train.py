@@ -14,7 +14,8 @@ from regen.runs import save_run, write_config
 from regen.tasks.video.build import build_pipeline
 from regen.tasks.video.config import VideoRecipeConfig
 from regen.tasks.video.data import load_split
-from regen.training.loop import StageResult, train_stage
+from regen.training.loop import StageResult
+from regen.training.run_stages import RunStages
 
 
 def encode_clips(pipeline: Pipeline, clips: torch.Tensor, batch: int = 64) -> torch.Tensor:
@@ -32,37 +33,24 @@ def train_pipeline(
     """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
     run_dir = Path(run_dir or config.run_dir)
     data = data if data is not None else load_split(config.data, "train", config.seed)
-    config_yaml = write_config(run_dir, config)
+    stages = RunStages(config.train, run_dir, write_config(run_dir, config), resume, progress)
     torch.manual_seed(config.seed)  # initial weights follow the recipe seed
     pipeline = build_pipeline(config, data.clip_shape)
-    results: list[StageResult] = []
-
-    def fit(stage: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-        results.append(
-            train_stage(
-                stage,
-                module,
-                tensors,
-                getattr(config.train, stage),
-                run_dir / stage,
-                resume=resume,
-                config_yaml=config_yaml,
-                progress=progress,
-            )
-        )
 
     if pipeline.representation.trainable:
-        fit("representation", pipeline.representation, {"y": data.clips})
+        stages.fit("representation", pipeline.representation, {"y": data.clips})
         pipeline.representation.eval()
     x = pipeline.conditioner.encode(data.captions)
-    fit("generator", pipeline.generator, {"x": x, "y_prime": encode_clips(pipeline, data.clips)})
+    stages.fit(
+        "generator", pipeline.generator, {"x": x, "y_prime": encode_clips(pipeline, data.clips)}
+    )
     save_run(
         run_dir,
         config,
         pipeline,
-        [r.name for r in results],
-        results,
+        stages.names,
+        stages.results,
         clip_shape=list(data.clip_shape),
         data_source=data.source,
     )
-    return pipeline.eval(), results
+    return pipeline.eval(), stages.results
