@@ -63,12 +63,47 @@ class PrefixSeq2Seq(nn.Module):
         self.position = nn.Parameter(torch.randn(max_source + max_target + 2, cfg.dim) * 0.02)
         self.decoder = Transformer(cfg.dim, cfg.depth, cfg.heads, cfg.dropout, causal=True)
         self.bias = nn.Parameter(torch.zeros(target_vocab))
+        # copy (pointer-generator): a gate mixes the vocabulary softmax with one attention
+        # over the source positions, whose weights land on the source's token ids, so
+        # writing a token of the source (a template's lemma, a word of the description)
+        # is one attention step, not a path through the whole stack
+        self.copy = bool(getattr(cfg, "copy", False))
+        if self.copy:
+            self.copy_query = nn.Linear(cfg.dim, cfg.dim)
+            self.copy_key = nn.Linear(cfg.dim, cfg.dim)
+            self.copy_gate = nn.Linear(cfg.dim, 1)
 
     def head(self, hidden: torch.Tensor) -> torch.Tensor:
         """Logits over the target vocabulary, through the tied token table (scaled so that
         unit-variance rows give unit-scale logits)."""
         table = self.embed.weight[: self.target_vocab]
         return hidden @ table.T / table.shape[1] ** 0.5 + self.bias
+
+    def log_probs(
+        self,
+        hidden: torch.Tensor,
+        source_hidden: torch.Tensor | None = None,
+        source_ids: torch.Tensor | None = None,
+        source_valid: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Log-probabilities [N, V] of the next target token from hidden states [N, D]; with
+        copying, ``source_hidden`` [N, S, D], ``source_ids`` [N, S] and ``source_valid``
+        [N, S] are each row's source (rows with no valid source position write from the
+        vocabulary alone)."""
+        logits = self.head(hidden).float()
+        if not self.copy or source_hidden is None:
+            return F.log_softmax(logits, -1)
+        p_vocab = F.softmax(logits, -1)
+        valid = source_valid & (source_ids < self.target_vocab)
+        query = self.copy_query(hidden)[:, None, :]
+        scores = (query * self.copy_key(source_hidden)).sum(-1).float() / hidden.shape[-1] ** 0.5
+        weights = torch.softmax(scores.masked_fill(~valid, float("-inf")), -1)
+        weights = torch.nan_to_num(weights, nan=0.0)
+        ids = source_ids.clamp(max=self.target_vocab - 1)
+        p_copy = torch.zeros_like(p_vocab).scatter_add(1, ids, weights)
+        gate = torch.sigmoid(self.copy_gate(hidden).float())
+        gate = torch.where(valid.any(1, keepdim=True), gate, torch.ones_like(gate))
+        return torch.log(gate * p_vocab + (1 - gate) * p_copy + 1e-9)
 
     def loss(self, source: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, float]:
         """Cross-entropy of ``target`` given ``source`` and the next-token accuracy."""
@@ -94,9 +129,21 @@ class PrefixSeq2Seq(nn.Module):
         x = self.embed(inputs) + self.segment(segment) + self.position[:total]
         hidden = self.decoder(x, valid)
         scored = targets != -100  # the output layer runs on target positions only (the
-        logits = self.head(hidden[scored])  # source is most of a row, the vocabulary large)
-        loss = F.cross_entropy(logits, targets[scored])
-        accuracy = (logits.argmax(-1) == targets[scored]).float().mean()
+        # source is most of a row, the vocabulary large)
+        if self.copy:
+            width = min(source.shape[1], total)
+            rows = scored.nonzero()[:, 0]
+            source_valid = torch.arange(width, device=inputs.device)[None] < n[:, None]
+            logp = self.log_probs(
+                hidden[scored],
+                hidden[:, :width][rows],
+                inputs[:, :width][rows],
+                source_valid[rows],
+            )
+        else:
+            logp = self.log_probs(hidden[scored])
+        loss = F.nll_loss(logp, targets[scored])
+        accuracy = (logp.argmax(-1) == targets[scored]).float().mean()
         return loss, float(accuracy)
 
     @torch.no_grad()
@@ -132,7 +179,12 @@ class PrefixSeq2Seq(nn.Module):
         )
         cache = self.decoder.new_cache(batch * k, width + self.max_target + 1, self.position)
         x = self.embed(ids) + self.segment(torch.zeros_like(ids)) + self.position[positions]
-        hidden = self.decoder(x, valid, cache)[:, -1]
+        prefix = self.decoder(x, valid, cache)
+        hidden = prefix[:, -1]
+        # the source for copying: every valid prefix position but the separator
+        source_valid = valid.clone()
+        source_valid[:, -1] = False
+        copy_from = (prefix, ids, source_valid) if self.copy else ()
         next_pos = positions[:, -1] + 1
         scores = torch.full((batch, k), float("-inf"), device=device)
         scores[:, 0] = 0.0  # one live hypothesis per row at the start
@@ -141,7 +193,7 @@ class PrefixSeq2Seq(nn.Module):
         history: list[list[int]] = [[] for _ in range(batch * k)]
         vocab = self.target_vocab
         for step in range(self.max_target):
-            logp = F.log_softmax(self.head(hidden).float(), -1)
+            logp = self.log_probs(hidden, *copy_from)
             if no_repeat_ngram > 0:
                 for r, h in enumerate(history):
                     banned = _repeated(h, no_repeat_ngram)
@@ -167,6 +219,7 @@ class PrefixSeq2Seq(nn.Module):
             cache.keys = cache.keys.index_select(1, origin)
             cache.values = cache.values.index_select(1, origin)
             valid, next_pos = valid[origin], next_pos[origin]
+            copy_from = tuple(t[origin] for t in copy_from)
             x = self.embed(token) + self.segment(torch.ones_like(token)) + self.position[next_pos]
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
             hidden = self.decoder(x[:, None], valid, cache)[:, -1]

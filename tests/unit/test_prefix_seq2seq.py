@@ -75,3 +75,22 @@ def test_beam_search_decodes_what_the_model_learned():
     model.eval()
     x = torch.randint(1, 40, (16, 4))
     assert (model.decode(x, beam=4) == x.flip(1)).float().mean() > 0.9
+
+
+def test_the_copy_gate_learns_to_copy_and_a_language_model_still_works():
+    torch.manual_seed(0)
+    cfg = SimpleNamespace(dim=32, depth=2, heads=2, dropout=0.0, input_noise=0.0, copy=True)
+    model = PrefixSeq2Seq(40, 40, max_source=6, max_target=6, cfg=cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        x = torch.randint(1, 40, (32, 4))
+        loss, _ = model.loss(x, x.flip(1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    x = torch.randint(1, 40, (16, 4))
+    assert (model.decode(x, beam=2) == x.flip(1)).float().mean() > 0.9
+    loss, _ = model.loss(torch.zeros(2, 1, dtype=torch.long), torch.tensor([[3, 4], [5, 0]]))
+    assert torch.isfinite(loss)
+    assert model.decode(torch.tensor([[1, 2, 0, 0]])).shape[1] <= 6
