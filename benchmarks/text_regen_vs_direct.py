@@ -32,6 +32,15 @@ SCALE = [
     "renderer.depth=2",
     "generator.dropout=0.0",  # an under-fitting regime: dropout only slows it down
     "renderer.dropout=0.0",
+    # every stage of every system (regen's two, direct, direct_lm) alike: the copy gate, and
+    # beam 4 with no repeated piece bigram (picked on 200 dev records with a 300-step
+    # renderer from the true templates: BLEU / chrF greedy 5.1 / 43.4, beam 4 + guard 6.6 / 49.3)
+    "generator.copy=true",
+    "renderer.copy=true",
+    "generator.beam=4",
+    "renderer.beam=4",
+    "generator.no_repeat_ngram=2",
+    "renderer.no_repeat_ngram=2",
     "train.generator.steps=600",
     "train.renderer.steps=600",
     "train.generator.lr=0.002",

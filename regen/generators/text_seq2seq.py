@@ -15,7 +15,7 @@ from torch import nn
 
 from regen.contracts import LossOutput, X, XBatch, YSpec
 from regen.errors import ConfigError
-from regen.modules.prefix_seq2seq import PrefixSeq2Seq
+from regen.modules.prefix_seq2seq import PrefixSeq2Seq, decode
 
 
 class TextSeq2Seq(nn.Module):
@@ -39,5 +39,6 @@ class TextSeq2Seq(nn.Module):
     def sample(
         self, x: X, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
-        """Greedy decoding (deterministic: ``generator`` is unused)."""
-        return self.model.greedy(XBatch.of(x).x)
+        """Beam search with the model config's ``beam`` and ``no_repeat_ngram`` (deterministic:
+        ``generator`` is unused)."""
+        return decode(self.model, XBatch.of(x).x)

@@ -9,11 +9,12 @@ One decoder-only stack (:mod:`regen.modules.transformer`) reads the source and w
 target, so every stage of the text task (X -> template, template -> synopsis, X -> synopsis)
 is the same model family with the same parameter count for equal widths. A source of
 length 0 makes the model a plain language model of the target (the direct baseline's
-pretraining on synopsis-only text). Decoding is greedy through the key/value cache, with the
-sources left-padded so every row's separator sits at the same position.
+pretraining on synopsis-only text). Decoding is a beam search (greedy at width 1) through the
+key/value cache, with an optional no-repeat-n-gram guard, the sources left-padded so every
+row's separator sits at the same position.
 
 The phoneme-to-text renderer of the ASR task (regen/renderers/p2g.py) is the same idea with
-beam search and ASR-specific input noise; it predates this module and is left as it is.
+ASR-specific input noise; it predates this module and is left as it is.
 """
 
 from __future__ import annotations
@@ -62,12 +63,47 @@ class PrefixSeq2Seq(nn.Module):
         self.position = nn.Parameter(torch.randn(max_source + max_target + 2, cfg.dim) * 0.02)
         self.decoder = Transformer(cfg.dim, cfg.depth, cfg.heads, cfg.dropout, causal=True)
         self.bias = nn.Parameter(torch.zeros(target_vocab))
+        # copy (pointer-generator): a gate mixes the vocabulary softmax with one attention
+        # over the source positions, whose weights land on the source's token ids, so
+        # writing a token of the source (a template's lemma, a word of the description)
+        # is one attention step, not a path through the whole stack
+        self.copy = bool(getattr(cfg, "copy", False))
+        if self.copy:
+            self.copy_query = nn.Linear(cfg.dim, cfg.dim)
+            self.copy_key = nn.Linear(cfg.dim, cfg.dim)
+            self.copy_gate = nn.Linear(cfg.dim, 1)
 
     def head(self, hidden: torch.Tensor) -> torch.Tensor:
         """Logits over the target vocabulary, through the tied token table (scaled so that
         unit-variance rows give unit-scale logits)."""
         table = self.embed.weight[: self.target_vocab]
         return hidden @ table.T / table.shape[1] ** 0.5 + self.bias
+
+    def log_probs(
+        self,
+        hidden: torch.Tensor,
+        source_hidden: torch.Tensor | None = None,
+        source_ids: torch.Tensor | None = None,
+        source_valid: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Log-probabilities [N, V] of the next target token from hidden states [N, D]; with
+        copying, ``source_hidden`` [N, S, D], ``source_ids`` [N, S] and ``source_valid``
+        [N, S] are each row's source (rows with no valid source position write from the
+        vocabulary alone)."""
+        logits = self.head(hidden).float()
+        if not self.copy or source_hidden is None:
+            return F.log_softmax(logits, -1)
+        p_vocab = F.softmax(logits, -1)
+        valid = source_valid & (source_ids < self.target_vocab)
+        query = self.copy_query(hidden)[:, None, :]
+        scores = (query * self.copy_key(source_hidden)).sum(-1).float() / hidden.shape[-1] ** 0.5
+        weights = torch.softmax(scores.masked_fill(~valid, float("-inf")), -1)
+        weights = torch.nan_to_num(weights, nan=0.0)
+        ids = source_ids.clamp(max=self.target_vocab - 1)
+        p_copy = torch.zeros_like(p_vocab).scatter_add(1, ids, weights)
+        gate = torch.sigmoid(self.copy_gate(hidden).float())
+        gate = torch.where(valid.any(1, keepdim=True), gate, torch.ones_like(gate))
+        return torch.log(gate * p_vocab + (1 - gate) * p_copy + 1e-9)
 
     def loss(self, source: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, float]:
         """Cross-entropy of ``target`` given ``source`` and the next-token accuracy."""
@@ -93,42 +129,125 @@ class PrefixSeq2Seq(nn.Module):
         x = self.embed(inputs) + self.segment(segment) + self.position[:total]
         hidden = self.decoder(x, valid)
         scored = targets != -100  # the output layer runs on target positions only (the
-        logits = self.head(hidden[scored])  # source is most of a row, the vocabulary large)
-        loss = F.cross_entropy(logits, targets[scored])
-        accuracy = (logits.argmax(-1) == targets[scored]).float().mean()
+        # source is most of a row, the vocabulary large)
+        if self.copy:
+            width = min(source.shape[1], total)
+            rows = scored.nonzero()[:, 0]
+            source_valid = torch.arange(width, device=inputs.device)[None] < n[:, None]
+            logp = self.log_probs(
+                hidden[scored],
+                hidden[:, :width][rows],
+                inputs[:, :width][rows],
+                source_valid[rows],
+            )
+        else:
+            logp = self.log_probs(hidden[scored])
+        loss = F.nll_loss(logp, targets[scored])
+        accuracy = (logp.argmax(-1) == targets[scored]).float().mean()
         return loss, float(accuracy)
 
     @torch.no_grad()
     def greedy(self, source: torch.Tensor) -> torch.Tensor:
         """Target ids [B, T] (0-padded) for source ids [B, S], greedy decoding."""
+        return self.decode(source, beam=1, no_repeat_ngram=0)
+
+    @torch.no_grad()
+    def decode(self, source: torch.Tensor, beam: int = 1, no_repeat_ngram: int = 0) -> torch.Tensor:
+        """Target ids [B, T] (0-padded) for source ids [B, S] by beam search.
+
+        ``beam`` = 1 is greedy decoding. ``no_repeat_ngram`` = n > 0 forbids writing an n-gram
+        of pieces a hypothesis already holds (n = 1: no piece twice), the guard against the
+        loops a small model falls into (``library library library``). Hypotheses are ranked
+        by their mean log-probability per written piece (the end included), so a beam does
+        not favour stopping early.
+        """
         device = self.position.device
         rows = [
             [t for t in row if t != 0][: self.max_source] + [self.sep] for row in source.tolist()
         ]
+        batch, k = len(rows), max(1, beam)
         width = max(len(r) for r in rows)
-        ids = torch.zeros(len(rows), width, dtype=torch.long)
-        valid = torch.zeros(len(rows), width, dtype=torch.bool)
+        ids = torch.zeros(batch, width, dtype=torch.long)
+        valid = torch.zeros(batch, width, dtype=torch.bool)
         for i, row in enumerate(rows):
             ids[i, width - len(row) :] = torch.tensor(row)
             valid[i, width - len(row) :] = True
         positions = (torch.arange(width)[None] - (width - valid.sum(1))[:, None]).clamp(min=0)
-        ids, valid, positions = ids.to(device), valid.to(device), positions.to(device)
-        cache = self.decoder.new_cache(len(rows), width + self.max_target + 1, self.position)
-        source = self.embed(ids) + self.segment(torch.zeros_like(ids)) + self.position[positions]
-        hidden = self.decoder(source, valid, cache)[:, -1]
+        # every row's k hypotheses side by side: row i's are i*k ... i*k + k - 1
+        ids, valid, positions = (
+            t.repeat_interleave(k, 0).to(device) for t in (ids, valid, positions)
+        )
+        cache = self.decoder.new_cache(batch * k, width + self.max_target + 1, self.position)
+        x = self.embed(ids) + self.segment(torch.zeros_like(ids)) + self.position[positions]
+        prefix = self.decoder(x, valid, cache)
+        hidden = prefix[:, -1]
+        # the source for copying: every valid prefix position but the separator
+        source_valid = valid.clone()
+        source_valid[:, -1] = False
+        copy_from = (prefix, ids, source_valid) if self.copy else ()
         next_pos = positions[:, -1] + 1
-        out = torch.zeros(len(rows), self.max_target, dtype=torch.long)
-        done = torch.zeros(len(rows), dtype=torch.bool, device=device)
+        scores = torch.full((batch, k), float("-inf"), device=device)
+        scores[:, 0] = 0.0  # one live hypothesis per row at the start
+        lengths = torch.zeros(batch, k, device=device)
+        done = torch.zeros(batch * k, dtype=torch.bool, device=device)
+        history: list[list[int]] = [[] for _ in range(batch * k)]
+        vocab = self.target_vocab
         for step in range(self.max_target):
-            token = self.head(hidden).argmax(-1)
-            token = torch.where(done, torch.zeros_like(token), token)
-            out[:, step] = token.cpu()
-            done |= token == END
+            logp = self.log_probs(hidden, *copy_from)
+            if no_repeat_ngram > 0:
+                for r, h in enumerate(history):
+                    banned = _repeated(h, no_repeat_ngram)
+                    if banned:
+                        logp[r, banned] = float("-inf")
+            logp[:, END] = torch.where(done, 0.0, logp[:, END])
+            logp[done, 1:] = float("-inf")  # a finished hypothesis only "writes" END again
+            total = scores[:, :, None] + logp.view(batch, k, vocab)
+            best, index = total.view(batch, k * vocab).topk(k, dim=1)
+            origin = (index // vocab) + torch.arange(batch, device=device)[:, None] * k
+            token = (index % vocab).view(-1)
+            origin = origin.view(-1)
+            was_done = done[origin]
+            lengths = lengths.view(-1)[origin].view(batch, k) + (~was_done).float().view(batch, k)
+            scores = best
+            done = was_done | (token == END)
+            history = [
+                history[o] + ([] if d else [t])
+                for o, t, d in zip(origin.tolist(), token.tolist(), was_done.tolist())
+            ]
             if bool(done.all()) or step == self.max_target - 1:
                 break
+            cache.keys = cache.keys.index_select(1, origin)
+            cache.values = cache.values.index_select(1, origin)
+            valid, next_pos = valid[origin], next_pos[origin]
+            copy_from = tuple(t[origin] for t in copy_from)
             x = self.embed(token) + self.segment(torch.ones_like(token)) + self.position[next_pos]
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
             hidden = self.decoder(x[:, None], valid, cache)[:, -1]
             next_pos = next_pos + 1
-        kept = [row[: row.index(END)] if END in row else row for row in out.tolist()]
+        ranked = (scores / lengths.clamp(min=1)).masked_fill(torch.isnan(scores), float("-inf"))
+        choice = ranked.argmax(1) + torch.arange(batch, device=device) * k
+        kept = [[t for t in history[c] if t != END][: self.max_target] for c in choice.tolist()]
         return pad_rows(kept)[0]
+
+
+def decode(model: PrefixSeq2Seq, source: torch.Tensor) -> torch.Tensor:
+    """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``;
+    greedy without a guard where a config predates them)."""
+    cfg = model.cfg
+    return model.decode(source, getattr(cfg, "beam", 1), getattr(cfg, "no_repeat_ngram", 0))
+
+
+def _repeated(history: list[int], n: int) -> list[int]:
+    """The pieces that would repeat an n-gram of ``history`` if written next."""
+    if len(history) < n - 1 or not history:
+        return []
+    if n == 1:
+        return sorted(set(history))
+    prefix = history[len(history) - n + 1 :]
+    return sorted(
+        {
+            history[i + n - 1]
+            for i in range(len(history) - n + 1)
+            if history[i : i + n - 1] == prefix
+        }
+    )

@@ -14,7 +14,7 @@ from torch import nn
 
 from regen.contracts import LossOutput, YSpec
 from regen.errors import ConfigError
-from regen.modules.prefix_seq2seq import PrefixSeq2Seq
+from regen.modules.prefix_seq2seq import PrefixSeq2Seq, decode
 
 
 class TemplateToText(nn.Module):
@@ -39,5 +39,6 @@ class TemplateToText(nn.Module):
     def render(
         self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Greedy decoding (deterministic: ``generator`` is unused)."""
-        return self.model.greedy(y_prime)
+        """Beam search with the model config's ``beam`` and ``no_repeat_ngram`` (deterministic:
+        ``generator`` is unused)."""
+        return decode(self.model, y_prime)

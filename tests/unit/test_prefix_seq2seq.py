@@ -34,3 +34,63 @@ def test_an_empty_source_is_a_language_model_and_padding_is_ignored():
     padded = model.greedy(torch.tensor([[1, 2, 0, 0]]))
     assert torch.equal(padded, model.greedy(torch.tensor([[1, 2]])))
     assert padded.shape[1] <= 4
+
+
+def test_repeated_names_the_pieces_that_would_repeat_an_ngram():
+    from regen.modules.prefix_seq2seq import _repeated
+
+    assert _repeated([5, 5], 2) == [5]  # "library library" -> no third
+    assert _repeated([3, 4, 5, 3], 2) == [4]
+    assert _repeated([3, 4, 5, 3], 3) == []
+    assert _repeated([3, 4, 3], 1) == [3, 4]
+    assert _repeated([], 2) == []
+
+
+def test_beam_search_with_a_repeat_guard_never_repeats_and_width_one_is_greedy():
+    torch.manual_seed(1)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
+    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[0] = -20.0  # never end: an untrained model then loops
+    source = torch.tensor([[1, 2, 3], [4, 5, 0]])
+    assert torch.equal(model.decode(source, beam=1), model.greedy(source))
+    for beam in (1, 3):
+        for row in model.decode(source, beam=beam, no_repeat_ngram=2).tolist():
+            row = [t for t in row if t]
+            bigrams = list(zip(row, row[1:]))
+            assert len(bigrams) == len(set(bigrams)), row
+
+
+def test_beam_search_decodes_what_the_model_learned():
+    torch.manual_seed(0)
+    cfg = SimpleNamespace(dim=32, depth=2, heads=2, dropout=0.0, input_noise=0.0)
+    model = PrefixSeq2Seq(40, 40, max_source=6, max_target=6, cfg=cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        x = torch.randint(1, 40, (32, 4))
+        loss, _ = model.loss(x, x.flip(1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    x = torch.randint(1, 40, (16, 4))
+    assert (model.decode(x, beam=4) == x.flip(1)).float().mean() > 0.9
+
+
+def test_the_copy_gate_learns_to_copy_and_a_language_model_still_works():
+    torch.manual_seed(0)
+    cfg = SimpleNamespace(dim=32, depth=2, heads=2, dropout=0.0, input_noise=0.0, copy=True)
+    model = PrefixSeq2Seq(40, 40, max_source=6, max_target=6, cfg=cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        x = torch.randint(1, 40, (32, 4))
+        loss, _ = model.loss(x, x.flip(1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    x = torch.randint(1, 40, (16, 4))
+    assert (model.decode(x, beam=2) == x.flip(1)).float().mean() > 0.9
+    loss, _ = model.loss(torch.zeros(2, 1, dtype=torch.long), torch.tensor([[3, 4], [5, 0]]))
+    assert torch.isfinite(loss)
+    assert model.decode(torch.tensor([[1, 2, 0, 0]])).shape[1] <= 6

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from regen.data.debian_records import apt_show, parse_records, read_lists, read_record_file
+from regen.data.debian_records import (
+    PackageRecord,
+    apt_show,
+    parse_records,
+    read_lists,
+    read_record_file,
+)
 from regen.errors import DataError
 from regen.tasks.text.config import TextDataConfig
-from regen.tasks.text.data import SPLITS, lead, load_corpus, split_records
+from regen.tasks.text.data import SPLITS, lead, load_corpus, split_records, x_text
 from regen.tasks.text.synopsis import check_record, record_of
 
 STATUS = Path("/var/lib/dpkg/status")
@@ -90,3 +96,26 @@ def test_records_the_model_cannot_summarise_are_refused():
     english = parse_records("Package: c\nDescription: tool\n This tool parses the files.\n")[0]
     assert check_record(english) is english
     assert lead(english) == "This tool parses the files"
+
+
+def test_the_description_survives_the_cut_of_x():
+    """X is cut to data.max_x_tokens word pieces; a homepage URL is spelled piece by piece
+    (a median 53 pieces came before the description when it followed the homepage, so at 64
+    most records lost it). The description comes right after the package name and section."""
+    from regen.modules.word_pieces import WordPieces
+
+    record = PackageRecord(
+        package="9mount",
+        source="9mount",
+        section="admin",
+        tags="role::program, interface::commandline, use::configuring",
+        homepage="http://sqweek.net/" + "/".join(f"part{i}" for i in range(30)),
+        depends="libc6",
+        synopsis="Plan 9 filesystem (v9fs) user mount utilities",
+        long="9mount is a set of SUID mounting tools for use with v9fs.",
+    )
+    text = x_text(record)
+    assert text.index("description:") < text.index("homepage:")
+    assert text.index("description:") < text.index("tags:")
+    vocab = WordPieces.fit([text], 1000)
+    assert "v9fs" in vocab.decode(vocab.encode(text)[:64])

@@ -58,6 +58,11 @@ class Seq2SeqConfig:
     heads: int = 4
     dropout: float = 0.1
     input_noise: float = 0.0  # share of input tokens replaced at random in training
+    copy: bool = True  # a pointer-generator copy of source tokens (prefix_seq2seq)
+    # decoding (the same for every system of a compare: regen's two stages, direct, direct_lm;
+    # chosen on dev records, see benchmarks/text_regen_vs_direct.py)
+    beam: int = 4  # beam width (1: greedy)
+    no_repeat_ngram: int = 2  # n > 0: never write an n-gram of pieces twice (0: off)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The text task's data: package records split by source package, as X and Y texts.
 
-    X  "package: 2048-qt | source: 2048-qt | section: games | homepage: ... |
+    X  "package: 2048-qt | section: games |
         description: 2048 puzzle is mathematics based puzzle game where ... |
-        tags: game::puzzle, ... | depends: libc6, ..."
+        source: 2048-qt | homepage: ... | tags: game::puzzle, ... | depends: libc6, ..."
     Y  "mathematics based puzzle game"
 
 Records without a long description are dropped (X would hold no text to summarise). Each
@@ -44,13 +44,17 @@ class TextCorpus:
 
 
 def x_text(record: PackageRecord) -> str:
-    """X of a record: its fields and the long description (synopsis excluded)."""
+    """X of a record: its fields and the long description (synopsis excluded).
+
+    The description comes right after the package name and section: X is cut to
+    ``data.max_x_tokens`` word pieces, and a homepage URL, spelled piece by piece, used to
+    take most of them (a median 53 pieces before the description at 64 kept)."""
     fields = [
         ("package", record.package),
-        ("source", record.source),
         ("section", record.section),
-        ("homepage", record.homepage),
         ("description", record.long[:LONG_CHARS]),
+        ("source", record.source),
+        ("homepage", record.homepage),
         ("tags", record.tags),
         ("depends", record.depends),
     ]
