@@ -28,8 +28,9 @@ import torch
 from tqdm import tqdm
 
 from regen.data.lyrics import score_syllables
-from regen.data.music import MelodySet, _harmony, _key, _matrix, _meter, _rows, _segment_tensors
+from regen.data.music import MelodySet, segment_tensors
 from regen.data.prepare import nothing_usable, prepared_store
+from regen.data.score_parsing import harmony, melody_matrix, melody_rows, meter, piece_key
 from regen.data.store import ShardedArray, ShardWriter, SkipLog, raise_if_strict
 from regen.errors import ConfigError, DataError
 from regen.modules.music_theory import NO_CHORD
@@ -62,15 +63,15 @@ def parse_piece(path: Path) -> tuple[dict | None, str | None]:
     melody = parts[0]
     with_lyrics = any(n.lyrics for n in melody.flatten().notes)
     try:
-        rows, syllables = _rows(melody, with_lyrics=with_lyrics)
+        rows, syllables = melody_rows(melody, with_lyrics=with_lyrics)
     except DataError:
         return None, "melody has chords (the first part must be one line of notes)"
     if len(rows) < MIN_NOTES:
         return None, f"fewer than {MIN_NOTES} {'syllables' if with_lyrics else 'notes'}"
-    bar, beat = _meter(melody) or DEFAULT_METER
-    key = _key(melody)
-    chords = _harmony(score, rows, key, beat / 4) if len(parts) > 1 else [NO_CHORD] * len(rows)
-    parsed: dict[str, Any] = {"matrix": _matrix(rows, bar, beat, key, chords)}
+    bar, beat = meter(melody) or DEFAULT_METER
+    key = piece_key(melody)
+    chords = harmony(score, rows, key, beat / 4) if len(parts) > 1 else [NO_CHORD] * len(rows)
+    parsed: dict[str, Any] = {"matrix": melody_matrix(rows, bar, beat, key, chords)}
     if with_lyrics:
         sylls = score_syllables([t for t, _ in syllables], [k for _, k in syllables])
         parsed["syllables"] = np.array([s.features() for s in sylls], dtype=np.int64)
@@ -109,7 +110,7 @@ def _build(
                 skipped.skip(name, reason)
             else:
                 pieces.append((name, parsed))
-    tensors, meta = _segment_tensors(pieces, cfg.max_notes)
+    tensors, meta = segment_tensors(pieces, cfg.max_notes)
     if not pieces or not len(meta["pieces"]):
         raise nothing_usable(root, skipped.counts, "melodies (.mid, .musicxml, .mxl files)")
     writer = ShardWriter(tmp / "all")

@@ -11,11 +11,10 @@ from regen.data.music import (
     MelodyDataConfig,
     MelodySet,
     load_corpus,
-    parse_folk_files,
-    read_melody_file,
     split,
     transpose,
 )
+from regen.data.score_parsing import parse_folk_files, read_melody_file
 from regen.errors import DataError
 from regen.modules.music_tables import DUR, KEY, PITCH
 from regen.report.music import write_midi

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from regen.data.lyrics import Syllable, syllabify
-from regen.data.music import read_melody_file
+from regen.data.score_parsing import read_melody_file
 from regen.generators.lyrics import condition_from_lyrics
 from regen.modules.music_tables import DUR, POS
 from regen.modules.music_theory import parse_key, parse_meter
