@@ -35,7 +35,8 @@ from regen.representations.text_template import TextTemplate, template
 from regen.runs import save_run, write_config
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import TextCorpus, load_corpus, x_text
-from regen.training.loop import StageResult, train_stage
+from regen.training.loop import StageResult
+from regen.training.run_stages import RunStages
 
 
 class TextCodec:
@@ -146,57 +147,38 @@ def train_text(
     """Train every learned stage of ``config``; returns the pipeline (eval mode) and results."""
     run_dir = Path(run_dir or config.run_dir)
     data = data or load_text_data(config)
-    config_yaml = write_config(run_dir, config)
+    stages = RunStages(config.train, run_dir, write_config(run_dir, config), resume, progress)
     torch.manual_seed(config.seed)
     pipeline = build(config, {"vocab": data.vocab.vocab})
     codec, limit = data.codec, config.data.max_y_tokens
 
-    def stage(name: str, module: torch.nn.Module, tensors: dict, folder: str) -> StageResult:
-        return train_stage(
-            name,
-            module,
-            tensors,
-            getattr(config.train, name),
-            run_dir / folder,
-            resume=resume,
-            config_yaml=config_yaml,
-            progress=progress,
-        )
-
     x = codec.encode([x_text(r) for r in data.paired])
     paired_y = codec.ids([r.synopsis for r in data.paired], limit)
     unpaired_y = codec.ids([r.synopsis for r in data.unpaired], limit)
-    results = []
     if config.is_direct:
-        if config.train.lm.steps:
+        if config.train.lm.steps:  # the decoder first learns the synopsis-only text
             no_source = torch.zeros(len(unpaired_y), 1, dtype=torch.long)
-            lm = {"x": no_source, "y_prime": unpaired_y}
-            results.append(stage("lm", pipeline.generator, lm, "lm"))
-        results.append(
-            stage("generator", pipeline.generator, {"x": x, "y_prime": paired_y}, "generator")
-        )
-        trained = ["generator"]
+            stages.fit("lm", pipeline.generator, {"x": no_source, "y_prime": unpaired_y})
+        stages.fit("generator", pipeline.generator, {"x": x, "y_prime": paired_y})
+        trained = ["generator"]  # the lm stage's weights are the generator's starting point
     else:
         unpaired_t = codec.ids([data.templates[r.synopsis] for r in data.unpaired], limit)
         paired_t = codec.ids([data.templates[r.synopsis] for r in data.paired], limit)
-        renderer = {"y_prime": unpaired_t, "y": unpaired_y}
-        results.append(stage("renderer", pipeline.renderer, renderer, "renderer"))
-        results.insert(
-            0, stage("generator", pipeline.generator, {"x": x, "y_prime": paired_t}, "generator")
-        )
+        stages.fit("generator", pipeline.generator, {"x": x, "y_prime": paired_t})
+        stages.fit("renderer", pipeline.renderer, {"y_prime": unpaired_t, "y": unpaired_y})
         trained = ["generator", "renderer"]
     save_run(
         run_dir,
         config,
         pipeline,
         trained,
-        results,
+        stages.results,
         vocab=data.vocab.vocab,
         paired_records=len(data.paired),
         unpaired_synopses=len(data.unpaired),
         data_manifest=data.corpus.manifest,
     )
-    return pipeline.eval(), results
+    return pipeline.eval(), stages.results
 
 
 @torch.no_grad()
