@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from regen.modules.prefix_seq2seq import PrefixSeq2Seq
 
 
-def test_learns_to_reverse_a_sequence_and_decodes_it_greedily():
+@pytest.fixture(scope="module")
+def reverser() -> PrefixSeq2Seq:
+    """A model trained for 300 steps to write its source backwards (shared by two tests)."""
     torch.manual_seed(0)
     cfg = SimpleNamespace(dim=32, depth=2, heads=2, dropout=0.0, input_noise=0.0)
     model = PrefixSeq2Seq(40, 40, max_source=6, max_target=6, cfg=cfg)
@@ -20,9 +23,12 @@ def test_learns_to_reverse_a_sequence_and_decodes_it_greedily():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    model.eval()
-    x = torch.randint(1, 40, (16, 4))
-    assert (model.greedy(x) == x.flip(1)).float().mean() > 0.9
+    return model.eval()
+
+
+def test_learns_to_reverse_a_sequence_and_decodes_it_greedily(reverser):
+    x = torch.randint(1, 40, (16, 4), generator=torch.Generator().manual_seed(1))
+    assert (reverser.greedy(x) == x.flip(1)).float().mean() > 0.9
 
 
 def test_an_empty_source_is_a_language_model_and_padding_is_ignored():
@@ -61,20 +67,9 @@ def test_beam_search_with_a_repeat_guard_never_repeats_and_width_one_is_greedy()
             assert len(bigrams) == len(set(bigrams)), row
 
 
-def test_beam_search_decodes_what_the_model_learned():
-    torch.manual_seed(0)
-    cfg = SimpleNamespace(dim=32, depth=2, heads=2, dropout=0.0, input_noise=0.0)
-    model = PrefixSeq2Seq(40, 40, max_source=6, max_target=6, cfg=cfg)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(300):
-        x = torch.randint(1, 40, (32, 4))
-        loss, _ = model.loss(x, x.flip(1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    x = torch.randint(1, 40, (16, 4))
-    assert (model.decode(x, beam=4) == x.flip(1)).float().mean() > 0.9
+def test_beam_search_decodes_what_the_model_learned(reverser):
+    x = torch.randint(1, 40, (16, 4), generator=torch.Generator().manual_seed(2))
+    assert (reverser.decode(x, beam=4) == x.flip(1)).float().mean() > 0.9
 
 
 def test_the_copy_gate_learns_to_copy_and_a_language_model_still_works():
