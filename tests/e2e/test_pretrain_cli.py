@@ -16,6 +16,7 @@ from regen.report.browser import find_chromium, render_in_chromium
 from regen.runs import load_run
 from regen.tasks.melody import train as melody_train
 from regen.training import renderer_assets as assets
+from regen.training import run_stages
 from tests.melody_tiny import TINY_MELODY, one_torch_thread  # noqa: F401  (autouse fixture)
 
 PRETRAIN = [*TINY_MELODY, "train.renderer.eval_every=8", "train.renderer.log_every=8"]
@@ -51,13 +52,13 @@ def test_a_run_with_pretrained_renderer_reuses_the_asset(tmp_path, monkeypatch) 
     overrides = [*PRETRAIN, "pretrained_renderer=true"]
     assert main(["pretrain", "melody/chorales_template", *overrides]) == 0
     trained = []
-    original = melody_train.train_stage
+    original = run_stages.train_stage  # what the trainer's RunStages calls
 
     def counted(name, *args, **kwargs):
         trained.append(name)
         return original(name, *args, **kwargs)
 
-    monkeypatch.setattr(melody_train, "train_stage", counted)
+    monkeypatch.setattr(run_stages, "train_stage", counted)
     run = tmp_path / "run"
     assert main(["train", "melody/chorales_template", *overrides, "--out", str(run)]) == 0
     assert trained == ["generator"]  # the renderer came from the cache

@@ -15,7 +15,7 @@ from regen.config import load_recipe
 from regen.data.speech import load_speech_corpus
 from regen.tasks.tts import train as tts_train
 from regen.training import checkpoint as ckpt
-from regen.training import distributed
+from regen.training import distributed, run_stages
 from regen.training.loop import StageResult
 from tests.tiny_tts import TINY_TTS
 
@@ -42,7 +42,7 @@ def test_tts_trainer_writes_nothing_on_a_worker_rank(monkeypatch, tmp_path, reci
     config = load_recipe(recipe, TINY_TTS)
     corpus = load_speech_corpus(config.data, "train")
     calls: list[str] = []
-    monkeypatch.setattr(tts_train, "train_stage", loop_without_files(calls))
+    monkeypatch.setattr(run_stages, "train_stage", loop_without_files(calls))
     monkeypatch.setattr(distributed, "current", lambda: distributed.DistInfo(1, 2))
     run = tmp_path / "run"
     tts_train.train_tts(config, run, progress=False, data=corpus)
