@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from regen.data.lyrics import score_syllables
 from regen.data.music import MelodySet, segment_tensors
-from regen.data.prepare import nothing_usable, prepared_store
+from regen.data.prepare import nothing_usable, prepared_store, source_root
 from regen.data.score_parsing import harmony, melody_matrix, melody_rows, meter, piece_key
 from regen.data.store import ShardedArray, ShardWriter, SkipLog, raise_if_strict
 from regen.errors import ConfigError, DataError
@@ -42,10 +42,6 @@ DEFAULT_METER = (16, 4)  # 4/4 in 16ths when a file states no time signature (MI
 KEYS = ("melodies", "syllables", "lengths", "paired")
 
 log = logging.getLogger(__name__)
-
-
-def source_root(cfg: Any) -> Path:
-    return Path(str(cfg.source)).expanduser().resolve()
 
 
 def parse_piece(path: Path) -> tuple[dict | None, str | None]:

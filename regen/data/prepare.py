@@ -31,6 +31,11 @@ from regen.errors import ConfigError, DataError
 Build = Callable[[Path], tuple[dict[str, ShardWriter], dict[str, Any]]]
 
 
+def source_root(cfg: Any) -> Path:
+    """The folder (or store) ``data.source`` names, ``~`` expanded, as an absolute path."""
+    return Path(str(cfg.source)).expanduser().resolve()
+
+
 def prepared_store(
     root: Path,
     kind: str,

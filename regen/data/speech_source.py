@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from regen.data.audio import read_audio_noting
-from regen.data.prepare import nothing_usable, prepared_store
+from regen.data.prepare import nothing_usable, prepared_store, source_root
 from regen.data.speech_corpus import SpeechCorpus
 from regen.data.speech_engines import OWN_PREFIX, REFERENCE_VOICE, align_recording
 from regen.data.speech_features import (
@@ -54,10 +54,6 @@ ALIGNMENT = (
     f"espeak-ng {REFERENCE_VOICE} phonemes of the normalised transcript, durations "
     f"(frames of hop {HOP}) by DTW of MFCCs to espeak-ng's synthesis of it"
 )
-
-
-def source_root(cfg: Any) -> Path:
-    return Path(str(cfg.source)).expanduser().resolve()
 
 
 def features(cfg: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from regen.data.image_folder import channels_of, decode_image, image_mode, list_items
 from regen.data.image_set import ImageDataset, MappedImages, in_memory
-from regen.data.prepare import nothing_usable, prepared_store
+from regen.data.prepare import nothing_usable, prepared_store, source_root
 from regen.data.splits import held_out_groups
 from regen.data.store import ShardedArray, ShardWriter, SkipLog, raise_if_strict
 from regen.errors import ConfigError, DataError
@@ -37,10 +37,6 @@ from regen.tasks.image.config import DataConfig
 # PIL raises SyntaxError for some malformed PNG chunks, DecompressionBombError for huge ones.
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 RESIZE = "center-crop to a square, Lanczos resize; transparency composited on white"
-
-
-def source_root(cfg: DataConfig) -> Path:
-    return Path(str(cfg.source)).expanduser().resolve()
 
 
 def features(cfg: DataConfig) -> dict[str, Any]:
