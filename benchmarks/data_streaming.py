@@ -24,6 +24,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +154,19 @@ def memory_growth(root: Path, scales: list[int], steps: int) -> dict:
     }
 
 
+def interleaved_rates(
+    paths: dict[str, Callable[[], float]], repeats: int, label: str
+) -> dict[str, list[float]]:
+    """steps/s of each path, ``repeats`` rounds of every path in turn (so load that comes
+    and goes on the machine falls on every path alike)."""
+    rates: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(repeats):
+        for path, measure in paths.items():
+            rates[path].append(measure())
+            print(f"{label} {path}: {rates[path][-1]:.2f} steps/s", flush=True)
+    return rates
+
+
 def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
     items = write_glyph_folder(folder)
     config = load_recipe(RECIPE, [f"data.source={folder}"])
@@ -165,14 +180,16 @@ def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
         "memory": batch_read_ms(dense, config, 1000),
     }
     print(f"batch read ms: {read_ms}", flush=True)
-    rates: dict[str, list[float]] = {"store": [], "memory": []}
-    for _ in range(args.repeats):
-        for path, images in (("store", train.images), ("memory", dense)):
-            rate = steps_per_second(
-                config, images, train.image_shape, train.class_names, args.steps
+    rates = interleaved_rates(
+        {
+            path: partial(
+                steps_per_second, config, images, train.image_shape, train.class_names, args.steps
             )
-            rates[path].append(rate)
-            print(f"{path}: {rate:.2f} steps/s", flush=True)
+            for path, images in (("store", train.images), ("memory", dense))
+        },
+        args.repeats,
+        "glyphs",
+    )
     best = {path: max(values) for path, values in rates.items()}
     data = {
         "recipe": RECIPE,
@@ -226,18 +243,22 @@ def tts_throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     dense = {k: v if isinstance(v, torch.Tensor) else v[everything] for k, v in stored.items()}
     cfg = config.train.generator
     cfg.steps, cfg.log_every, cfg.checkpoint_every = args.tts_steps, args.tts_steps, args.tts_steps
+
+    def rate(tensors: dict, workers: int) -> float:
+        torch.manual_seed(0)
+        generator = build_tts_pipeline(config, conditioner).generator
+        cfg.workers = workers
+        begin = time.perf_counter()
+        train_stage("generator", generator, tensors, cfg, None, progress=False)
+        return args.tts_steps / (time.perf_counter() - begin)
+
     # store_workers: the store read by one DataLoader worker process while the model trains
-    paths = (("store", stored, 0), ("store_workers", stored, 1), ("memory", dense, 0))
-    rates: dict[str, list[float]] = {path: [] for path, _, _ in paths}
-    for _ in range(args.repeats):
-        for path, tensors, workers in paths:
-            torch.manual_seed(0)
-            generator = build_tts_pipeline(config, conditioner).generator
-            cfg.workers = workers
-            begin = time.perf_counter()
-            train_stage("generator", generator, tensors, cfg, None, progress=False)
-            rates[path].append(args.tts_steps / (time.perf_counter() - begin))
-            print(f"tts {path}: {rates[path][-1]:.2f} steps/s", flush=True)
+    paths = {
+        "store": partial(rate, stored, 0),
+        "store_workers": partial(rate, stored, 1),
+        "memory": partial(rate, dense, 0),
+    }
+    rates = interleaved_rates(paths, args.repeats, "tts")
     best = {path: max(values) for path, values in rates.items()}
     data = {
         "recipe": TTS_RECIPE,
