@@ -59,18 +59,20 @@ def shuffle_frames(clips: Tensor, seed: int = 0) -> Tensor:
     return clips.gather(1, order[:, :, None, None].expand_as(clips))
 
 
-def local_fvd(model: FactorClassifier, reference: Tensor, clips: Tensor) -> float:
-    return frechet_distance(embed(model, reference), embed(model, clips))
+def local_fvd(model: FactorClassifier, ref: Tensor, clips: Tensor) -> float:
+    """Local FVD of ``clips`` against the reference clips' features ``ref``
+    (``embed(model, reference)``, computed once for every set scored against them)."""
+    return frechet_distance(ref, embed(model, clips))
 
 
-def control_rows(model: FactorClassifier, reference: Tensor, real: Tensor) -> dict[str, float]:
-    """Local FVD of the controls against ``reference``: a second real set, the same set
-    mildly blurred (Gaussian, sigma 0.5 px), blurred by a 3x3 box, and frame-shuffled.
+def control_rows(model: FactorClassifier, ref: Tensor, real: Tensor) -> dict[str, float]:
+    """Local FVD of the controls against the reference features ``ref``: a second real set,
+    the same set mildly blurred (Gaussian, sigma 0.5 px), blurred by a 3x3 box, and
+    frame-shuffled.
 
     The issue expected real < blurred < shuffled; how a blur ranks against shuffling depends
     on the blur's strength and on the classifier, so both blurs are reported.
     """
-    ref = embed(model, reference)
     return {
         "real_vs_real": frechet_distance(ref, embed(model, real)),
         "blurred_mild": frechet_distance(ref, embed(model, blur(real, sigma=0.5))),

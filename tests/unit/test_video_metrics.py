@@ -8,7 +8,7 @@ import torch
 
 from regen.data.glyphs import CHARACTERS
 from regen.data.moving_glyphs import DIRECTIONS, SPEEDS, load_clips
-from regen.eval.video_classifier import get_factor_classifier
+from regen.eval.video_classifier import embed, get_factor_classifier
 from regen.eval.video_metrics import adherence, blur, control_rows, frechet_distance, shuffle_frames
 
 
@@ -38,7 +38,7 @@ def test_controls_order_real_below_blurred_below_shuffled_and_real_clips_adhere(
     labels = {"glyph": train.glyph, "direction": train.direction, "speed": train.speed}
     classes = {"glyph": len(CHARACTERS), "direction": len(DIRECTIONS), "speed": len(SPEEDS)}
     model = get_factor_classifier(train.clips, labels, classes, steps=300)
-    rows = control_rows(model, test.clips[:128], test.clips[128:])
+    rows = control_rows(model, embed(model, test.clips[:128]), test.clips[128:])
     # the mild blur (sigma 0.5 px); the 3x3 box blur may land on either side of shuffling
     assert rows["real_vs_real"] < rows["blurred_mild"] < rows["frame_shuffled"], rows
     assert rows["blurred_mild"] < rows["blurred"], rows

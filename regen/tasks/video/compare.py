@@ -24,7 +24,7 @@ from regen.contracts import Codebook
 from regen.data.glyphs import CHARACTERS
 from regen.data.moving_glyphs import DIRECTIONS, SPEEDS, ClipSet
 from regen.eval.classifier import DomainClassifier
-from regen.eval.video_classifier import FactorClassifier, get_factor_classifier
+from regen.eval.video_classifier import FactorClassifier, embed, get_factor_classifier
 from regen.eval.video_glyphs import get_glyph_classifier, glyph_scores
 from regen.eval.video_metrics import adherence, control_rows, local_fvd, reconstruction_scores
 from regen.pipeline import Pipeline
@@ -149,6 +149,7 @@ def evaluate(
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Metrics of every pipeline, the control rows, and the clips the report plays."""
     model, reference, probe = data.classifier, data.reference.clips, data.probe
+    ref = embed(model, reference)  # every local FVD below is against these features
     asked = factor_labels(probe)
     unseen = probe.unseen
     shown = config.eval.clips_in_report
@@ -171,15 +172,16 @@ def evaluate(
     for label, (pipeline, cfg) in runs.items():
         fake, speed = sample_timed(pipeline, probe.captions, cfg)
         scores = read(fake)
-        scores["local_fvd"] = local_fvd(model, reference, fake)
+        scores["local_fvd"] = local_fvd(model, ref, fake)
         scores["sampling_clips_per_s"] = speed
         scores["parameters"] = parameters(pipeline)
         if not pipeline.is_direct:
-            scores.update(reconstruction_metrics(pipeline, probe.clips, reference, model))
-            clips["reconstructed"] = pipeline.render(pipeline.encode(probe.clips[:shown]))
+            rebuilt, rebuilt_scores = reconstruction_metrics(pipeline, probe.clips, ref, model)
+            scores.update(rebuilt_scores)
+            clips["reconstructed"] = rebuilt[:shown]
         metrics[label] = scores
         clips[label] = fake[:shown]
-    controls = {f"local_fvd_{k}": v for k, v in control_rows(model, reference, probe.clips).items()}
+    controls = {f"local_fvd_{k}": v for k, v in control_rows(model, ref, probe.clips).items()}
     controls.update({f"real_{k}": v for k, v in read(probe.clips).items()})
     save_file({k: v.float().contiguous() for k, v in clips.items()}, Path(out_dir) / CLIPS_FILE)
     extra = {
@@ -200,17 +202,18 @@ def evaluate(
 
 
 def reconstruction_metrics(
-    pipeline: Pipeline, clips: torch.Tensor, reference: torch.Tensor, model: FactorClassifier
-) -> dict[str, float]:
-    """How well tokens -> clip works from true tokens, and how the codebook is used."""
+    pipeline: Pipeline, clips: torch.Tensor, ref: torch.Tensor, model: FactorClassifier
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """decode(encode(clips)), and how well tokens -> clip works from true tokens (local FVD
+    against the reference features ``ref``) and how the codebook is used."""
     with torch.no_grad():
         rebuilt = torch.cat([pipeline.render(pipeline.encode(c)) for c in clips.split(64)])
     scores = reconstruction_scores(clips, rebuilt)
-    scores["local_fvd_reconstruction"] = local_fvd(model, reference, rebuilt)
+    scores["local_fvd_reconstruction"] = local_fvd(model, ref, rebuilt)
     rep = pipeline.representation
     if isinstance(rep, Codebook):
         scores.update({f"codebook_{k}": v for k, v in rep.codebook_stats(clips).items()})
-    return scores
+    return rebuilt, scores
 
 
 def _controls_html(controls: dict[str, float]) -> str:
