@@ -93,8 +93,8 @@ def clip_outputs(
     """Features [N, feature_dim] and predicted class ids per attribute for whole clips."""
     features, predictions = [], []
     for chunk in audio.split(batch_size):
-        log_mel = mel.encode(chunk)
-        features.append(model.features(log_mel))
-        predictions.append({k: v.argmax(-1) for k, v in model(log_mel).items()})
+        feature = model.features(mel.encode(chunk))  # once: the heads read the same features
+        features.append(feature)
+        predictions.append({k: head(feature).argmax(-1) for k, head in model.heads.items()})
     joined = {k: torch.cat([p[k] for p in predictions]) for k in predictions[0]}
     return torch.cat(features), joined
