@@ -24,8 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -42,13 +44,56 @@ COMMAND = "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.sound
 BATCH = 16  # captions per call for the batched speed
 
 
-def batched_speed(run: Path, captions: list[str]) -> dict[str, float]:
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every ``every`` seconds in a thread (the
+    2 cores are shared, so speed and the budget's seconds depend on it)."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict[str, float]:
+        self._stop.set()
+        values = self.samples
+        return {"min": min(values), "mean": round(sum(values) / len(values), 2),
+                "max": max(values), "samples": len(values)}  # fmt: skip
+
+
+def budget_sides(results: dict[str, Any], labels: dict[str, Any]) -> dict[str, Any]:
+    """The budget rule and what each side actually trained: steps, samples and seconds."""
+    sides = {
+        label: {
+            "steps": sum(s["steps"] for s in p["stages"]),
+            "samples": sum(s["samples_seen"] for s in p["stages"]),
+            "train_seconds": round(sum(s["seconds"] for s in p["stages"]), 1),
+        }
+        for label, p in labels.items()
+    }
+    regen_s, direct_s = sides["regen"]["train_seconds"], sides["direct"]["train_seconds"]
+    return {
+        "rule": results["budget_rule"],
+        "statement": results["budget"],
+        "detail": results["budget_detail"],
+        "sides": sides,
+        "direct_over_regen_seconds": round(direct_s / max(regen_s, 1e-9), 3),
+    }
+
+
+def batched_speed(run: Path, captions: list[str], sampling: dict[str, float]) -> dict[str, float]:
     """Audio seconds per compute second generating ``captions`` in one batch (inference)."""
     pipeline, config = load_run(run)
     x = pipeline.conditioner.encode(captions)
+    sampling = {} if pipeline.is_direct else sampling
     with torch.inference_mode():
         start = time.perf_counter()
-        wav = pipeline.render(pipeline.generate(x, generator=torch.Generator().manual_seed(0)))
+        rng = torch.Generator().manual_seed(0)
+        wav = pipeline.render(pipeline.generate(x, generator=rng, **sampling))
         seconds = time.perf_counter() - start
     audio = wav.shape[0] * wav.shape[1] / config.data.sample_rate
     return {"batch": len(captions), "audio_seconds": audio, "compute_seconds": seconds,
@@ -64,7 +109,7 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="extra key=value for both recipes")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    wall = time.perf_counter()
+    wall, load = time.perf_counter(), LoadSampler()
     report = run_compare(RECIPE, args.overrides, out_dir=args.out, progress=True)
     results = json.loads((args.out / "results.json").read_text())
     labels = {p["label"]: p for p in results["pipelines"]}
@@ -72,8 +117,11 @@ def main() -> None:
 
     config = load_recipe(RECIPE, args.overrides)
     captions = load_sound_data(config).test.captions[:BATCH]
+    dev = results.get("dev_sampling")
+    sampling = dev["chosen"] if dev else {}
     speed = {
-        label: batched_speed(args.out / labels[label]["recipe_name"], captions) for label in labels
+        label: batched_speed(args.out / labels[label]["recipe_name"], captions, sampling)
+        for label in labels
     }
     systems, codec, controls = results["systems"], results["codec"], results["fad_controls"]
     keep = ("adherence", "adherence_family", "adherence_mode", "adherence_meter",
@@ -88,9 +136,12 @@ def main() -> None:
         "caption_adherence": {
             name: systems[name]["adherence"] for name in ("regen", "direct", "real")
         },
+        # every system's, so each stage's ceiling shows: real clips, the codec alone
+        # (resynthesis), the renderer alone (from the true mel), regen and direct
         "caption_adherence_per_attribute": {
-            name: {k: systems[name][k] for k in keep[1:-1]} for name in ("regen", "direct", "real")
+            name: {k: systems[name][k] for k in keep[:-1]} for name in systems
         },
+        "dev_sampling": dev,
         "local_fad": {
             "regen": systems["regen"]["local_fad"],
             "direct": systems["direct"]["local_fad"],
@@ -117,8 +168,9 @@ def main() -> None:
             "data": results["data"],
             "clips_scored": results["data"]["test_clips_scored"],
             "stages": stages,
-            "budget": results["budget"],
         },
+        "budget": budget_sides(results, labels),
+        "load_average_1min": load.summary(),
         "wall_clock_seconds": round(time.perf_counter() - wall, 1),
         "threads": torch.get_num_threads(),
         "command": COMMAND
@@ -126,7 +178,8 @@ def main() -> None:
         + (" " + " ".join(args.overrides) if args.overrides else ""),
         "report": str(report.relative_to(ROOT)) if report.is_relative_to(ROOT) else str(report),
     }
-    data = {"results": {k: results[k] for k in ("systems", "fad_controls", "codec", "views")},
+    kept = ("systems", "fad_controls", "codec", "views", "dev_sampling")
+    data = {"results": {k: results.get(k) for k in kept},
             "batched_speed": speed}  # fmt: skip
     path = update_results(args.name, "compare", data, summary)
     print(json.dumps(summary, indent=1, default=float))

@@ -87,6 +87,11 @@ class SoundEvalConfig:
     classifier_steps: int = 600  # the attribute classifier trained on real training clips
     classifier_batch: int = 32
     crop_frames: int = 128  # classifier training crops (~2 s); it scores whole clips
+    # the LM's guidance scale and temperature picked on this many dev clips (held-out tunes
+    # no scored clip shares: regen.tasks.sound.dev_sampling); 0 keeps generator.* as set
+    dev_clips: int = 0
+    guidance_grid: list[float] = field(default_factory=lambda: [1.5, 3.0, 5.0])
+    temperature_grid: list[float] = field(default_factory=lambda: [0.8, 1.0])
 
 
 @dataclass
@@ -142,5 +147,14 @@ def validate(config: SoundRecipeConfig) -> None:
     if data.tempo_min < 20 or data.tempo_max < data.tempo_min:
         raise ConfigError("data.tempo_min must be >= 20 and <= data.tempo_max")
     check_stages(config.train, ("representation", "generator", "renderer"))
-    if config.eval.num_clips < 2 or config.eval.report_clips < 1:
-        raise ConfigError("eval.num_clips must be >= 2 and eval.report_clips >= 1")
+    ev = config.eval
+    if ev.num_clips < 2 or ev.report_clips < 1 or ev.dev_clips < 0:
+        raise ConfigError(
+            "eval.num_clips must be >= 2, eval.report_clips >= 1 and eval.dev_clips >= 0"
+        )
+    if ev.dev_clips and not (ev.guidance_grid and ev.temperature_grid):
+        raise ConfigError(
+            "eval.dev_clips > 0 needs non-empty eval.guidance_grid and temperature_grid"
+        )
+    if min([*ev.guidance_grid, *ev.temperature_grid], default=0) < 0:
+        raise ConfigError("eval.guidance_grid and eval.temperature_grid values must be >= 0")

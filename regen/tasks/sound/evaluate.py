@@ -4,8 +4,12 @@ Systems, each on the same first ``eval.num_clips`` held-out clips and their capt
 
 - ``real``: the held-out clips themselves (the classifier's ceiling);
 - ``codec resynthesis``: encode -> codes -> decode -> vocoder (the codec + renderer alone);
+- ``codec resynthesis (griffin-lim)``: the codec alone, rendered by Griffin-Lim (when the
+  renderer is a vocoder);
 - ``vocoder resynthesis`` / ``griffin-lim resynthesis``: from the TRUE log-mel;
-- ``regen``, ``direct`` (and ``direct_total``): generated from the caption alone.
+- ``regen``, ``direct`` (and ``direct_total``): generated from the caption alone; regen's
+  guidance scale and temperature picked first on a dev split when ``eval.dev_clips`` is set
+  (:mod:`regen.tasks.sound.dev_sampling`).
 
 Caption adherence and the local FAD come from an attribute classifier trained here on the
 real training clips (:mod:`regen.eval.audio_classifier`); the FAD reference is the held-out
@@ -38,6 +42,7 @@ from regen.representations.codebook_usage import collapse_message, warn_if_colla
 from regen.tasks.sound.build import mel_of
 from regen.tasks.sound.config import SoundRecipeConfig
 from regen.tasks.sound.corpus import ATTRIBUTES
+from regen.tasks.sound.dev_sampling import choose_sampling, dev_split
 from regen.tasks.sound.train import SoundData
 from regen.training.logger import progress_bar
 
@@ -77,11 +82,14 @@ def codec_scores(
     with torch.inference_mode():
         codes = torch.cat([rep.encode(chunk) for chunk in real.split(16)])
         true_mel = torch.cat([mel.encode(chunk) for chunk in real.split(16)])
-        wavs = {
-            "codec resynthesis": renderer.render(codes),
-            "vocoder resynthesis": renderer.mel_renderer.render(true_mel),
-            "griffin-lim resynthesis": GriffinLimRenderer(mel).render(true_mel),
-        }
+        griffin_lim = GriffinLimRenderer(mel)
+        wavs = {"codec resynthesis": renderer.render(codes)}
+        if not isinstance(renderer.mel_renderer, GriffinLimRenderer):
+            # each stage's ceiling apart: the codec through Griffin-Lim, the renderer from
+            # the true mel
+            wavs["codec resynthesis (griffin-lim)"] = griffin_lim.render(rep.decode_mel(codes))
+            wavs["vocoder resynthesis"] = renderer.mel_renderer.render(true_mel)
+        wavs["griffin-lim resynthesis"] = griffin_lim.render(true_mel)
         by_levels = {}
         quantizer_dropout = rep.quantizer.quantize_dropout
         for q in range(1, levels + 1) if quantizer_dropout else [levels]:
@@ -105,6 +113,23 @@ def codec_scores(
         "reconstruction": {name: reconstruction(mel, real, w) for name, w in wavs.items()},
     }
     return scores, wavs
+
+
+def pick_sampling(
+    regen: Pipeline, data: SoundData, config: SoundRecipeConfig, classifier: Any, scored: int
+) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """The LM's guidance and temperature chosen on the dev split (``eval.dev_clips``), and
+    the record of that choice; ``({}, None)`` when there is no dev split to choose on."""
+    dev = dev_split(data.test, scored, config.eval.dev_clips) if config.eval.dev_clips else None
+    if dev is None:
+        return {}, None
+    grid = {
+        "guidance_scale": config.eval.guidance_grid,
+        "temperature": config.eval.temperature_grid,
+    }
+    chosen, rows = choose_sampling(regen, dev, classifier, mel_of(config), grid, config.seed)
+    return chosen, {"dev_clips": len(dev), "dev_tunes": len(set(dev.pieces)), "chosen": chosen,
+                    "rule": "highest mean dev adherence", "grid": rows}  # fmt: skip
 
 
 def evaluate_sound(
@@ -134,10 +159,15 @@ def evaluate_sound(
     other_real = data.train.audio[floor_index]
     codec, wavs = codec_scores(runs["regen"], config, test.audio)
     wavs = {"real": test.audio, **wavs}
+    sampling, dev_sampling = pick_sampling(runs["regen"], data, config, classifier, n)
     timing = {}
     for label, pipeline in runs.items():
         wavs[label], seconds = generate(
-            pipeline, test.captions, seed=config.seed, progress=progress
+            pipeline,
+            test.captions,
+            seed=config.seed,
+            progress=progress,
+            **({} if pipeline.is_direct else sampling),
         )
         timing[label] = {
             "realtime_speedup": wavs[label].shape[0]
@@ -172,6 +202,7 @@ def evaluate_sound(
         "codec": codec,
         "systems": metrics,
         "fad_controls": fad_controls,
+        "dev_sampling": dev_sampling,
         "classifier": {
             "trained_on": f"{len(data.train)} real training clips",
             "steps": config.eval.classifier_steps,
