@@ -1,18 +1,22 @@
-"""Text-to-sound: regen (caption -> RVQ codec tokens -> vocoder) vs direct (caption -> waveform).
+"""Text-to-sound: regen (caption -> RVQ codec tokens -> Griffin-Lim) vs direct (caption -> waveform).
 
 Runs ``regen compare sound/codec_tokens`` (its baseline sound/direct at the same training
-wall-clock, all of regen's stages counted) on the fluidsynth corpus (1,200 clips x 3 s =
+wall-clock, all of regen's stages counted, the baseline's steps calibrated by interleaved
+step probes: ``compare.calibrated_steps``) on the fluidsynth corpus (1,200 clips x 3 s =
 1.0 h at 16 kHz, held out by tune), then measures batched generation speed of both trained
 pipelines, and writes benchmarks/results/sound.json with a ``summary``:
 
-- caption adherence (local attribute classifier's accuracy against the caption) of regen,
-  direct and the real held-out clips;
+- caption adherence (local attribute classifier's accuracy against the caption), per
+  attribute, of regen, direct, the real held-out clips, the codec alone (resynthesis) and
+  Griffin-Lim from the true mel, so each stage's ceiling shows; regen's guidance scale and
+  temperature as picked on the dev split;
 - local FAD (that classifier's penultimate features; NOT comparable to published FAD) of
   regen and direct, with the real-vs-real floor and the degraded-real controls;
 - the codec's bitrate, reconstruction (mel L1, multi-resolution STFT, SI-SNR) and codebook
   usage per level;
 - generation real-time factor at batch 1 and batched, and the process's peak memory;
-- the scale (clips, hours, steps, seconds per stage) and the wall-clock of the whole run.
+- the budget rule and what each side trained (steps, samples, seconds), the machine's load
+  average during the run, the scale and the wall-clock of the whole run.
 
 Torch runs on one thread (the machine is shared; see docs/sound.md).
 
