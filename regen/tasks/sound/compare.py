@@ -1,9 +1,9 @@
 """The sound task's ``regen compare`` hooks (see :mod:`regen.compare.harness`).
 
-Regeneration (caption -> codec tokens -> vocoder) against the direct caption -> waveform
-baseline, both scored on held-out captions by :mod:`regen.tasks.sound.evaluate`; the report
-(:mod:`regen.tasks.sound.report`) has audio players, spectrograms, the codec's figures, the
-metric table and loss curves.
+Regeneration (caption -> codec tokens -> log-mel renderer) against the direct caption ->
+waveform baseline, both scored on held-out captions by :mod:`regen.tasks.sound.evaluate`;
+the report (:mod:`regen.tasks.sound.report`) has audio players, spectrograms, the codec's
+figures, the metric table and loss curves.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def train(
 def describe(label: str, pipeline: Pipeline, cfg: SoundRecipeConfig) -> str:
     if pipeline.is_direct:
         return f"caption -> waveform ({cfg.name})"
-    return f"caption -> {pipeline.spec.name} ({cfg.generator.pattern}) -> vocoder ({cfg.name})"
+    renderer = cfg.renderer.kind.replace("_", "-")
+    return f"caption -> {pipeline.spec.name} ({cfg.generator.pattern}) -> {renderer} ({cfg.name})"
 
 
 def evaluate(

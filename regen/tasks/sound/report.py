@@ -127,7 +127,8 @@ def write_report(out_dir: Path) -> Path:
     ]
     systems = results["systems"]
     summary = (
-        f"Regeneration (caption -> codec tokens -> vocoder) vs direct (caption -> waveform) on "
+        "Regeneration (caption -> codec tokens -> log-mel -> waveform) vs direct "
+        f"(caption -> waveform) on "
         f"{results['data']['train_clips']} training clips, scored on "
         f"{results['data']['test_clips_scored']} held-out captions: caption adherence "
         f"{systems['regen']['adherence']:.2f} vs {systems['direct']['adherence']:.2f} (real "
