@@ -3,7 +3,8 @@
 Reads ``benchmarks/results/sound.json`` (seed 0) and ``sound_seed<N>.json`` (seed N, from
 ``benchmarks.sound_regen_vs_direct --name sound_seedN --out runs/bench-sound-seedN seed=N``)
 and writes their ``over_seeds`` summary into sound.json: for each headline figure, its mean
-and its value per seed.
+and its value per seed, and per seed the share of the scored clips in each attribute's
+commonest class (what a caption-blind output can score).
 
     .venv/bin/python -m benchmarks.sound_seeds
 """
@@ -15,7 +16,12 @@ import re
 import statistics
 from typing import Any
 
+import torch
+
 from benchmarks.common import RESULTS
+from benchmarks.sound_regen_vs_direct import RECIPE
+from regen.config import load_recipe
+from regen.tasks.sound.train import load_sound_data
 
 # (name in the summary, path of keys into a seed's summary)
 FIGURES = {
@@ -70,11 +76,26 @@ def over_seeds(summaries: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {"seeds": list(summaries), "figures": table, "regen_wins_of_seeds": wins}
 
 
+def commonest_share(seed: int, scored: int) -> dict[str, float]:
+    """Per attribute, the share of the scored held-out clips in its commonest class: what
+    an output the classifier always puts in one (the right) class would score."""
+    config = load_recipe(RECIPE, [f"seed={seed}"])
+    test = load_sound_data(config).test
+    return {
+        name: round(float(torch.bincount(ids[:scored]).max()) / scored, 4)
+        for name, ids in test.attributes.items()
+    }
+
+
 def main() -> None:
     summaries = seed_summaries()
     path = RESULTS / "sound.json"
     results = json.loads(path.read_text())
     results["summary"]["over_seeds"] = over_seeds(summaries)
+    results["summary"]["over_seeds"]["commonest_class_share_of_scored_clips"] = {
+        str(seed): commonest_share(seed, s["scale"]["clips_scored"])
+        for seed, s in summaries.items()
+    }
     path.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results["summary"]["over_seeds"], indent=1))
 
