@@ -123,3 +123,17 @@ def test_the_masked_token_recipe_trains_saves_loads_and_generates(tmp_path):
     clips = pipeline.sample(["the digit 4 moves down quickly"] * 2, seed=1)
     assert clips.shape == (2, 16, 32, 32)
     assert torch.equal(clips, pipeline.sample(["the digit 4 moves down quickly"] * 2, seed=1))
+
+
+def test_the_latent_diffusion_recipe_trains_calibrates_saves_loads_and_generates(tmp_path):
+    run = tmp_path / "latent"
+    recipe = str(ROOT / "recipes" / "video" / "latent_diffusion.yaml")
+    assert main(["train", recipe, *TINY_VIDEO, "--out", str(run)]) == 0
+    pipeline, config = load_run(run, task="video")
+    assert config.representation.kind == "frame_vae"
+    assert pipeline.spec.shape == (64, 8, 8)
+    # the calibrated latent scale was saved with the weights, not left at the identity
+    assert not torch.equal(pipeline.representation.vae.scale, torch.ones(4))
+    clips = pipeline.sample(["the letter B moves up slowly"] * 2, seed=3)
+    assert clips.shape == (2, 16, 32, 32)
+    assert torch.equal(clips, pipeline.sample(["the letter B moves up slowly"] * 2, seed=3))
