@@ -140,3 +140,20 @@ def test_the_latent_diffusion_recipe_trains_calibrates_saves_loads_and_generates
     clips = pipeline.sample(["the letter B moves up slowly"] * 2, seed=3)
     assert clips.shape == (2, 16, 32, 32)
     assert torch.equal(clips, pipeline.sample(["the letter B moves up slowly"] * 2, seed=3))
+
+
+def test_compare_runs_the_latent_diffusion_recipe_against_pixel_diffusion(tmp_path):
+    out = tmp_path / "compare"
+    recipe = str(ROOT / "recipes" / "video" / "latent_diffusion.yaml")
+    assert main(["compare", recipe, *TINY_VIDEO, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    regen, direct = results["pipelines"][:2]
+    assert results["baseline"] == "video_direct" and "per-frame vae latent" in regen["name"]
+    assert direct["metrics"]["samples_seen"] == regen["metrics"]["samples_seen"]
+    for metric in (
+        "psnr_reconstruction",
+        "ssim_reconstruction",
+        "caption_adherence_reconstruction",
+    ):
+        assert math.isfinite(regen["metrics"][metric])
+    assert "codebook_usage" not in regen["metrics"]  # a continuous Y' has no codebook
