@@ -8,6 +8,7 @@ from regen.generators.diffusion import DiffusionGenerator
 from regen.generators.masked import MaskedTokenGenerator
 from regen.pipeline import Pipeline
 from regen.renderers.decoder import DecoderRenderer
+from regen.representations.frame_latent import FrameVAE
 from regen.representations.video_vq import VideoVQ
 from regen.tasks.video.config import VideoRecipeConfig
 from regen.tasks.video.data import CaptionConditioner
@@ -35,13 +36,17 @@ def build_generator(config: VideoRecipeConfig, spec: YSpec) -> Generator:
 
 
 def build_pipeline(config: VideoRecipeConfig, clip_shape: tuple[int, int, int]) -> Pipeline:
-    """regen: caption -> tokens (AR or masked) -> 3-D VQ decoder;
+    """regen: caption -> tokens (AR or masked) -> 3-D VQ decoder, or caption -> per-frame
+    VAE latents (latent diffusion) -> the VAE decoder frame by frame;
     direct: caption -> pixel diffusion (Pipeline.direct)."""
     conditioner = CaptionConditioner(config.data.max_objects)
     if config.is_direct:
         generator = build_generator(config, pixel_clip_spec(clip_shape))
         return Pipeline.direct(generator, conditioner=conditioner, name=config.name)
-    representation = VideoVQ(clip_shape, config.representation)
+    if config.representation.kind == "frame_vae":
+        representation = FrameVAE(clip_shape, config.representation)
+    else:
+        representation = VideoVQ(clip_shape, config.representation)
     generator = build_generator(config, representation.spec)
     renderer = DecoderRenderer(representation)
     return Pipeline(representation, generator, renderer, conditioner=conditioner, name=config.name)

@@ -56,6 +56,10 @@ METRIC_NOTES = {
     "psnr_reconstruction": "PSNR (dB) per frame of decode(encode(clip)), higher is better",
     "ssim_reconstruction": "SSIM per frame of decode(encode(clip)), higher is better",
     "local_fvd_reconstruction": "local FVD of decode(encode(clip)), lower is better",
+    "caption_adherence_reconstruction": "adherence of decode(encode(clip)) for the same captions: the ceiling Y' sets, higher is better",
+    "glyph_accuracy_reconstruction": "glyph accuracy of decode(encode(clip)), higher is better",
+    "direction_accuracy_reconstruction": "direction accuracy of decode(encode(clip)), higher is better",
+    "speed_accuracy_reconstruction": "speed accuracy of decode(encode(clip)), higher is better",
     "codebook_usage": "fraction of codes used on held-out clips, higher is better",
     "codebook_perplexity": "perplexity of code use on held-out clips, higher is better",
     "sampling_clips_per_s": "clips generated per second on this machine, higher is better",
@@ -140,6 +144,22 @@ def sample_timed(
     return clips, len(captions) / (time.perf_counter() - start)
 
 
+def caption_scores(
+    data: VideoData, asked_clips: ClipSet, fake: torch.Tensor, glyph_size: int
+) -> dict[str, float]:
+    """Adherence (joint and per factor), glyph scores and unseen-combination adherence of
+    clips ``fake`` generated for the captions of ``asked_clips``."""
+    asked, unseen = factor_labels(asked_clips), asked_clips.unseen
+    scores, glyph = glyph_scores(data.glyph_classifier, fake, asked["glyph"], glyph_size)
+    scores.update(adherence(data.classifier, fake, asked, glyph))
+    if unseen.any():
+        subset = {k: v[unseen] for k, v in asked.items()}
+        scores["caption_adherence_unseen_combo"] = adherence(
+            data.classifier, fake[unseen], subset, glyph[unseen]
+        )["caption_adherence"]
+    return scores
+
+
 def evaluate(
     runs: dict[str, tuple[Pipeline, VideoRecipeConfig]],
     data: VideoData,
@@ -150,24 +170,13 @@ def evaluate(
     """Metrics of every pipeline, the control rows, and the clips the report plays."""
     model, reference, probe = data.classifier, data.reference.clips, data.probe
     ref = embed(model, reference)  # every local FVD below is against these features
-    asked = factor_labels(probe)
     unseen = probe.unseen
     shown = config.eval.clips_in_report
     metrics: dict[str, dict[str, float]] = {}
     clips = {"real": probe.clips[:shown]}
 
     def read(fake: torch.Tensor) -> dict[str, float]:
-        """Adherence, glyph scores and unseen-combination adherence of clips for ``probe``."""
-        scores, glyph = glyph_scores(
-            data.glyph_classifier, fake, asked["glyph"], config.data.glyph_size
-        )
-        scores.update(adherence(model, fake, asked, glyph))
-        if unseen.any():
-            subset = {k: v[unseen] for k, v in asked.items()}
-            scores["caption_adherence_unseen_combo"] = adherence(
-                model, fake[unseen], subset, glyph[unseen]
-            )["caption_adherence"]
-        return scores
+        return caption_scores(data, probe, fake, config.data.glyph_size)
 
     for label, (pipeline, cfg) in runs.items():
         fake, speed = sample_timed(pipeline, probe.captions, cfg)
@@ -178,6 +187,8 @@ def evaluate(
         if not pipeline.is_direct:
             rebuilt, rebuilt_scores = reconstruction_metrics(pipeline, probe.clips, ref, model)
             scores.update(rebuilt_scores)
+            # the ceiling Y' sets: the same reading of decode(encode(real clip))
+            scores.update({f"{k}_reconstruction": v for k, v in read(rebuilt).items()})
             clips["reconstructed"] = rebuilt[:shown]
         metrics[label] = scores
         clips[label] = fake[:shown]

@@ -28,13 +28,15 @@ class VideoDataConfig:
 
 @dataclass
 class VideoRepresentationConfig:
-    """Y -> Y'. ``vq3d``: 3-D conv VQ-VAE tokens; ``identity``: pixels (the direct baseline)."""
+    """Y -> Y'. ``vq3d``: 3-D conv VQ-VAE tokens; ``frame_vae``: the image VAE's latent per
+    frame, stacked on the channel axis; ``identity``: pixels (the direct baseline)."""
 
-    kind: str = "vq3d"  # vq3d | identity
+    kind: str = "vq3d"  # vq3d | frame_vae | identity
     time_factor: int = 2  # frames per token along time
     space_factor: int = 4  # pixels per token along height and width
     hidden: int = 64
-    latent_channels: int = 16  # code dimension
+    latent_channels: int = 16  # code dimension (vq3d), latent channels per frame (frame_vae)
+    kl_weight: float = 1e-4  # frame_vae only
     codebook_size: int = 256
     commitment_weight: float = 0.25
     dead_code_threshold: float = 2.0
@@ -96,7 +98,7 @@ class VideoRecipeConfig(RecipeHeader):
 
 
 CHOICES = {
-    "representation.kind": ("vq3d", "identity"),
+    "representation.kind": ("vq3d", "frame_vae", "identity"),
     "generator.kind": ("autoregressive", "masked", "diffusion"),
     "generator.condition": ("text",),
     "generator.text_encoder": ("learned",),
@@ -118,6 +120,6 @@ def validate(config: VideoRecipeConfig) -> None:
     discrete = config.representation.kind == "vq3d"
     if discrete == (config.generator.kind == "diffusion"):
         raise ConfigError(
-            "vq3d tokens need generator.kind autoregressive or masked; pixels "
-            "(representation.kind identity) need generator.kind diffusion"
+            "vq3d tokens need generator.kind autoregressive or masked; continuous Y' "
+            "(representation.kind frame_vae or identity) needs generator.kind diffusion"
         )

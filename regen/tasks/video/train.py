@@ -1,5 +1,6 @@
-"""Train a video pipeline with the one loop: the 3-D VQ-VAE on clips alone, then the
-caption -> tokens generator on (caption, encode(clip)) pairs; the baseline trains only its
+"""Train a video pipeline with the one loop: the 3-D VQ-VAE or the per-frame VAE on clips
+alone (the VAE's latent then calibrated to unit variance), then the caption -> Y' generator
+on (caption, encode(clip)) pairs; the baseline trains only its
 pixel-diffusion generator. Finished stages are not retrained on ``resume``."""
 
 from __future__ import annotations
@@ -8,12 +9,14 @@ from pathlib import Path
 
 import torch
 
+from regen.contracts import Calibrated
 from regen.data.moving_glyphs import ClipSet
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.video.build import build_pipeline
 from regen.tasks.video.config import VideoRecipeConfig
 from regen.tasks.video.data import load_split
+from regen.training import checkpoint as ckpt
 from regen.training.loop import StageResult
 from regen.training.run_stages import RunStages
 
@@ -40,6 +43,12 @@ def train_pipeline(
     if pipeline.representation.trainable:
         stages.fit("representation", pipeline.representation, {"y": data.clips})
         pipeline.representation.eval()
+    rep = pipeline.representation
+    if rep.trainable and isinstance(rep, Calibrated):
+        # unit-variance latents for the diffusion generator (the latent diffusion scale
+        # factor); the checkpoint's weights are rewritten with the calibrated buffers
+        rep.calibrate(data.clips)
+        ckpt.replace_model_file(run_dir / "representation", rep.state_dict())
     x = pipeline.conditioner.encode(data.captions)
     stages.fit(
         "generator", pipeline.generator, {"x": x, "y_prime": encode_clips(pipeline, data.clips)}
