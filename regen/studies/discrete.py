@@ -92,4 +92,5 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
+    needs=("MEASURES", "discrete_formats", "train_format"),
 )

@@ -73,6 +73,8 @@ class Study:
             its ``task``, whose backend says what the task measures).
         axes: the names of the quantities the study can sweep (``--axis``), the default
             first; empty for a study with one fixed sweep.
+        needs: the names the study reads from a task's backend besides ``prepare``,
+            ``train`` and ``evaluate`` (a backend that serves the study must define them).
     """
 
     name: str
@@ -81,6 +83,17 @@ class Study:
     run_point: Callable[[PointContext], dict[str, float]]
     summarize: Callable[[list[dict[str, Any]]], Summary]
     axes: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+def check_backend(study: Study, backend: Any, task: str) -> None:
+    """A one-line ConfigError naming what ``backend`` lacks of ``study.needs``."""
+    missing = [name for name in study.needs if not hasattr(backend, name)]
+    if missing:
+        raise ConfigError(
+            f"the study backend of task '{task}' ({backend.__name__}) lacks "
+            f"{', '.join(missing)} for study {study.name}; docs/studies.md lists the names"
+        )
 
 
 @dataclass
@@ -241,6 +254,7 @@ def run_study(
             f"study {name} does not run on task '{config.task}' yet; it runs: "
             f"{', '.join(supported)}"
         )
+    check_backend(study, backend, config.task)
     served = backend.AXES[name] if study.axes else ()
     axis = _served_axis(name, axis, given, served, config.task)
     recipe_path = str(resolve_recipe_path(recipe))

@@ -174,5 +174,6 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
+    needs=("MEASURES", "AXES", "tradeoff_points", "uniform_loss"),
     axes=tuple(AXES),
 )

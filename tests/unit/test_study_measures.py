@@ -57,3 +57,28 @@ def test_discrete_summary_names_its_ratio_after_the_headline():
     ]
     summary = discrete.summarize(records)
     assert summary.values["continuous_over_discrete_local_fad"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("task", ["image", "asr", "sound", "video"])
+def test_each_backend_defines_what_every_study_it_serves_reads(task):
+    from regen.studies.runner import STUDIES, backend_for, check_backend, get_study
+
+    backend = backend_for(task)
+    served = getattr(backend, "STUDIES", tuple(STUDIES))
+    assert all(callable(getattr(backend, n)) for n in ("prepare", "train", "evaluate"))
+    for name in served:
+        study = get_study(name)
+        check_backend(study, backend, task)
+        if study.axes:
+            assert set(backend.AXES[name]) <= set(study.axes)
+
+
+def test_a_backend_lacking_a_name_a_study_reads_is_a_one_line_error():
+    from types import ModuleType
+
+    from regen.studies.runner import check_backend, get_study
+
+    bare = ModuleType("bare_backend")
+    with pytest.raises(ConfigError, match="lacks MEASURES, AXES, tradeoff_points") as error:
+        check_backend(get_study("tradeoff"), bare, "toy")
+    assert "\n" not in str(error.value)
