@@ -46,6 +46,7 @@ def test_sound_tradeoff_sweeps_the_codec_levels_by_default(tmp_path, monkeypatch
         metrics = point["metrics"]
         for name in ("local_fad", "oracle_local_fad", "mel_l1_reconstruction", "adherence"):
             assert math.isfinite(metrics[name]), name
+        assert 0 < metrics["codebook_usage"] <= 1 and metrics["codebook_perplexity"] >= 1
         assert metrics["generator_loss_over_uniform"] == pytest.approx(
             metrics["generator_heldout_loss"] / math.log(16)  # TINY_SOUND: 16 codes
         )
@@ -70,6 +71,7 @@ def test_sound_discrete_sets_codec_tokens_against_a_continuous_mel_vae(tmp_path)
     for stage in ("representation", "generator", "renderer"):
         for name in ("continuous", "discrete"):
             assert (out / "runs" / f"{name}-seed0" / stage).is_dir(), (name, stage)
+    assert "codebook_usage" not in points["continuous"]["metrics"]  # no codes to count
     ratio = (
         points["continuous"]["metrics"]["local_fad"] / points["discrete"]["metrics"]["local_fad"]
     )

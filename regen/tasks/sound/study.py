@@ -21,7 +21,10 @@ clips with the recipe's ``eval`` settings and seed, so every point is read by th
   ``mel_l1_reconstruction`` (nats), ``mrstft_reconstruction``, ``si_snr_db_reconstruction``;
 * ``generator_heldout_loss``: the generator's own loss on held-out (caption, encode(clip))
   (codes LM: cross-entropy in nats per code; diffusion: noise MSE, not comparable);
-* ``realtime_speedup`` (batch 1, this machine).
+* ``realtime_speedup`` (batch 1, this machine);
+* codec only: ``codebook_usage`` and ``codebook_perplexity``, the mean over levels of the
+  share of codes used and their perplexity on the held-out clips (a collapsed level shows
+  as a low generator loss that is no achievement).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import torch
 
+from regen.contracts import Codebook
 from regen.errors import ConfigError
 from regen.eval.audio_classifier import (
     AttributeClassifier,
@@ -144,4 +148,10 @@ def evaluate(pipeline: Pipeline, config: SoundRecipeConfig) -> dict[str, float]:
     tensors = {"x": pipeline.conditioner.encode(test.captions), "y_prime": true}
     loss = heldout_loss(tensors, seed=config.seed)(pipeline.generator)["heldout_loss"]
     metrics["generator_heldout_loss"] = loss
+    if isinstance(pipeline.representation, Codebook):  # the codec; not the mel-VAE
+        stats = pipeline.representation.codebook_stats(test.audio)
+        metrics["codebook_usage"], metrics["codebook_perplexity"] = (
+            stats["usage"],
+            stats["perplexity"],
+        )
     return metrics
