@@ -1,7 +1,8 @@
 """What the studies need from the image task: train, evaluate, and predicted Y'.
 
-A study backend is a module with these names (``Task.study``; regen/tasks/asr/study.py is
-the other one); another task plugs into the studies by providing the same ones:
+A study backend is a module with these names (``Task.study``; the asr, sound and video
+tasks have one each); another task plugs into the studies by providing the same ones (each
+study's ``Study.needs`` lists those it reads besides prepare, train and evaluate):
 
     prepare(config)             one-off work before worker processes start (caches); called
                                 once per seed, with that seed's recipe
