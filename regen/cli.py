@@ -109,8 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     study.add_argument(
         "--axis",
-        help="what tradeoff sweeps: factor (default; downsampling), codebook (codebook size, "
-        "VQ recipes) or levels (residual VQ levels, representation.kind rvq)",
+        help="what tradeoff sweeps (default: the task's first): image factor (downsampling), "
+        "codebook (VQ recipes) or levels (representation.kind rvq); sound levels (codec RVQ "
+        "levels) or codebook; video factor (space) or time_factor",
     )
 
     for name in task_names():

@@ -157,4 +157,5 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
+    needs=("tune_renderer",),
 )

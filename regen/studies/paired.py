@@ -177,4 +177,5 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
+    needs=("HEADLINE", "PAIRED_METRICS", "PAIRED_PLOTS", "FRACTION_KEY"),
 )

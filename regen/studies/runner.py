@@ -45,6 +45,8 @@ STUDY_METRIC_NOTES = {
     "oracle_accuracy": "class accuracy rendering true Y', higher is better",
     "generator_heldout_loss": "the generator's own loss on held-out (X, encode(Y)), lower is better",
     "predicted_error_rms": "RMS of predicted minus true Y' (normalised latent units)",
+    "generator_loss_over_uniform": "held-out cross-entropy / ln(codebook size): 1 is a "
+    "uniform guess over the codes, lower is better",
 }
 
 
@@ -71,6 +73,8 @@ class Study:
             its ``task``, whose backend says what the task measures).
         axes: the names of the quantities the study can sweep (``--axis``), the default
             first; empty for a study with one fixed sweep.
+        needs: the names the study reads from a task's backend besides ``prepare``,
+            ``train`` and ``evaluate`` (a backend that serves the study must define them).
     """
 
     name: str
@@ -79,6 +83,17 @@ class Study:
     run_point: Callable[[PointContext], dict[str, float]]
     summarize: Callable[[list[dict[str, Any]]], Summary]
     axes: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+def check_backend(study: Study, backend: Any, task: str) -> None:
+    """A one-line ConfigError naming what ``backend`` lacks of ``study.needs``."""
+    missing = [name for name in study.needs if not hasattr(backend, name)]
+    if missing:
+        raise ConfigError(
+            f"the study backend of task '{task}' ({backend.__name__}) lacks "
+            f"{', '.join(missing)} for study {study.name}; docs/studies.md lists the names"
+        )
 
 
 @dataclass
@@ -217,12 +232,14 @@ def run_study(
 ) -> Path:
     """Run every missing (point, seed) of study ``name`` on ``recipe``; returns report.html.
 
-    ``axis`` picks what a study with ``axes`` sweeps (default: its first axis).
+    ``axis`` picks what a study with ``axes`` sweeps, among those the task's backend serves
+    (its ``AXES[name]``; default: the first of them).
     """
     study = get_study(name)
     overrides = list(overrides or [])
     if workers < 1 or seeds < 1 or torch_threads < 1:
         raise ConfigError("--workers, --seeds and --threads must be at least 1")
+    given = axis
     axis = _check_axis(study, axis)
     config = load_recipe(recipe, overrides)
     if getattr(config, "is_direct", False):
@@ -237,9 +254,12 @@ def run_study(
             f"study {name} does not run on task '{config.task}' yet; it runs: "
             f"{', '.join(supported)}"
         )
+    check_backend(study, backend, config.task)
+    served = backend.AXES[name] if study.axes else ()
+    axis = _served_axis(name, axis, given, served, config.task)
     recipe_path = str(resolve_recipe_path(recipe))
     folder = f"study-{name}-{config.name}"
-    if axis is not None and axis != study.axes[0]:
+    if axis is not None and axis != served[0]:
         folder = f"study-{name}-{axis}-{config.name}"
     out_dir = Path(out_dir or Path("runs") / folder)
     # may refuse the recipe: before any folder is made
@@ -305,6 +325,23 @@ def _check_axis(study: Study, axis: str | None) -> str | None:
             f"unknown axis '{axis}' for study {study.name}; choose one of: {', '.join(study.axes)}"
         )
     return axis
+
+
+def _served_axis(
+    study: str, axis: str | None, given: str | None, served: tuple[str, ...], task: str
+) -> str | None:
+    """The axis a task sweeps: ``given`` if the task's backend serves it, its default
+    (``AXES[study][0]``) when none was given; refuses an axis the task does not sweep."""
+    if axis is None:
+        return None
+    if given is None:
+        return served[0]
+    if given not in served:
+        raise ConfigError(
+            f"--axis {given} does not fit task '{task}'; study {study} sweeps there: "
+            f"{', '.join(served)}"
+        )
+    return given
 
 
 def _claim(out_dir: Path, identity: dict[str, Any], default_axis: str | None = None) -> None:

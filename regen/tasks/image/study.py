@@ -1,7 +1,8 @@
 """What the studies need from the image task: train, evaluate, and predicted Y'.
 
-A study backend is a module with these names (``Task.study``; regen/tasks/asr/study.py is
-the other one); another task plugs into the studies by providing the same ones:
+A study backend is a module with these names (``Task.study``; the asr, sound and video
+tasks have one each); another task plugs into the studies by providing the same ones (each
+study's ``Study.needs`` lists those it reads besides prepare, train and evaluate):
 
     prepare(config)             one-off work before worker processes start (caches); called
                                 once per seed, with that seed's recipe
@@ -10,11 +11,20 @@ the other one); another task plugs into the studies by providing the same ones:
     tune_renderer(pipeline, config, mode, run_dir) -> metrics of the tuning stage
     HEADLINE, PAIRED_METRICS, PAIRED_PLOTS, FRACTION_KEY   what ``regen study paired``
                                 reads and plots (see regen/studies/paired.py)
+    MEASURES                    a regen.studies.measures.Measures: the metric names the
+                                tradeoff and discrete summaries plot and rank by
+    AXES                        {"tradeoff": (axis, ...)}: the axes the backend sweeps,
+                                its default first (regen/studies/tradeoff.py lists them)
+    tradeoff_points(config, axis) -> [Point]; ConfigError when the recipe cannot vary it
+    uniform_loss(config)        -> nats of a uniform guess of the generator's Y' (ln K for
+                                tokens) or None (continuous Y')
+    discrete_formats(config)    -> {"continuous": overrides, "discrete": overrides}
+    train_format(config, run_dir, y_prime) -> (pipeline, seconds): one format of the
+                                discrete study, its overrides applied to ``config``
     STUDIES                     optional: the studies the backend serves (absent: all)
 
-The tradeoff, discrete and mismatch summaries still read the lower-is-better end-to-end
-metric as ``fid`` and its oracle twin as ``oracle_fid``; only the paired study takes the
-metric's name from ``HEADLINE`` so far.
+The mismatch summary still reads the lower-is-better end-to-end metric as ``fid`` and its
+oracle twin as ``oracle_fid`` (it needs a tunable decoder, image only so far).
 
 Image metrics (held-out split, one generated image per held-out image, asked for that
 image's class): ``fid``, ``kid``, ``precision``, ``recall``, ``accuracy`` of X -> Y' -> Y;
@@ -25,8 +35,10 @@ Y' = encode(Y) of the same held-out images), ``psnr_reconstruction`` and
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,6 +50,9 @@ from regen.modules.condition import with_null_rows
 from regen.pipeline import Pipeline
 from regen.renderers.tuning import RendererTuning
 from regen.representations.metrics import reconstruction_psnr
+from regen.studies import tradeoff
+from regen.studies.measures import Measures, Metric
+from regen.studies.runner import Point
 from regen.tasks.image.compare import evaluation_data
 from regen.tasks.image.config import RecipeConfig
 from regen.tasks.image.train import encode_in_batches, paired_mask, train_pipeline
@@ -51,9 +66,75 @@ PAIRED_PLOTS = {
     "accuracy": "class accuracy, higher is better",
 }
 FRACTION_KEY = "data.paired_fraction"
+MEASURES = Measures(
+    headline=Metric("fid", "domain-FID", "lower"),
+    oracle="oracle_fid",
+    reconstruction=Metric("psnr_reconstruction", "PSNR (dB)", "higher"),
+    fidelity=Metric("accuracy", "class accuracy", "higher"),
+    speed="sampling_images_per_s",
+)
+AXES = {"tradeoff": ("factor", "codebook", "levels")}
+DISCRETE = ("vq", "rvq")
+FITS = {  # axis -> (representation kinds it can vary, how to get one)
+    "codebook": (DISCRETE, "use a VQ recipe such as image/digits_vq_ar"),
+    "levels": (("rvq",), "e.g. image/digits_vq_ar representation.kind=rvq"),
+}
 
 SDEDIT_STRENGTH = 0.3  # fraction of the sampling trajectory re-run from the noised true Y'
 NOISE_SCALE = 0.5  # noise augmentation std, as a fraction of the predictions' RMS error
+
+
+def tradeoff_points(config: RecipeConfig, axis: str) -> list[Point]:
+    """``factor``: 1, 2, 4, 8 dividing the image side (the diffusion UNet's depth lowered
+    where a small latent cannot be halved that often); ``codebook`` / ``levels``: the sizes
+    of :mod:`regen.studies.tradeoff` for a VQ / RVQ recipe."""
+    if axis in FITS:
+        kinds, fix = FITS[axis]
+        kind = config.representation.kind
+        if kind not in kinds:
+            raise ConfigError(
+                f"--axis {axis} needs representation.kind {' or '.join(kinds)}, not {kind}; {fix}"
+            )
+        # read at call time: tests shorten the sweeps
+        values = tradeoff.CODEBOOK_SIZES if axis == "codebook" else tradeoff.LEVELS
+        return tradeoff.value_points(axis, values)
+    side = config.data.image_size
+    result = []
+    for factor in tradeoff.FACTORS:
+        if side % factor:
+            continue
+        latent_side = side // factor
+        overrides = [f"representation.factor={factor}"]
+        if config.generator.kind == "diffusion":  # its UNet halves the latent depth-1 times
+            depth = min(config.generator.depth, latent_side.bit_length())  # 2**(depth-1) | side
+            overrides.append(f"generator.depth={depth}")
+        result.append(
+            Point(
+                f"factor{factor}",
+                {"factor": factor, "y_prime_side": latent_side},
+                tuple(overrides),
+            )
+        )
+    return result
+
+
+def uniform_loss(config: RecipeConfig) -> float | None:
+    """ln K for tokens from a codebook of K (nats of a uniform guess); None for latents."""
+    rep = config.representation
+    return math.log(rep.codebook_size) if rep.kind in DISCRETE else None
+
+
+def discrete_formats(config: Any) -> dict[str, tuple[str, ...]]:
+    """A VAE latent + diffusion vs VQ tokens + autoregressive transformer, same factor."""
+    return {
+        "continuous": ("representation.kind=vae", "generator.kind=diffusion"),
+        "discrete": ("representation.kind=vq", "generator.kind=autoregressive"),
+    }
+
+
+def train_format(config: RecipeConfig, run_dir: Path, y_prime: str) -> tuple[Pipeline, float]:
+    """Either format is the recipe with its ``discrete_formats`` overrides: plain training."""
+    return train(config, run_dir)
 
 
 def prepare(config: RecipeConfig) -> None:

@@ -14,6 +14,7 @@ TASK = Task(
     report="report:write_report",
     commands="cli:add_commands",
     datasets={"sound": "cli:data_sound"},
+    study="study",
     usage="regen sound",
     train_hint="regen train sound/codec_tokens",
 )

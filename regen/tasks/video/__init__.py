@@ -10,6 +10,7 @@ TASK = Task(
     train="train:train_pipeline",
     commands="cli:add_commands",
     datasets={"video": "cli:data_video"},
+    study="study",
     usage="regen video",
     train_hint="regen train video/latent_tokens",
 )
