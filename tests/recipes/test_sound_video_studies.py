@@ -67,10 +67,14 @@ def test_sound_discrete_sets_codec_tokens_against_a_continuous_mel_vae(tmp_path)
     for point in points.values():
         assert math.isfinite(point["metrics"]["local_fad"])
         assert math.isfinite(point["metrics"]["oracle_local_fad"])
-    # the same three stages, steps and batch sizes: the same budget in training samples
-    for stage in ("representation", "generator", "renderer"):
-        for name in ("continuous", "discrete"):
-            assert (out / "runs" / f"{name}-seed0" / stage).is_dir(), (name, stage)
+    # the same learned stages, steps and batch sizes: the same budget in training samples
+    # (the recipe renders by Griffin-Lim, which trains nothing, so there is no renderer stage)
+    stages = {
+        name: {p.name for p in (out / "runs" / f"{name}-seed0").iterdir() if p.is_dir()}
+        for name in ("continuous", "discrete")
+    }
+    assert stages["continuous"] == stages["discrete"]
+    assert {"representation", "generator"} <= stages["discrete"], stages
     assert "codebook_usage" not in points["continuous"]["metrics"]  # no codes to count
     ratio = (
         points["continuous"]["metrics"]["local_fad"] / points["discrete"]["metrics"]["local_fad"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from regen.contracts import Renderer
 from regen.data.text import encode_captions
 from regen.errors import DataError
 from regen.generators.caption_waveform import CaptionToWaveform
@@ -77,12 +78,16 @@ def build_sound_pipeline(config: SoundRecipeConfig) -> Pipeline:
         return Pipeline.direct(generator, conditioner=conditioner, name=config.name)
     rep = codec(config, mel)
     generator = CaptionCodeLM(rep.spec, config.generator, frames)
-    if config.renderer.kind == "vocoder":
-        mel_renderer = VocosVocoder(mel, config.renderer)
-    else:
-        mel_renderer = GriffinLimRenderer(mel, config.renderer.griffin_lim_iterations)
-    renderer = LatentMelRenderer(rep.spec, rep.decode_mel, mel_renderer)
+    renderer = LatentMelRenderer(rep.spec, rep.decode_mel, mel_renderer(config, mel))
     return Pipeline(rep, generator, renderer, conditioner=conditioner, name=config.name)
+
+
+def mel_renderer(config: SoundRecipeConfig, mel: MelSpectrogram) -> Renderer:
+    """log-mel -> waveform as ``renderer.kind`` says: the vocoder or Griffin-Lim (shared by
+    every Y' of the task, so a study's formats render alike)."""
+    if config.renderer.kind == "vocoder":
+        return VocosVocoder(mel, config.renderer)
+    return GriffinLimRenderer(mel, config.renderer.griffin_lim_iterations)
 
 
 def build(config: SoundRecipeConfig, meta: dict | None = None) -> Pipeline:

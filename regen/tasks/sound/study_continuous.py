@@ -1,7 +1,7 @@
 """The continuous Y' that ``regen study discrete`` sets against the sound codec's tokens.
 
     caption ─▶ X ─DiffusionGenerator (2-D UNet)─▶ mel-VAE latent [1, C, F'] ─MelVAE decoder─▶
-        log-mel ─vocoder─▶ waveform
+        log-mel ─the recipe's renderer (Griffin-Lim or vocoder)─▶ waveform
 
 Why this one: the sound task has no continuous Y' of its own, and regen has two continuous
 mel generators. The TTS flow-matching decoder needs a phoneme encoder and durations (an
@@ -12,7 +12,7 @@ decoder (:mod:`regen.modules.mel_autoencoder`) as the codec (:class:`MelRVQ`), a
 recipe's ``latent_channels``, ``hidden`` and ``layers``: the two Y' differ only in the
 bottleneck, Q tokens of log2 K bits per frame vs C Gaussian floats per frame. Both train
 with the recipe's ``train.*`` steps and batch sizes (the same budget in training samples),
-and both render through the same vocoder, trained on the audio alone.
+and both render through the recipe's same mel renderer (:func:`mel_renderer`).
 
 The UNet is 2-D, so the latent [C, F] is laid out as a one-channel C x F image, its frames
 padded (edge-replicated) to a multiple of ``2 ** (UNET_DEPTH - 1)``; ``decode_mel`` crops
@@ -34,10 +34,9 @@ from regen.errors import ConfigError
 from regen.generators.diffusion import DiffusionGenerator
 from regen.pipeline import Pipeline
 from regen.renderers.latent_mel import LatentMelRenderer
-from regen.renderers.vocoder import VocosVocoder
 from regen.representations.mel_vae import MelVAE
 from regen.runs import write_config
-from regen.tasks.sound.build import CaptionConditioner, clip_frames, mel_of
+from regen.tasks.sound.build import CaptionConditioner, clip_frames, mel_of, mel_renderer
 from regen.tasks.sound.config import SoundRecipeConfig
 from regen.tasks.sound.train import crops, encode_clips, load_sound_data
 from regen.training.run_stages import RunStages
@@ -130,13 +129,13 @@ def build_continuous(config: SoundRecipeConfig) -> Pipeline:
         gen.hidden, gen.heads, gen.dropout, gen.cond_drop_prob, gen.guidance_scale
     )
     generator = DiffusionGenerator(latent.spec, settings, num_classes=0)
-    renderer = LatentMelRenderer(latent.spec, latent.decode_mel, VocosVocoder(mel, config.renderer))
+    renderer = LatentMelRenderer(latent.spec, latent.decode_mel, mel_renderer(config, mel))
     name = f"{config.name}_continuous"
     return Pipeline(latent, generator, renderer, conditioner=CaptionConditioner(), name=name)
 
 
 def train_continuous(config: SoundRecipeConfig, run_dir: Path) -> tuple[Pipeline, float]:
-    """Train the three stages as the codec pipeline's (resuming): the mel-VAE and the vocoder
+    """Train the stages as the codec pipeline's (resuming): the mel-VAE and a learned renderer
     on unpaired crops, the generator on (caption, encode(clip)); returns it and its seconds."""
     data = load_sound_data(config)
     pipeline = build_continuous(config)
@@ -151,5 +150,6 @@ def train_continuous(config: SoundRecipeConfig, run_dir: Path) -> tuple[Pipeline
         "y_prime": encode_clips(pipeline, data.train.audio),
     }
     stages.fit("generator", pipeline.generator, tensors)
-    stages.fit("renderer", pipeline.renderer, unpaired)
+    if pipeline.renderer.trainable:  # Griffin-Lim has nothing to learn
+        stages.fit("renderer", pipeline.renderer, unpaired)
     return pipeline.eval(), sum(r.seconds for r in stages.results)
