@@ -72,3 +72,19 @@ def test_bad_text_inputs_give_one_line_errors(compared, tmp_path, capsys):
     assert "no long description" in _error(capsys, "text", str(short), "--run", run)
     assert "apt does not know" in _error(capsys, "text", "no-such-pkg-xyz", "--run", run)
     assert "no trained pipeline" in _error(capsys, "text", str(short), "--run", str(tmp_path))
+
+
+def test_compare_resume_trains_no_finished_system_again(compared, monkeypatch):
+    """--resume after a finished compare takes no optimizer step: regen, direct and the
+    LM-pretrained direct variant (trained inside the text task's evaluate) all reload."""
+    steps = []
+    step = torch.optim.AdamW.step
+
+    def counted(self, *args, **kwargs):
+        steps.append(1)
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", counted)
+    args = ["compare", "text/debian_synopsis", *TINY_TEXT, "--out", str(compared), "--resume"]
+    assert main(args) == 0
+    assert steps == []

@@ -109,8 +109,10 @@ def evaluate(
     config: TextRecipe,
     out_dir: Path,
     progress: bool,
+    resume: bool = False,
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
-    """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline."""
+    """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline;
+    with ``resume`` the variant continues from (or reloads) its checkpoints."""
     test = data.corpus.splits["test"]
     test = test[: config.eval.max_items] if config.eval.max_items else test
     x_texts = [x_text(r) for r in test]
@@ -123,7 +125,7 @@ def evaluate(
     if progress:
         print(f"training {lm_cfg.name} (the direct variant with LM pretraining)", file=sys.stderr)
     lm_pipeline, lm_results = train_text(
-        lm_cfg, Path(out_dir) / lm_cfg.name, progress=progress, data=data
+        lm_cfg, Path(out_dir) / lm_cfg.name, resume=resume, progress=progress, data=data
     )
 
     outputs: dict[str, list[str]] = {}
