@@ -45,6 +45,17 @@ def test_compare_report_shows_all_four_systems(compared):
         assert f"<th>{label}</th>" in dom
 
 
+def test_each_system_gets_the_length_penalty_of_its_best_dev_bleu(compared):
+    import json
+
+    chosen = json.loads((compared / "results.json").read_text())["length_penalty"]
+    assert chosen["grid"] == [0.0, 2.0] and chosen["dev_records"] == 8
+    for label in ("regen", "direct", "direct_lm"):
+        scores = chosen[label]["dev_bleu"]
+        assert set(scores) == {"0.0", "2.0"}
+        assert scores[str(chosen[label]["chosen"])] == max(scores.values())
+
+
 def test_trained_runs_load_and_write_synopses(compared, tmp_path, capsys):
     run = compared / "text_template"
     pipeline, config = load_run(run, task="text")
