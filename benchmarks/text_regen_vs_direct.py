@@ -56,24 +56,27 @@ SCALE = [
     # the beam's length penalty, one per system (all stages of it), the best BLEU of this grid
     # on the same 200 dev records (every learned system wrote shorter texts than the
     # references with the plain beam: about 4 words against 6.2)
-    "eval.length_penalties=[0.0,1.0,2.0]",
+    "eval.length_penalties=[0.0,1.5,3.0]",
     "eval.dev_items=200",
     "eval.max_items=400",
     "eval.examples=12",
 ]
-# regen with other templates, each trained and scored like regen (the skeleton: function
-# words kept, content words as tag slots, the other end of the trade-off)
-ABLATIONS = ("skeleton",)
+# regen with other templates, each trained and scored like regen: the content words as
+# written (no lemma, no tag), and the skeleton (function words kept, content words as tag
+# slots: the other end of the trade-off)
+ABLATIONS = ("words", "skeleton")
 KEYS = ("bleu", "chrf", "rouge_l", "template_f1", "hallucination", "perplexity", "distinct_2",
         "self_bleu", "copy_rate", "mean_words", "train_seconds", "samples_seen")  # fmt: skip
 
 
-def ablation(kind: str, overrides: list[str], out: Path) -> tuple[dict, dict]:
+def ablation(kind: str, overrides: list[str], out: Path, resume: bool) -> tuple[dict, dict]:
     """Regen with the ``kind`` template at the compare's scale and budget, scored on its test
     records: (metrics with training seconds and samples, the length-penalty choice)."""
     config = load_recipe(RECIPE, [*overrides, f"representation.kind={kind}", f"name=text_{kind}"])
     data = load_text_data(config)
-    pipeline, results = train_text(config, out / config.name, progress=False, data=data)
+    pipeline, results = train_text(
+        config, out / config.name, resume=resume, progress=False, data=data
+    )
     scores, choice = score_regen_variant(pipeline, data, config)
     scores["train_seconds"] = sum(r.seconds for r in results)
     scores["samples_seen"] = float(sum(r.samples_seen for r in results))
@@ -84,21 +87,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/bench-text"))
     parser.add_argument(
-        "--ablations", nargs="*", default=list(ABLATIONS), help="template kinds also scored"
+        "--ablations",
+        default=",".join(ABLATIONS),
+        help="template kinds also scored, comma-separated ('' for none)",
     )
+    parser.add_argument("--resume", action="store_true", help="reload finished systems")
     parser.add_argument("overrides", nargs="*", help="more key=value overrides (both recipes)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = SCALE + args.overrides
     start = time.perf_counter()
-    run_compare(RECIPE, overrides, out_dir=args.out, progress=False)
+    run_compare(RECIPE, overrides, out_dir=args.out, resume=args.resume, progress=False)
     compare_wall = time.perf_counter() - start
     results = read_results(args.out)
     pipelines = results["pipelines"] + results["more_pipelines"]
     metrics = {p["label"]: {k: p["metrics"].get(k) for k in KEYS} for p in pipelines}
     regen = next(p for p in pipelines if p["label"] == "regen")["metrics"]
     penalties = results.get("length_penalty", {})
-    ablations = {kind: ablation(kind, overrides, args.out) for kind in args.ablations}
+    kinds = [k for k in args.ablations.split(",") if k]
+    ablations = {kind: ablation(kind, overrides, args.out, args.resume) for kind in kinds}
     for kind, (scores, choice) in ablations.items():
         metrics[f"regen_{kind}"] = {k: scores.get(k) for k in KEYS}
         penalties[f"regen_{kind}"] = choice.get("regen")
