@@ -104,3 +104,14 @@ def test_missing_debian_files_name_the_package(tmp_path):
         BrillTagger.load(tmp_path)
     with pytest.raises(DataError, match="apt-get install wordnet-base"):
         WordNetMorphy.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "recipe, kind",
+    [("debian_synopsis", "content"), ("debian_words", "words"), ("debian_skeleton", "skeleton")],
+)
+def test_each_text_recipe_loads_with_its_template_and_the_direct_baseline(recipe, kind):
+    from regen.config import load_with_baseline
+
+    regen_cfg, direct_cfg = load_with_baseline(f"text/{recipe}", [])
+    assert regen_cfg.representation.kind == kind and direct_cfg.is_direct
