@@ -1,5 +1,6 @@
-"""The text task's data, measured: records, splits, synopsis length, and how much of a
-synopsis's content X holds with and without the long description (why it stays in X).
+"""The text task's data, measured: records, splits, synopsis length, how much of a
+synopsis's content X holds with and without the long description (why it stays in X), and
+how much of each template kind the generator can copy from X as it is cut into pieces.
 
     .venv/bin/python -m benchmarks.text_data   # the "data" section of benchmarks/results/text.json
 """
@@ -10,12 +11,50 @@ import dataclasses
 import statistics
 
 from benchmarks.common import update_results
+from regen.config import load_recipe
 from regen.eval.text_metrics import hallucination
+from regen.modules.word_pieces import pieces
+from regen.representations.text_template import NUM, template
 from regen.tasks.text.config import TextDataConfig
 from regen.tasks.text.data import load_corpus, x_text
+from regen.tasks.text.train import load_text_data
 
 COMMAND = ".venv/bin/python -m benchmarks.text_data"
 ITEMS = 1000  # test records measured for the coverage figures
+
+
+def copyable(kinds: tuple[str, ...] = ("content", "words")) -> dict:
+    """Per template kind, on the dev records with the benchmark's vocabulary and X cut: the
+    share of template words (a ``lemma/TAG`` item's lemma, a ``words`` item) that are one
+    vocabulary piece found among X's pieces (what the copy gate copies in one step), and
+    pieces per template and per synopsis."""
+    from benchmarks.text_regen_vs_direct import RECIPE, SCALE
+
+    config = load_recipe(RECIPE, SCALE)
+    data = load_text_data(config)
+    vocab, limit = data.vocab, config.data.max_x_tokens
+    dev = data.corpus.splits["dev"][:ITEMS]
+    out: dict = {
+        "synopsis_pieces_mean": statistics.mean(len(vocab.encode(r.synopsis)) for r in dev)
+    }
+    for kind in kinds:
+        found = total = 0
+        lengths = []
+        for record in dev:
+            x_pieces = {p for p in pieces(x_text(record))[:limit] if p in vocab.ids}
+            text = template(record.synopsis, kind)
+            lengths.append(len(vocab.encode(text)))
+            for item in text.split():
+                word = " " + item.rsplit("/", 1)[0] if kind == "content" else " " + item
+                if item != NUM and word.strip():
+                    total += 1
+                    found += word in x_pieces
+        out[kind] = {
+            "words_copyable_percent": 100 * found / max(1, total),
+            "template_pieces_mean": statistics.mean(lengths),
+        }
+    out["records"] = len(dev)
+    return out
 
 
 def main() -> None:
@@ -34,6 +73,7 @@ def main() -> None:
         "synopsis_words_mean": statistics.mean(words),
         "reference_content_lemmas_in_x_percent": coverage,
         "coverage_items": len(test),
+        "template_copyable_from_x": copyable(),
     }
     summary = {
         "data_command": COMMAND,
@@ -41,6 +81,7 @@ def main() -> None:
         "records_per_split": corpus.manifest["counts"]["per_split"],
         "synopsis_words_median": data["synopsis_words_median"],
         "synopsis_content_in_x_percent": coverage,
+        "template_copyable_from_x": data["template_copyable_from_x"],
     }
     print(update_results("text", "data", data, summary), coverage)
 

@@ -29,4 +29,6 @@ TINY_TEXT = [
     "train.lm.checkpoint_every=6",
     "eval.max_items=24",
     "eval.examples=3",
+    "eval.length_penalties=[0.0,2.0]",
+    "eval.dev_items=8",
 ]

@@ -29,6 +29,7 @@ results.json for the task's own report sections (files it needs, e.g. audio, go 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import sys
 from dataclasses import asdict, replace
@@ -90,7 +91,10 @@ def run_compare(
         runs[label], trained[label] = (pipeline, cfg), results
     if progress:
         print(f"evaluating {', '.join(runs)} on the held-out data", file=sys.stderr)
-    metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress)
+    # a task whose evaluate trains more systems (text: the LM-pretrained direct variant)
+    # takes resume too, so --resume does not train a finished one again
+    more = {"resume": resume} if "resume" in inspect.signature(hooks.evaluate).parameters else {}
+    metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress, **more)
     pipelines = []
     for label, results in trained.items():
         pipeline, cfg = runs[label]

@@ -152,14 +152,26 @@ class PrefixSeq2Seq(nn.Module):
         return self.decode(source, beam=1, no_repeat_ngram=0)
 
     @torch.no_grad()
-    def decode(self, source: torch.Tensor, beam: int = 1, no_repeat_ngram: int = 0) -> torch.Tensor:
+    def decode(
+        self,
+        source: torch.Tensor,
+        beam: int = 1,
+        no_repeat_ngram: int = 0,
+        length_penalty: float = 0.0,
+    ) -> torch.Tensor:
         """Target ids [B, T] (0-padded) for source ids [B, S] by beam search.
 
         ``beam`` = 1 is greedy decoding. ``no_repeat_ngram`` = n > 0 forbids writing an n-gram
         of pieces a hypothesis already holds (n = 1: no piece twice), the guard against the
-        loops a small model falls into (``library library library``). Hypotheses are ranked
-        by their mean log-probability per written piece (the end included), so a beam does
-        not favour stopping early.
+        loops a small model falls into (``library library library``).
+
+        ``length_penalty`` = 0: the search keeps the k highest summed log-probabilities and
+        the finished hypotheses are ranked by their mean log-probability per written piece
+        (the end included). ``length_penalty`` = a > 0: both the search and the final pick
+        rank by the sum divided by length ** a (a = 1: the mean; a > 1 favours longer texts).
+        With the plain sum, hypotheses that end early keep their score while every longer
+        one pays for each further piece, so the beam fills with short texts before a long
+        one can finish; normalising inside the search lets the long ones survive.
         """
         device = self.position.device
         rows = [
@@ -202,7 +214,13 @@ class PrefixSeq2Seq(nn.Module):
             logp[:, END] = torch.where(done, 0.0, logp[:, END])
             logp[done, 1:] = float("-inf")  # a finished hypothesis only "writes" END again
             total = scores[:, :, None] + logp.view(batch, k, vocab)
-            best, index = total.view(batch, k * vocab).topk(k, dim=1)
+            if length_penalty > 0:  # rank by the normalised score, keep the sum
+                grown = lengths + (~done).float().view(batch, k)
+                ranked = total / grown.clamp(min=1)[:, :, None] ** length_penalty
+                index = ranked.view(batch, k * vocab).topk(k, dim=1).indices
+                best = total.view(batch, k * vocab).gather(1, index)
+            else:
+                best, index = total.view(batch, k * vocab).topk(k, dim=1)
             origin = (index // vocab) + torch.arange(batch, device=device)[:, None] * k
             token = (index % vocab).view(-1)
             origin = origin.view(-1)
@@ -224,17 +242,24 @@ class PrefixSeq2Seq(nn.Module):
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], dim=1)
             hidden = self.decoder(x[:, None], valid, cache)[:, -1]
             next_pos = next_pos + 1
-        ranked = (scores / lengths.clamp(min=1)).masked_fill(torch.isnan(scores), float("-inf"))
+        ranked = (scores / lengths.clamp(min=1) ** (length_penalty or 1.0)).masked_fill(
+            torch.isnan(scores), float("-inf")
+        )
         choice = ranked.argmax(1) + torch.arange(batch, device=device) * k
         kept = [[t for t in history[c] if t != END][: self.max_target] for c in choice.tolist()]
         return pad_rows(kept)[0]
 
 
 def decode(model: PrefixSeq2Seq, source: torch.Tensor) -> torch.Tensor:
-    """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``;
-    greedy without a guard where a config predates them)."""
+    """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``,
+    ``length_penalty``; greedy without a guard where a config predates them)."""
     cfg = model.cfg
-    return model.decode(source, getattr(cfg, "beam", 1), getattr(cfg, "no_repeat_ngram", 0))
+    return model.decode(
+        source,
+        getattr(cfg, "beam", 1),
+        getattr(cfg, "no_repeat_ngram", 0),
+        getattr(cfg, "length_penalty", 0.0),
+    )
 
 
 def _repeated(history: list[int], n: int) -> list[int]:

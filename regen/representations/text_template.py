@@ -3,6 +3,7 @@
     "Python library for parsing configuration files"
     -> "python/JJ library/NN parse/VBG configuration/NN file/NNS"           (content)
     -> "/JJ /NN for /VBG /NN /NNS"                                        (skeleton)
+    -> "Python library parsing configuration files"                        (words)
 
 The rule reads the synopsis and nothing else (never X): a line in title case ("Real-Time
 Strategy Game") is lower-cased word by word first, so capitals do not all read as proper
@@ -14,6 +15,11 @@ nouns; the tokens are tagged by Brill's tagger (:mod:`regen.modules.brill_tagger
   kept verbatim with their tag; every other content word becomes ``lemma/TAG`` with WordNet's
   lemma (:mod:`regen.modules.wordnet_morphy`). The Penn tag keeps the inflection (NNS, VBG), so
   the renderer learns word order, function words and inflection, not content.
+- ``words``: the content words (the same open classes, numbers included) exactly as the
+  synopsis writes them, no tags: the function words and punctuation are what the renderer
+  adds. Surface words are what the record holds (a lemma such as ``parse`` is often not in
+  X when ``parsing`` is), so the generator can copy them, and a template item is one word
+  piece where ``lemma/TAG`` is two or more.
 - ``skeleton`` (the other end of the trade-off): function words and punctuation kept, content
   words reduced to their tag slot, numbers to ``<NUM>``.
 
@@ -34,8 +40,8 @@ from regen.modules.sequences import pad_rows, unpad_rows
 from regen.modules.word_pieces import WordPieces
 from regen.modules.wordnet_morphy import WordNetMorphy
 
-KINDS = ("content", "skeleton")
-RULE_VERSION = 1  # bump when the rule changes: cached templates are keyed by it
+KINDS = ("content", "words", "skeleton")
+RULE_VERSION = 2  # bump when the rule changes: cached templates are keyed by it
 TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|[A-Za-z0-9]|[^\w\s]")
 CONTENT_TAGS = {"NN": "noun", "VB": "verb", "JJ": "adj", "RB": "adv"}  # tag prefix -> WordNet pos
 KEEP_TAGS = ("NN", "VB", "JJ", "RB", "CD", "FW")  # open classes (prefixes of Penn tags)
@@ -84,6 +90,12 @@ def content_template(text: str) -> list[str]:
     return items
 
 
+def words_template(text: str) -> list[str]:
+    """The content words as written (no lemma, no tag): ``["Python", "library", ...]``."""
+    raw = tokens(text)
+    return [word for word, (_, tag) in zip(raw, tagged(text)) if tag.startswith(KEEP_TAGS)]
+
+
 def skeleton_template(text: str) -> list[str]:
     """Function words kept (lower-cased), content words as their tag slot: ``["/JJ", ...]``."""
     items = []
@@ -101,8 +113,8 @@ def template(text: str, kind: str = "content") -> str:
     """Y' of one synopsis as text (items joined by spaces); depends on ``text`` alone."""
     if kind not in KINDS:
         raise ConfigError(f"template kind {kind!r}; choose from: {', '.join(KINDS)}")
-    items = content_template(text) if kind == "content" else skeleton_template(text)
-    return " ".join(items)
+    rules = {"content": content_template, "words": words_template, "skeleton": skeleton_template}
+    return " ".join(rules[kind](text))
 
 
 def content_lemmas(text: str) -> list[str]:

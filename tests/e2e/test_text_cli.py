@@ -45,6 +45,17 @@ def test_compare_report_shows_all_four_systems(compared):
         assert f"<th>{label}</th>" in dom
 
 
+def test_each_system_gets_the_length_penalty_of_its_best_dev_bleu(compared):
+    import json
+
+    chosen = json.loads((compared / "results.json").read_text())["length_penalty"]
+    assert chosen["grid"] == [0.0, 2.0] and chosen["dev_records"] == 8
+    for label in ("regen", "direct", "direct_lm"):
+        scores = chosen[label]["dev_bleu"]
+        assert set(scores) == {"0.0", "2.0"}
+        assert scores[str(chosen[label]["chosen"])] == max(scores.values())
+
+
 def test_trained_runs_load_and_write_synopses(compared, tmp_path, capsys):
     run = compared / "text_template"
     pipeline, config = load_run(run, task="text")
@@ -72,3 +83,19 @@ def test_bad_text_inputs_give_one_line_errors(compared, tmp_path, capsys):
     assert "no long description" in _error(capsys, "text", str(short), "--run", run)
     assert "apt does not know" in _error(capsys, "text", "no-such-pkg-xyz", "--run", run)
     assert "no trained pipeline" in _error(capsys, "text", str(short), "--run", str(tmp_path))
+
+
+def test_compare_resume_trains_no_finished_system_again(compared, monkeypatch):
+    """--resume after a finished compare takes no optimizer step: regen, direct and the
+    LM-pretrained direct variant (trained inside the text task's evaluate) all reload."""
+    steps = []
+    step = torch.optim.AdamW.step
+
+    def counted(self, *args, **kwargs):
+        steps.append(1)
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", counted)
+    args = ["compare", "text/debian_synopsis", *TINY_TEXT, "--out", str(compared), "--resume"]
+    assert main(args) == 0
+    assert steps == []

@@ -89,3 +89,24 @@ def test_the_copy_gate_learns_to_copy_and_a_language_model_still_works():
     loss, _ = model.loss(torch.zeros(2, 1, dtype=torch.long), torch.tensor([[3, 4], [5, 0]]))
     assert torch.isfinite(loss)
     assert model.decode(torch.tensor([[1, 2, 0, 0]])).shape[1] <= 6
+
+
+def test_a_length_penalty_above_one_lets_longer_hypotheses_win():
+    """With the plain sum the beam fills with texts that end at once; ranking by
+    sum / length ** a inside the search keeps longer ones alive, and a = 1 stays a mean."""
+    torch.manual_seed(3)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
+    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[0] = 2.0  # ending is the likeliest single step
+    source = torch.randint(1, 12, (8, 3), generator=torch.Generator().manual_seed(4))
+
+    def mean_length(penalty: float) -> float:
+        out = model.decode(source, beam=4, no_repeat_ngram=2, length_penalty=penalty)
+        return float((out != 0).sum(1).float().mean())
+
+    short = mean_length(0.0)
+    assert mean_length(2.0) > short + 3
+    assert torch.equal(
+        model.decode(source, beam=1), model.decode(source, beam=1, length_penalty=1.0)
+    )

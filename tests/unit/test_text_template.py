@@ -38,6 +38,18 @@ def test_content_template_keeps_content_lemmas_and_slots():
     assert content_lemmas("Libraries for parsing") == ["library", "parse"]
 
 
+def test_words_template_keeps_the_content_words_as_written():
+    """Surface words (what X holds, so the generator can copy them), numbers and casing kept;
+    the function words and punctuation are the renderer's to add."""
+    assert template("Python library for parsing configuration files", "words") == (
+        "Python library parsing configuration files"
+    )
+    assert template("GTK+ bindings for the 3.2 release", "words") == "GTK+ bindings 3.2 release"
+    assert template("Real-Time Strategy Game of Ancient Warfare", "words") == (
+        "Real-Time Strategy Game Ancient Warfare"
+    )
+
+
 def test_template_is_deterministic_over_real_synopses():
     synopses = [r.synopsis for r in read_record_file(STATUS)[:200]]
     first = [template(s) for s in synopses]
@@ -45,7 +57,8 @@ def test_template_is_deterministic_over_real_synopses():
     assert all(first[i] for i in range(len(first)) if any(c.isalpha() for c in synopses[i]))
 
 
-def test_template_never_reads_x(tmp_path):
+@pytest.mark.parametrize("kind", ["content", "words", "skeleton"])
+def test_template_never_reads_x(tmp_path, kind):
     """The same synopsis with different records (X) gets the same template in the data."""
     records = [r for r in read_record_file(STATUS) if r.long][:40]
     changed = [
@@ -54,6 +67,7 @@ def test_template_never_reads_x(tmp_path):
     ]
     config = TextRecipe(name="t")
     config.data.vocab_size = 100
+    config.representation.kind = kind
 
     def templates(recs):
         from regen.tasks.text.data import TextCorpus
@@ -90,3 +104,14 @@ def test_missing_debian_files_name_the_package(tmp_path):
         BrillTagger.load(tmp_path)
     with pytest.raises(DataError, match="apt-get install wordnet-base"):
         WordNetMorphy.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "recipe, kind",
+    [("debian_synopsis", "content"), ("debian_words", "words"), ("debian_skeleton", "skeleton")],
+)
+def test_each_text_recipe_loads_with_its_template_and_the_direct_baseline(recipe, kind):
+    from regen.config import load_with_baseline
+
+    regen_cfg, direct_cfg = load_with_baseline(f"text/{recipe}", [])
+    assert regen_cfg.representation.kind == kind and direct_cfg.is_direct

@@ -26,6 +26,7 @@ from regen.pipeline import Pipeline
 from regen.representations.text_template import NUM, template
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
+from regen.tasks.text.length_penalty import choose_length_penalty
 from regen.tasks.text.report import write_report  # noqa: F401  (the harness calls it)
 from regen.tasks.text.train import TextData, build, load_text_data, synopses, train_text
 from regen.training.loop import StageResult
@@ -109,10 +110,11 @@ def evaluate(
     config: TextRecipe,
     out_dir: Path,
     progress: bool,
+    resume: bool = False,
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
-    """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline."""
-    test = data.corpus.splits["test"]
-    test = test[: config.eval.max_items] if config.eval.max_items else test
+    """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline;
+    with ``resume`` the variant continues from (or reloads) its checkpoints."""
+    test = _test_records(data, config)
     x_texts = [x_text(r) for r in test]
     references = [r.synopsis for r in test]
     lm = SynopsisLM([r.synopsis for r in data.unpaired], config.eval.lm_order)
@@ -123,12 +125,13 @@ def evaluate(
     if progress:
         print(f"training {lm_cfg.name} (the direct variant with LM pretraining)", file=sys.stderr)
     lm_pipeline, lm_results = train_text(
-        lm_cfg, Path(out_dir) / lm_cfg.name, progress=progress, data=data
+        lm_cfg, Path(out_dir) / lm_cfg.name, resume=resume, progress=progress, data=data
     )
 
     outputs: dict[str, list[str]] = {}
     templates = None
     systems = {**{k: v[0] for k, v in runs.items()}, "direct_lm": lm_pipeline}
+    penalties = _choose_length_penalties(systems, data, config, progress)
     for label, pipeline in systems.items():
         texts, made = synopses(pipeline, x_texts)
         outputs[label] = texts
@@ -171,9 +174,53 @@ def evaluate(
             "vocab_size": len(data.vocab),
         },
         "reference_stats": reference_stats,
+        "length_penalty": penalties,
         "examples": _examples(test, x_texts, outputs, templates, data, config.eval.examples),
     }
     return {k: metrics[k] for k in runs}, extra
+
+
+def _test_records(data: TextData, config: TextRecipe) -> list:
+    test = data.corpus.splits["test"]
+    return test[: config.eval.max_items] if config.eval.max_items else test
+
+
+def score_regen_variant(
+    pipeline: Pipeline, data: TextData, config: TextRecipe, progress: bool = False
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The metrics of one more regen pipeline (an ablation such as the skeleton template) on
+    the test records of :func:`evaluate`, its length penalty chosen on dev the same way;
+    returns the metrics and the length-penalty choice."""
+    test = _test_records(data, config)
+    x_texts, references = [x_text(r) for r in test], [r.synopsis for r in test]
+    penalty = _choose_length_penalties({"regen": pipeline}, data, config, progress)
+    texts, templates = synopses(pipeline, x_texts)
+    lm = SynopsisLM([r.synopsis for r in data.unpaired], config.eval.lm_order)
+    training = {r.synopsis for r in data.paired + data.unpaired}
+    metrics = text_metrics(texts, references, x_texts, lm, training)
+    metrics.update(_regen_only(pipeline, data, references, templates))
+    return metrics, penalty
+
+
+def _choose_length_penalties(
+    systems: dict[str, Pipeline], data: TextData, config: TextRecipe, progress: bool
+) -> dict[str, Any]:
+    """Each system's decoding length penalty, picked on the same dev records by BLEU
+    (:mod:`regen.tasks.text.length_penalty`); ``{}`` when the recipe lists no grid."""
+    grid = list(config.eval.length_penalties)
+    if not grid:
+        return {}
+    dev = data.corpus.splits["dev"][: config.eval.dev_items]
+    x_dev, references = [x_text(r) for r in dev], [r.synopsis for r in dev]
+    chosen: dict[str, Any] = {"grid": grid, "dev_records": len(dev)}
+    for label, pipeline in systems.items():
+        best, scores = choose_length_penalty(
+            pipeline, lambda p: synopses(p, x_dev)[0], references, grid
+        )
+        chosen[label] = {"chosen": best, "dev_bleu": scores}
+        if progress:
+            print(f"{label}: length penalty {best} (dev BLEU {scores})", file=sys.stderr)
+    return chosen
 
 
 def _regen_only(

@@ -63,6 +63,10 @@ class Seq2SeqConfig:
     # chosen on dev records, see benchmarks/text_regen_vs_direct.py)
     beam: int = 4  # beam width (1: greedy)
     no_repeat_ngram: int = 2  # n > 0: never write an n-gram of pieces twice (0: off)
+    # a > 0: beam hypotheses ranked by summed log-probability / length ** a (a > 1 favours
+    # longer texts); 0: by the sum in the search, by the mean at the end. regen compare picks
+    # it per system on dev records (eval.length_penalties)
+    length_penalty: float = 0.0
 
 
 @dataclass
@@ -85,6 +89,10 @@ class TextEvalConfig:
     max_items: int = 500  # test records scored (0: all)
     examples: int = 10  # example rows in the report
     lm_order: int = 3  # n of the synopsis n-gram LM behind the perplexity metric
+    # decoding length penalties tried per system on dev records before the test (empty: the
+    # recipe's own); the one with the best dev BLEU is used on every stage of that system
+    length_penalties: list[float] = field(default_factory=list)
+    dev_items: int = 200  # dev records that choose it
 
 
 @dataclass

@@ -78,8 +78,7 @@ def _capped(records: list, limit: int, seed: int) -> list:
 
 
 def template_kind(config: TextRecipe) -> str:
-    """The template kind a recipe's vocabulary includes (a direct run uses the content one,
-    so both pipelines of a compare share one vocabulary)."""
+    """The template kind of a recipe's Y' (a direct run has none: the content one stands in)."""
     return "content" if config.is_direct else config.representation.kind
 
 
@@ -90,7 +89,11 @@ def load_text_data(config: TextRecipe, corpus: TextCorpus | None = None) -> Text
     kind = template_kind(config)
     synopses = sorted({r.synopsis for r in paired + unpaired})
     templates = cached_templates(synopses, kind)
-    texts = [x_text(r) for r in paired] + synopses + list(templates.values())
+    # the vocabulary is fitted on the content templates whatever the kind: every other kind
+    # adds almost no piece they and the synopses lack, and regen of any kind and the direct model
+    # of one compare then share one vocabulary
+    content = templates if kind == "content" else cached_templates(synopses, "content")
+    texts = [x_text(r) for r in paired] + synopses + list(content.values())
     vocab = WordPieces.fit(texts, config.data.vocab_size)
     codec = TextCodec(vocab, config.data.max_x_tokens, config.data.max_y_tokens)
     return TextData(corpus, codec, templates, paired, unpaired)
