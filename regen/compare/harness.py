@@ -19,7 +19,7 @@ A task plugs in with a module of hooks (``Task.compare``):
     train(config, run_dir, *, data, resume, progress) -> (pipeline, [StageResult])
     probe_step_seconds(direct_config, data) -> float one baseline generator step, timed
     describe(label, pipeline, config) -> str         short name for tables
-    evaluate(runs, data, config, out_dir, progress) -> (metrics per label, extra results)
+    evaluate(runs, data, config, out_dir, progress, *, resume) -> (metrics per label, extra)
     write_report(out_dir) -> Path                    report.html from results.json
 
 ``runs`` maps ``"regen"``, ``"direct"`` and maybe ``"direct_total"`` to ``(pipeline, config)``; ``extra`` is merged into
@@ -29,7 +29,6 @@ results.json for the task's own report sections (files it needs, e.g. audio, go 
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import sys
 from dataclasses import asdict, replace
@@ -91,10 +90,9 @@ def run_compare(
         runs[label], trained[label] = (pipeline, cfg), results
     if progress:
         print(f"evaluating {', '.join(runs)} on the held-out data", file=sys.stderr)
-    # a task whose evaluate trains more systems (text: the LM-pretrained direct variant)
-    # takes resume too, so --resume does not train a finished one again
-    more = {"resume": resume} if "resume" in inspect.signature(hooks.evaluate).parameters else {}
-    metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress, **more)
+    # resume reaches evaluate too: a task whose evaluate trains more systems (text: the
+    # LM-pretrained direct variant) must not train a finished one again
+    metrics, extra = hooks.evaluate(runs, data, regen_cfg, out_dir, progress, resume=resume)
     pipelines = []
     for label, results in trained.items():
         pipeline, cfg = runs[label]

@@ -112,6 +112,8 @@ def evaluate(
     config: ASRRecipe,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """CER/WER/PER of both pipelines on both held-out splits; example audio to examples.npz."""
     metrics, outputs = {}, {}

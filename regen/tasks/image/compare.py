@@ -224,6 +224,8 @@ def evaluate(
     config: RecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Metrics of both pipelines; the sample grids go to ``grids.safetensors``."""
     per_class = config.eval.samples_per_class_in_grid

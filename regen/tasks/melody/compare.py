@@ -152,6 +152,8 @@ def evaluate(
     config: MelodyRecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """PD/DD/MD and template metrics of both pipelines; example piano rolls, audio, files."""
     test = data["scored"]

@@ -66,6 +66,8 @@ def evaluate(
     config: SoundRecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Scores of every pipeline; example audio of the first clips to examples.npz."""
     pipelines = {label: pipeline for label, (pipeline, _) in runs.items()}

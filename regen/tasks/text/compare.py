@@ -110,6 +110,7 @@ def evaluate(
     config: TextRecipe,
     out_dir: Path,
     progress: bool,
+    *,
     resume: bool = False,
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Every metric for regen, direct, the LM-pretrained direct variant and the lead baseline;

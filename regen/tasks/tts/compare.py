@@ -93,6 +93,8 @@ def evaluate(
     config: TTSRecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Scores of both pipelines and of the resynthesis rows; example audio to examples.npz."""
     metrics, wavs = evaluate_tts(

@@ -166,6 +166,8 @@ def evaluate(
     config: VideoRecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # only a task whose evaluate trains (text) reads it
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Metrics of every pipeline, the control rows, and the clips the report plays."""
     model, reference, probe = data.classifier, data.reference.clips, data.probe
