@@ -9,6 +9,9 @@ benchmarks.video_regen_vs_direct.guidance_on_dev) at the recipe's guidance, with
 pooled-vector spread of benchmarks.video_condition_spread for each.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_condition_pool   # -> results/video_condition_pool.json
+    # the generator steps of the benchmark's equal wall-clock row (where it swept guidance):
+    OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_condition_pool \
+        --out runs/bench-video-pool-991 --results video_condition_pool_991 train.generator.steps=991
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def train(run: Path, pool: str, overrides: list[str], representation_from: Path 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-video-pool")
+    parser.add_argument(
+        "--results", default="video_condition_pool", help="results/<NAME>.json (keeps a variant)"
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides for both runs")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -63,14 +69,20 @@ def main() -> None:
         rows[pool]["condition_spread"] = spread(run, 64)
         print(json.dumps({pool: rows[pool]}, indent=1), flush=True)
     summary = {
-        "command": " ".join([COMMAND, *args.overrides]),
+        "command": " ".join(
+            [
+                COMMAND,
+                *(["--results", args.results] if args.results != "video_condition_pool" else []),
+            ]
+            + list(args.overrides)
+        ),
         "setup": "video/latent_diffusion at its recipe steps; one per-frame VAE (trained in the"
         " mean run, copied into the attention run); generator.pool differs only. Scores on 64"
         " dev clips (held-out fonts, seed + 1) at the recipe's guidance; chance: direction 1/8.",
         "rows": rows,
         "wall_seconds": time.perf_counter() - start,
     }
-    path = ROOT / "benchmarks" / "results" / "video_condition_pool.json"
+    path = ROOT / "benchmarks" / "results" / f"{args.results}.json"
     path.write_text(json.dumps(summary, indent=1) + "\n")
     print(f"wrote {path}", file=sys.stderr)
 
