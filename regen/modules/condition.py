@@ -33,6 +33,31 @@ MAX_CAPTION_BYTES = 128
 MINILM_DIM = 384
 """Width of all-MiniLM-L6-v2 sentence embeddings."""
 TEXT_ENCODER_LAYERS = 2
+POOLS = ("mean", "attention")
+"""How :meth:`ConditionEncoder.pooled` makes one vector of the condition tokens."""
+POOL_QUERIES = 4
+
+
+class AttentionPool(nn.Module):
+    """Pool tokens [B, L, dim] (mask bool [B, L], False = padding) to [B, dim]: a few learned
+    queries attend over the tokens, their outputs are concatenated and projected.
+
+    Why: the masked mean of a caption's byte tokens barely moves when a few bytes change
+    (captions that differ in one word pool to nearly the same vector); learned queries can
+    weight the positions that tell captions apart.
+    """
+
+    def __init__(self, dim: int, heads: int, queries: int = POOL_QUERIES) -> None:
+        super().__init__()
+        # unit-scale queries so that attention is not uniform (= the mean) at init
+        self.queries = nn.Parameter(torch.randn(queries, dim))
+        self.attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.project = nn.Linear(queries * dim, dim)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        queries = self.queries.expand(tokens.shape[0], -1, -1)
+        out, _ = self.attention(queries, tokens, tokens, key_padding_mask=~mask, need_weights=False)
+        return self.project(out.flatten(1))
 
 
 def random_drop(
@@ -57,7 +82,9 @@ class ConditionEncoder(nn.Module):
 
     Args:
         cfg: generator config; ``condition`` and ``text_encoder`` pick the form of X,
-            ``hidden``/``heads``/``dropout`` size the byte-level text encoder.
+            ``hidden``/``heads``/``dropout`` size the byte-level text encoder, and ``pool``
+            (mean | attention; mean where the config has no such field) how
+            :meth:`pooled` makes one vector.
         num_classes: number of class ids (used when ``cfg.condition == "class"``).
         dim: width of the returned tokens and pooled vector.
     """
@@ -85,6 +112,11 @@ class ConditionEncoder(nn.Module):
             )
         self.num_classes = num_classes
         self.dim = dim
+        pool = getattr(cfg, "pool", "mean")  # only some tasks' configs have the option
+        if pool not in POOLS:
+            raise ConfigError(f"unknown generator.pool {pool!r}; use one of {', '.join(POOLS)}")
+        # mean has no parameters, so configs without the option keep their state_dict keys
+        self.attention_pool = AttentionPool(dim, cfg.heads) if pool == "attention" else None
         # Same scale as nn.Embedding's N(0, 1) init, so "no condition" starts as a peer of a
         # real one rather than a near-zero special case.
         self.null = nn.Parameter(torch.randn(dim))
@@ -158,7 +190,10 @@ class ConditionEncoder(nn.Module):
         return tokens, mask
 
     def pooled(self, x: torch.Tensor, drop: torch.Tensor | None = None) -> torch.Tensor:
-        """One vector per item, [B, dim]: the masked mean of the condition tokens."""
+        """One vector per item, [B, dim]: the masked mean of the condition tokens, or their
+        attention pool (``cfg.pool == "attention"``)."""
         tokens, mask = self(x, drop)
+        if self.attention_pool is not None:
+            return self.attention_pool(tokens, mask)
         weights = mask.to(tokens.dtype)[..., None]
         return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)

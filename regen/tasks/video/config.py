@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from regen.compare.budget import RULES as BUDGET_RULES
 from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices, check_stages
 from regen.errors import ConfigError
+from regen.modules.condition import POOLS
 
 
 @dataclass
@@ -49,6 +50,7 @@ class GeneratorConfig:
     kind: str = "autoregressive"  # autoregressive | masked | diffusion
     condition: str = "text"
     text_encoder: str = "learned"
+    pool: str = "mean"  # diffusion: caption tokens -> one vector by mean | attention
     hidden: int = 128
     depth: int = 4  # transformer layers, or UNet levels (diffusion)
     heads: int = 4
@@ -102,6 +104,7 @@ CHOICES = {
     "generator.kind": ("autoregressive", "masked", "diffusion"),
     "generator.condition": ("text",),
     "generator.text_encoder": ("learned",),
+    "generator.pool": POOLS,
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "compare.budget": BUDGET_RULES,
