@@ -104,7 +104,7 @@ class DiffusionGenerator(nn.Module):
         self.cfg = cfg
         self.unet = build_unet(spec, cfg)
         self.condition = ConditionEncoder(
-            cfg, num_classes, dim=self.unet.config.block_out_channels[0] * 4
+            cfg, num_classes, dim=self.unet.config.block_out_channels[0] * 4, pool=cfg.pool
         )
         low, high = spec.value_range or (None, None)
         symmetric = low is not None and low == -high

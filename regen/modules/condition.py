@@ -82,14 +82,16 @@ class ConditionEncoder(nn.Module):
 
     Args:
         cfg: generator config; ``condition`` and ``text_encoder`` pick the form of X,
-            ``hidden``/``heads``/``dropout`` size the byte-level text encoder, and ``pool``
-            (mean | attention; mean where the config has no such field) how
-            :meth:`pooled` makes one vector.
+            ``hidden``/``heads``/``dropout`` size the byte-level text encoder.
         num_classes: number of class ids (used when ``cfg.condition == "class"``).
         dim: width of the returned tokens and pooled vector.
+        pool: how :meth:`pooled` makes one vector, mean | attention (only the diffusion
+            generator, which reads the pooled vector, sets it).
     """
 
-    def __init__(self, cfg: GeneratorConfig, num_classes: int, dim: int) -> None:
+    def __init__(
+        self, cfg: GeneratorConfig, num_classes: int, dim: int, *, pool: str = "mean"
+    ) -> None:
         super().__init__()
         if cfg.condition == "class":
             self.kind = "class"
@@ -112,7 +114,6 @@ class ConditionEncoder(nn.Module):
             )
         self.num_classes = num_classes
         self.dim = dim
-        pool = getattr(cfg, "pool", "mean")  # only some tasks' configs have the option
         if pool not in POOLS:
             raise ConfigError(f"unknown generator.pool {pool!r}; use one of {', '.join(POOLS)}")
         # mean has no parameters, so configs without the option keep their state_dict keys
@@ -191,7 +192,7 @@ class ConditionEncoder(nn.Module):
 
     def pooled(self, x: torch.Tensor, drop: torch.Tensor | None = None) -> torch.Tensor:
         """One vector per item, [B, dim]: the masked mean of the condition tokens, or their
-        attention pool (``cfg.pool == "attention"``)."""
+        attention pool (``pool="attention"``)."""
         tokens, mask = self(x, drop)
         if self.attention_pool is not None:
             return self.attention_pool(tokens, mask)

@@ -29,11 +29,11 @@ def _one_thread():
 
 def encoder(pool: str, seed: int = 0) -> ConditionEncoder:
     torch.manual_seed(seed)
-    return ConditionEncoder(GeneratorConfig(kind="diffusion", hidden=32, pool=pool), 0, 128)
+    return ConditionEncoder(GeneratorConfig(kind="diffusion", hidden=32), 0, 128, pool=pool)
 
 
 def test_mean_pool_keeps_the_old_state_dict_keys():
-    """Saved runs (and configs without the field, like the image task's) load unchanged."""
+    """Saved runs (made before the option) load unchanged: mean adds no parameters."""
     old = ConditionEncoder(ImageGeneratorConfig(condition="text", hidden=32), 0, 128).state_dict()
     assert encoder("mean").state_dict().keys() == old.keys()
     assert {k.split(".")[0] for k in old} == {
@@ -48,7 +48,7 @@ def test_mean_pool_keeps_the_old_state_dict_keys():
 
 def test_unknown_pool_is_a_config_error():
     with pytest.raises(ConfigError, match="pool"):
-        ConditionEncoder(GeneratorConfig(pool="max"), 0, 128)
+        ConditionEncoder(GeneratorConfig(), 0, 128, pool="max")
 
 
 def test_attention_pool_ignores_padding():

@@ -17,6 +17,7 @@ from regen.config import (
     check_stages,
 )
 from regen.errors import ConfigError
+from regen.modules.condition import POOLS
 
 
 @dataclass
@@ -64,6 +65,7 @@ class GeneratorConfig:
     kind: str = "diffusion"  # diffusion | autoregressive | masked (MaskGIT, discrete Y')
     condition: str = "class"  # class | text
     text_encoder: str = "learned"  # learned (byte-level transformer trained with the generator)
+    pool: str = "mean"  # diffusion: condition tokens -> one vector by mean | attention
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4
@@ -155,6 +157,7 @@ CHOICES = {
     "generator.kind": ("diffusion", "autoregressive", "masked"),
     "generator.condition": ("class", "text"),
     "generator.text_encoder": ("learned",),
+    "generator.pool": POOLS,
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "renderer.kind": ("decoder", "identity", "super_resolution"),

@@ -68,6 +68,7 @@ class DiffusionSettings:
     depth: int = UNET_DEPTH
     condition: str = "text"
     text_encoder: str = "learned"
+    pool: str = "mean"
     num_train_timesteps: int = 1000
     prediction_type: str = "epsilon"
     sampler: str = "ddim"
