@@ -77,6 +77,8 @@ def evaluate(
     config: ToyRecipeConfig,
     out_dir: Path,
     progress: bool,
+    *,
+    resume: bool = False,  # for an evaluate that trains systems of its own; unused here
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Both pipelines sample every held-out class id; samples go into results.json."""
     test, classes = data.test, config.data.classes
