@@ -28,7 +28,11 @@ from typing import Any
 
 import torch
 
-from regen.eval.audio_classifier import clip_outputs, train_attribute_classifier
+from regen.eval.audio_classifier import (
+    AttributeClassifier,
+    clip_outputs,
+    train_attribute_classifier,
+)
 from regen.eval.audio_metrics import (
     adherence,
     frechet_distance,
@@ -132,6 +136,21 @@ def pick_sampling(
                     "rule": "highest mean dev adherence", "grid": rows}  # fmt: skip
 
 
+def attribute_classifier(config: SoundRecipeConfig, data: SoundData) -> AttributeClassifier:
+    """The local evaluator: trained on the real training clips with the recipe's ``eval``
+    settings and seed (so ``regen compare`` and every study point read with the same one)."""
+    return train_attribute_classifier(
+        mel_of(config),
+        data.train.audio,
+        data.train.attributes,
+        {name: len(names) for name, names in ATTRIBUTES.items()},
+        steps=config.eval.classifier_steps,
+        batch_size=config.eval.classifier_batch,
+        crop_frames=config.eval.crop_frames,
+        seed=config.seed,
+    )
+
+
 def evaluate_sound(
     runs: dict[str, Pipeline],
     data: SoundData,
@@ -143,17 +162,7 @@ def evaluate_sound(
     n = min(config.eval.num_clips, len(data.test))
     test = data.test.subset(list(range(n)))
     mel = mel_of(config)
-    classes = {name: len(names) for name, names in ATTRIBUTES.items()}
-    classifier = train_attribute_classifier(
-        mel,
-        data.train.audio,
-        data.train.attributes,
-        classes,
-        steps=config.eval.classifier_steps,
-        batch_size=config.eval.classifier_batch,
-        crop_frames=config.eval.crop_frames,
-        seed=config.seed,
-    )
+    classifier = attribute_classifier(config, data)
     g = torch.Generator().manual_seed(config.seed)
     floor_index = torch.randperm(len(data.train), generator=g)[:n]
     other_real = data.train.audio[floor_index]

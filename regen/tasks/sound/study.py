@@ -37,9 +37,7 @@ import torch
 from regen.contracts import Codebook
 from regen.errors import ConfigError
 from regen.eval.audio_classifier import (
-    AttributeClassifier,
     clip_outputs,
-    train_attribute_classifier,
 )
 from regen.eval.audio_metrics import adherence, frechet_distance, reconstruction
 from regen.pipeline import Pipeline
@@ -48,10 +46,9 @@ from regen.studies.measures import Measures, Metric
 from regen.studies.runner import Point
 from regen.tasks.sound.build import mel_of
 from regen.tasks.sound.config import SoundRecipeConfig
-from regen.tasks.sound.corpus import ATTRIBUTES
-from regen.tasks.sound.evaluate import generate
+from regen.tasks.sound.evaluate import attribute_classifier, generate
 from regen.tasks.sound.study_continuous import train_continuous
-from regen.tasks.sound.train import SoundData, encode_clips, load_sound_data, train_sound
+from regen.tasks.sound.train import encode_clips, load_sound_data, train_sound
 from regen.training.heldout import heldout_loss
 
 STUDIES = (
@@ -104,20 +101,6 @@ def train_format(config: SoundRecipeConfig, run_dir: Path, y_prime: str) -> tupl
     if y_prime == "continuous":
         return train_continuous(config, run_dir)
     return train(config, run_dir)
-
-
-def attribute_classifier(config: SoundRecipeConfig, data: SoundData) -> AttributeClassifier:
-    """The local evaluator, as ``regen compare`` trains it (same data, settings and seed)."""
-    return train_attribute_classifier(
-        mel_of(config),
-        data.train.audio,
-        data.train.attributes,
-        {name: len(names) for name, names in ATTRIBUTES.items()},
-        steps=config.eval.classifier_steps,
-        batch_size=config.eval.classifier_batch,
-        crop_frames=config.eval.crop_frames,
-        seed=config.seed,
-    )
 
 
 def evaluate(pipeline: Pipeline, config: SoundRecipeConfig) -> dict[str, float]:
