@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
+from functools import partial
 
 import torch
 
-from benchmarks.common import update_results
+from benchmarks.common import interleaved, update_results
 from regen.config import load_with_baseline
 from regen.tasks import get_task
 
@@ -36,12 +36,9 @@ def main() -> None:
     hooks = get_task(regen_cfg.task).load("compare")
     data = hooks.load_data(regen_cfg)
     stages = hooks.learned_stages(regen_cfg)
-    times: dict[str, list[float]] = {stage: [] for stage in [*stages, "direct generator"]}
-    for round_ in range(args.rounds):
-        for stage in stages:
-            times[stage].append(hooks.probe_step_seconds(regen_cfg, data, stage))
-        times["direct generator"].append(hooks.probe_step_seconds(direct_cfg, data))
-        print(f"round {round_ + 1}/{args.rounds}: {times}", file=sys.stderr)
+    probes = {stage: partial(hooks.probe_step_seconds, regen_cfg, data, stage) for stage in stages}
+    probes["direct generator"] = partial(hooks.probe_step_seconds, direct_cfg, data)
+    times = interleaved(probes, args.rounds, "step seconds")
     step = {stage: statistics.median(values) for stage, values in times.items()}
     regen_seconds = sum(getattr(regen_cfg.train, s).steps * step[s] for s in stages)
     steps = max(1, round(regen_seconds / step["direct generator"]))

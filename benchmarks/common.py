@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,20 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
     if proc.returncode:
         raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(cmd)}")
     return {"seconds": time.perf_counter() - start, "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def interleaved(
+    measures: dict[str, Callable[[], float]], rounds: int, label: str
+) -> dict[str, list[float]]:
+    """Each measure's values over ``rounds`` rounds, every measure taken in turn within a
+    round, so load that comes and goes on a shared machine falls on every measure alike."""
+    values: dict[str, list[float]] = {name: [] for name in measures}
+    for round_ in range(rounds):
+        for name, measure in measures.items():
+            values[name].append(measure())
+        latest = ", ".join(f"{name} {v[-1]:.4g}" for name, v in values.items())
+        print(f"{label} round {round_ + 1}/{rounds}: {latest}", file=sys.stderr, flush=True)
+    return values
 
 
 def view_rows(results: dict[str, Any], keys: list[str]) -> dict[str, Any]:

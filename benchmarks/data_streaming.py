@@ -24,7 +24,6 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import soundfile
 import torch
 from PIL import Image
 
-from benchmarks.common import run_measured, update_results
+from benchmarks.common import interleaved, run_measured, update_results
 from regen.config import load_recipe
 from regen.data import espeak
 from regen.data.glyphs import load_glyphs
@@ -154,19 +153,6 @@ def memory_growth(root: Path, scales: list[int], steps: int) -> dict:
     }
 
 
-def interleaved_rates(
-    paths: dict[str, Callable[[], float]], repeats: int, label: str
-) -> dict[str, list[float]]:
-    """steps/s of each path, ``repeats`` rounds of every path in turn (so load that comes
-    and goes on the machine falls on every path alike)."""
-    rates: dict[str, list[float]] = {path: [] for path in paths}
-    for _ in range(repeats):
-        for path, measure in paths.items():
-            rates[path].append(measure())
-            print(f"{label} {path}: {rates[path][-1]:.2f} steps/s", flush=True)
-    return rates
-
-
 def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
     items = write_glyph_folder(folder)
     config = load_recipe(RECIPE, [f"data.source={folder}"])
@@ -180,7 +166,7 @@ def throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, float]:
         "memory": batch_read_ms(dense, config, 1000),
     }
     print(f"batch read ms: {read_ms}", flush=True)
-    rates = interleaved_rates(
+    rates = interleaved(
         {
             path: partial(
                 steps_per_second, config, images, train.image_shape, train.class_names, args.steps
@@ -258,7 +244,7 @@ def tts_throughput(folder: Path, args: argparse.Namespace) -> tuple[dict, dict]:
         "store_workers": partial(rate, stored, 1),
         "memory": partial(rate, dense, 0),
     }
-    rates = interleaved_rates(paths, args.repeats, "tts")
+    rates = interleaved(paths, args.repeats, "tts")
     best = {path: max(values) for path, values in rates.items()}
     data = {
         "recipe": TTS_RECIPE,

@@ -18,11 +18,13 @@ import json
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import update_results
+from benchmarks.common import interleaved, update_results
+from regen.pipeline import Pipeline
 from regen.runs import load_run
 from regen.tasks.video.data import load_split
 
@@ -49,12 +51,14 @@ def main() -> None:
     captions = probe.captions[-args.batch :]  # captions of the probe half
     for pipeline, cfg in pipelines.values():
         pipeline.sample(captions[:2], seed=cfg.seed)  # warm-up
-    seconds: dict[str, list[float]] = {name: [] for name in pipelines}
-    for _ in range(args.rounds):
-        for name, (pipeline, cfg) in pipelines.items():
-            start = time.perf_counter()
-            pipeline.sample(captions, seed=cfg.seed, batch_size=args.batch)
-            seconds[name].append(time.perf_counter() - start)
+
+    def timed(pipeline: Pipeline, seed: int) -> float:
+        start = time.perf_counter()
+        pipeline.sample(captions, seed=seed, batch_size=args.batch)
+        return time.perf_counter() - start
+
+    measures = {name: partial(timed, p, cfg.seed) for name, (p, cfg) in pipelines.items()}
+    seconds = interleaved(measures, args.rounds, "sampling seconds")
     rates = {
         name: {
             "median_clips_per_s": len(captions) / statistics.median(times),
