@@ -1,15 +1,17 @@
-"""Condition encoder: X (class id, caption bytes or sentence embedding) -> vectors.
+"""Condition encoder: X (class id, caption bytes or words, sentence embedding) -> vectors.
 
 Generators consume X in one of two forms: a sequence of condition tokens (the prefix of the
 autoregressive decoder) or one pooled vector (added to the diffusion UNet's time
 embedding). A learned null condition stands in for X when it is dropped, which is what
 classifier-free guidance needs: the same network then predicts with and without X.
 
-The three forms of X, picked by ``cfg.condition`` and ``cfg.text_encoder``:
+The four forms of X, picked by ``cfg.condition`` and ``cfg.text_encoder``:
 
 - class: int64 [B], ids in ``[0, num_classes)``;
 - text, learned encoder: int64 [B, L] utf-8 bytes + 1 (0 = padding), L <= 128; encoded by
   a 2-layer transformer over byte embeddings so unseen captions still encode sensibly;
+- text, words encoder: int64 [B, W, 2] hashed word ids (:mod:`regen.data.caption_words`),
+  W <= 64; the two ids' embeddings are summed, then the same 2-layer transformer;
 - text, minilm: float [B, 384] frozen sentence embeddings computed outside; projected.
 """
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from regen.data.caption_words import WORD_VOCAB_SIZE
 from regen.data.text import TEXT_VOCAB_SIZE
 from regen.errors import ConfigError, DataError
 from regen.modules.transformer import Transformer
@@ -30,6 +33,8 @@ if TYPE_CHECKING:  # the recipe section that configures this model; a type only,
 
 MAX_CAPTION_BYTES = 128
 """Longest caption (in bytes) the learned text encoder accepts."""
+MAX_CAPTION_WORDS = 64
+"""Longest caption (in words) the words text encoder accepts."""
 MINILM_DIM = 384
 """Width of all-MiniLM-L6-v2 sentence embeddings."""
 TEXT_ENCODER_LAYERS = 2
@@ -104,13 +109,21 @@ class ConditionEncoder(nn.Module):
                 cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
             )
             self.project = nn.Linear(cfg.hidden, dim)
+        elif cfg.condition == "text" and cfg.text_encoder == "words":
+            self.kind = "words"
+            self.word_embed = nn.Embedding(WORD_VOCAB_SIZE, cfg.hidden, padding_idx=0)
+            self.position = nn.Parameter(torch.randn(MAX_CAPTION_WORDS, cfg.hidden) * 0.02)
+            self.encoder = Transformer(
+                cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
+            )
+            self.project = nn.Linear(cfg.hidden, dim)
         elif cfg.condition == "text" and cfg.text_encoder == "minilm":
             self.kind = "minilm"
             self.project = nn.Linear(MINILM_DIM, dim)
         else:
             raise ConfigError(
                 f"unknown condition {cfg.condition!r} with text encoder {cfg.text_encoder!r}; "
-                "use condition class, or text with text_encoder learned or minilm"
+                "use condition class, or text with text_encoder learned, words or minilm"
             )
         self.num_classes = num_classes
         self.dim = dim
@@ -149,6 +162,19 @@ class ConditionEncoder(nn.Module):
                 raise DataError(
                     f"byte tokens must lie in [0, {TEXT_VOCAB_SIZE}) (utf-8 byte + 1, 0 = padding)"
                 )
+        elif self.kind == "words":
+            if x.dtype != torch.int64 or x.dim() != 3 or x.shape[2] != 2:
+                raise DataError(
+                    "words text condition must be int64 [B, W, 2] hashed word ids "
+                    f"(encode_caption_words), got {got}"
+                )
+            if x.shape[1] > MAX_CAPTION_WORDS:
+                raise DataError(
+                    f"captions of {x.shape[1]} words exceed the text encoder's "
+                    f"{MAX_CAPTION_WORDS}; cut them when encoding"
+                )
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= WORD_VOCAB_SIZE):
+                raise DataError(f"word ids must lie in [0, {WORD_VOCAB_SIZE}) (0 = padding)")
         elif not x.is_floating_point() or x.dim() != 2 or x.shape[1] != MINILM_DIM:
             raise DataError(
                 f"minilm text condition must be float [B, {MINILM_DIM}] sentence embeddings, "
@@ -166,7 +192,7 @@ class ConditionEncoder(nn.Module):
 
         Returns:
             tokens [B, L, dim] and mask bool [B, L] (False = padding). L is 1 for class and
-            minilm conditions and the caption length for byte tokens; a null row is the
+            minilm conditions and the caption length for byte or word tokens; a null row is the
             null vector at position 0 followed by padding.
         """
         self.check(x)
@@ -176,6 +202,10 @@ class ConditionEncoder(nn.Module):
         elif self.kind == "minilm":
             tokens = self.project(x.to(self.project.weight.dtype))[:, None]
             mask = torch.ones(x.shape[0], 1, dtype=torch.bool, device=x.device)
+        elif self.kind == "words":
+            mask = x[..., 0] != 0
+            h = self.word_embed(x).sum(2) + self.position[: x.shape[1]]
+            tokens = self.project(self.encoder(h, mask))
         else:
             mask = x != 0
             h = self.byte_embed(x) + self.position[: x.shape[1]]
