@@ -50,6 +50,28 @@ STUDY_METRIC_NOTES = {
 }
 
 
+ORACLE_PREFIX = "oracle_"
+RECONSTRUCTION_SUFFIX = "_reconstruction"
+
+
+def derived_notes(notes: dict[str, str], names: list[str]) -> dict[str, str]:
+    """Notes for the study's twins of a task metric that the task's notes lack: ``oracle_M``
+    (M rendering true Y') and ``M_reconstruction`` (M of the renderer's reconstruction), each
+    carrying M's note, so the report says what they mean and which way is better."""
+    derived = {}
+    for name in names:
+        if name in notes:
+            continue
+        if name.startswith(ORACLE_PREFIX) and name.removeprefix(ORACLE_PREFIX) in notes:
+            base = notes[name.removeprefix(ORACLE_PREFIX)]
+            derived[name] = f"rendering true Y' = encode(Y) of the held-out items; {base}"
+        elif name.endswith(RECONSTRUCTION_SUFFIX):
+            metric = name.removesuffix(RECONSTRUCTION_SUFFIX)
+            base = notes.get(metric, metric)
+            derived[name] = f"the renderer's reconstruction of held-out Y from its true Y'; {base}"
+    return derived
+
+
 @dataclass(frozen=True)
 class Point:
     """One sweep point: ``key`` names its files, ``params`` label it in plots and tables."""
@@ -365,6 +387,14 @@ def _claim(out_dir: Path, identity: dict[str, Any], default_axis: str | None = N
     path.write_text(json.dumps(identity, indent=1))
 
 
+def study_notes(task_notes: dict[str, str], records: list[dict]) -> dict[str, str]:
+    """The task's metric notes, the studies' own, and notes derived for the oracle and
+    reconstruction twins of the task's metrics (see :func:`derived_notes`)."""
+    notes = task_notes | STUDY_METRIC_NOTES
+    names = list(dict.fromkeys(m for r in records for m in r.get("metrics") or {}))
+    return notes | derived_notes(notes, names)
+
+
 def write_study_report(
     study: Study,
     recipe_name: str,
@@ -391,6 +421,6 @@ def write_study_report(
         "machine": machine_info(),
         "pipelines": summary.variants or [{"name": study.name, "metrics": {}}],
         "extra_sections": sections,
-        "metric_notes": (metric_notes or {}) | STUDY_METRIC_NOTES,
+        "metric_notes": study_notes(metric_notes or {}, records),
     }
     return write_report(report, out_dir / "report.html")
