@@ -158,12 +158,16 @@ class PrefixSeq2Seq(nn.Module):
         beam: int = 1,
         no_repeat_ngram: int = 0,
         length_penalty: float = 0.0,
+        repeat_words: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Target ids [B, T] (0-padded) for source ids [B, S] by beam search.
 
         ``beam`` = 1 is greedy decoding. ``no_repeat_ngram`` = n > 0 forbids writing an n-gram
         of pieces a hypothesis already holds (n = 1: no piece twice), the guard against the
-        loops a small model falls into (``library library library``).
+        loops a small model falls into (``library library library``). ``repeat_words``, a
+        bool mask [target_vocab] of the ids that are a whole word (:func:`whole_word_mask`),
+        forbids writing one of them twice: the piece guard lets ``binary object binary AVR
+        object AVR`` through, since none of its piece bigrams repeats.
 
         ``length_penalty`` = 0: the search keeps the k highest summed log-probabilities and
         the finished hypotheses are ranked by their mean log-probability per written piece
@@ -206,9 +210,9 @@ class PrefixSeq2Seq(nn.Module):
         vocab = self.target_vocab
         for step in range(self.max_target):
             logp = self.log_probs(hidden, *copy_from)
-            if no_repeat_ngram > 0:
+            if no_repeat_ngram > 0 or repeat_words is not None:
                 for r, h in enumerate(history):
-                    banned = _repeated(h, no_repeat_ngram)
+                    banned = _repeated(h, no_repeat_ngram) + _repeated_words(h, repeat_words)
                     if banned:
                         logp[r, banned] = float("-inf")
             logp[:, END] = torch.where(done, 0.0, logp[:, END])
@@ -250,20 +254,49 @@ class PrefixSeq2Seq(nn.Module):
         return pad_rows(kept)[0]
 
 
-def decode(model: PrefixSeq2Seq, source: torch.Tensor) -> torch.Tensor:
+def decode(
+    model: PrefixSeq2Seq, source: torch.Tensor, vocab: list[str] | None = None
+) -> torch.Tensor:
     """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``,
-    ``length_penalty``; greedy without a guard where a config predates them)."""
+    ``length_penalty``, ``no_repeat_words`` with the pieces of ``vocab``; greedy without a
+    guard where a config predates them)."""
     cfg = model.cfg
+    min_chars = getattr(cfg, "no_repeat_words", 0)
+    words = whole_word_mask(vocab, min_chars) if vocab and min_chars > 0 else None
     return model.decode(
         source,
         getattr(cfg, "beam", 1),
         getattr(cfg, "no_repeat_ngram", 0),
         getattr(cfg, "length_penalty", 0.0),
+        words,
     )
+
+
+def whole_word_mask(vocab: list[str], min_chars: int) -> torch.Tensor:
+    """Bool [len(vocab)]: the pieces that are a whole word of at least ``min_chars`` letters.
+
+    A word piece carries its leading space and the tokenizer cuts letters into maximal runs
+    (:mod:`regen.modules.word_pieces`), so such a piece is never continued by more letters:
+    writing it twice writes the word twice. Words spelled piece by piece (out of the
+    vocabulary) are not covered. The minimum length spares the short function words ("for",
+    "and", "of") a synopsis may rightly repeat."""
+    return torch.tensor(
+        [p[:1] == " " and p[1:].isalpha() and len(p) - 1 >= min_chars for p in vocab],
+        dtype=torch.bool,
+    )
+
+
+def _repeated_words(history: list[int], words: torch.Tensor | None) -> list[int]:
+    """The whole-word ids of ``history`` (``words`` is their mask): none may be written again."""
+    if words is None:
+        return []
+    return sorted({t for t in history if t < len(words) and bool(words[t])})
 
 
 def _repeated(history: list[int], n: int) -> list[int]:
     """The pieces that would repeat an n-gram of ``history`` if written next."""
+    if n <= 0:
+        return []
     if len(history) < n - 1 or not history:
         return []
     if n == 1:

@@ -63,6 +63,9 @@ class Seq2SeqConfig:
     # chosen on dev records, see benchmarks/text_regen_vs_direct.py)
     beam: int = 4  # beam width (1: greedy)
     no_repeat_ngram: int = 2  # n > 0: never write an n-gram of pieces twice (0: off)
+    # n > 0: never write a whole word of n or more letters twice (the piece guard lets
+    # "binary object binary AVR" through); 0: off, as runs saved before it decode
+    no_repeat_words: int = 0
     # a > 0: beam hypotheses ranked by summed log-probability / length ** a (a > 1 favours
     # longer texts); 0: by the sum in the search, by the mean at the end. regen compare picks
     # it per system on dev records (eval.length_penalties)

@@ -130,12 +130,16 @@ def build(config: TextRecipe, meta: dict) -> Pipeline:
     d = config.data
     if config.is_direct:
         spec = synopsis_spec(len(vocab))
-        generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
+        generator = TextSeq2Seq(
+            spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator, vocab.vocab
+        )
         return Pipeline.direct(generator, conditioner=codec, name=config.name)
     representation = TextTemplate(vocab, config.representation.kind)
     spec = representation.spec
-    generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
-    renderer = TemplateToText(spec, len(vocab), d.max_y_tokens, config.renderer)
+    generator = TextSeq2Seq(
+        spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator, vocab.vocab
+    )
+    renderer = TemplateToText(spec, len(vocab), d.max_y_tokens, config.renderer, vocab.vocab)
     return Pipeline(representation, generator, renderer, conditioner=codec, name=config.name)
 
 
