@@ -96,6 +96,9 @@ class TextEvalConfig:
     # recipe's own); the one with the best dev BLEU is used on every stage of that system
     length_penalties: list[float] = field(default_factory=list)
     dev_items: int = 200  # dev records that choose it
+    # true: regen's generator and renderer each get their own value of the grid (the best
+    # pair on dev); false: one value for both stages, as before
+    length_penalty_per_stage: bool = False
 
 
 @dataclass
