@@ -146,3 +146,42 @@ def test_the_word_mask_marks_whole_words_of_a_minimum_length():
     mask = whole_word_mask(vocab, min_chars=4).tolist()
     assert [p for p, m in zip(vocab, mask) if m] == [" library", " parse"]
     assert whole_word_mask(vocab, 3).tolist()[vocab.index(" GTK")]
+
+
+VOCAB = ["<pad>", "<unk>", " a", " b", "c", "d", "e", " lib", ",", "/NN"]
+
+
+def test_spelled_words_of_the_source_are_the_only_ones_that_may_be_continued():
+    """The generator invented words letter by letter (`Fichalashiarac/JJ`); with the
+    spelling guard a word started as a single letter may go on only along a word of the
+    source spelled the same way."""
+    from regen.modules.prefix_seq2seq import SpellingGuard
+
+    guard = SpellingGuard(VOCAB)
+    prefixes = guard.source_prefixes([7, 3, 4, 5, 8, 2, 6])  # " lib b c d , a e"
+    assert prefixes == {(3,): {4}, (3, 4): {5}, (2,): {6}}
+    assert guard.banned([7, 3], prefixes) == [5, 6]  # after " b" only "c" goes on
+    assert guard.banned([3, 4, 5], prefixes) == [4, 5, 6]  # " bcd" is whole: no more letters
+    assert guard.banned([7], prefixes) == [4, 5, 6]  # " lib" is whole: nothing continues it
+    assert guard.banned([3, 4, 8], prefixes) == []  # after punctuation: no run going on
+
+
+def test_beam_search_with_the_spelling_guard_writes_no_unseen_spelling():
+    torch.manual_seed(2)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0, copy=True)
+    model = PrefixSeq2Seq(10, 10, max_source=8, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[4:7] = 5.0  # letters that continue a word are the likeliest pieces
+        model.bias[0] = -20.0
+    from regen.modules.prefix_seq2seq import SpellingGuard
+
+    guard = SpellingGuard(VOCAB)
+    source = torch.tensor([[7, 3, 4, 5, 8], [2, 6, 9, 0, 0]])
+    out = model.decode(source, beam=3, no_repeat_ngram=2, spelling=guard)
+    for row, src in zip(out.tolist(), source.tolist()):
+        prefixes = guard.source_prefixes(src)
+        row = [t for t in row if t]
+        for i, t in enumerate(row):
+            assert t not in guard.banned(row[:i], prefixes), row
+    free = model.decode(source, beam=3, no_repeat_ngram=2)
+    assert not torch.equal(free, out)  # the guard changed what was written

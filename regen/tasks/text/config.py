@@ -66,6 +66,10 @@ class Seq2SeqConfig:
     # n > 0: never write a whole word of n or more letters twice (the piece guard lets
     # "binary object binary AVR" through); 0: off, as runs saved before it decode
     no_repeat_words: int = 0
+    # true: a word spelled letter by letter (outside the vocabulary) may only go on along a
+    # word of the source spelled the same way (prefix_seq2seq.SpellingGuard), against
+    # invented words; false: off, as runs saved before it decode
+    spell_from_source: bool = False
     # a > 0: beam hypotheses ranked by summed log-probability / length ** a (a > 1 favours
     # longer texts); 0: by the sum in the search, by the mean at the end. regen compare picks
     # it per system on dev records (eval.length_penalties)
