@@ -31,6 +31,7 @@ from regen.tasks.text.config import TextRecipe
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
 
+DECODING = ("beam", "no_repeat_ngram", "no_repeat_words", "spell_from_source", "length_penalty")
 NOTES = {
     "bleu": "higher is better; BLEU of the renderer alone from the TRUE templates of the first "
     "eval.dev_items dev synopses",
@@ -76,17 +77,20 @@ def renderer_job(config: TextRecipe, data=None) -> RendererJob:  # data: TextDat
         return {"bleu": bleu(written, dev), "chrf": chrf(written, dev)}
 
     vocab_hash = hashlib.sha256(json.dumps(data.vocab.vocab).encode()).hexdigest()[:16]
+    reads = renderer_reads(
+        config,
+        data=to_dict(config.data),
+        corpus=data.corpus.manifest,  # the lists' SHA-256 (or the record file)
+        representation=to_dict(config.representation),
+        template_rule=RULE_VERSION,
+        vocab=vocab_hash,
+        quality=["dev synopses", config.eval.dev_items],
+    )
+    # decoding settings change no weight: a compare that decodes otherwise reuses the asset
+    reads["renderer"] = {k: v for k, v in reads["renderer"].items() if k not in DECODING}
     return RendererJob(
         task="text",
-        reads=renderer_reads(
-            config,
-            data=to_dict(config.data),
-            corpus=data.corpus.manifest,  # the lists' SHA-256 (or the record file)
-            representation=to_dict(config.representation),
-            template_rule=RULE_VERSION,
-            vocab=vocab_hash,
-            quality=["dev synopses", config.eval.dev_items],
-        ),
+        reads=reads,
         build=make,
         train=train,
         quality=quality,
