@@ -289,8 +289,9 @@ class SpellingGuard:
     records, seed 0); copying them from the record is what it should do. The guard: while a
     hypothesis is inside a letter run (a word-start letter piece, then letter pieces without
     a space), the next letter piece must continue a run of the source that starts the same
-    way; starting a word, punctuation, digits and the end are never banned, and a whole-word
-    piece is never continued (the tokenizer never continues one either).
+    way (letters after punctuation or a tag, as in ``3.x``, are a run too); starting a word,
+    punctuation, digits and the end are never banned, and a whole-word piece is never
+    continued (the tokenizer never continues one either).
     """
 
     def __init__(self, vocab: list[str]) -> None:
@@ -299,20 +300,24 @@ class SpellingGuard:
         self.is_letter = set(self.letters)
 
     def _run(self, ids: list[int]) -> tuple[int, ...]:
-        """The letter run that ``ids`` end in (empty when they end outside one)."""
-        end = len(ids)
-        start = end
+        """The letter run that ``ids`` end in (empty when they end outside one): letter pieces
+        after a word-start letter piece, or after a piece that is no letter (``3.x``)."""
+        end = start = len(ids)
         while start > 0 and ids[start - 1] in self.is_letter:
             start -= 1
-        if start == 0 or ids[start - 1] not in self.starts:
-            return ()
-        return tuple(ids[start - 1 : end])
+        if start > 0 and ids[start - 1] in self.starts:
+            start -= 1
+        return tuple(ids[start:end])
 
     def source_prefixes(self, source: list[int]) -> dict[tuple[int, ...], set[int]]:
         """``{run prefix: the letter pieces that continue it}`` over the source's runs."""
         prefixes: dict[tuple[int, ...], set[int]] = {}
         for i, t in enumerate(source):
-            if t not in self.starts:
+            before = source[i - 1] if i else None
+            opens = t in self.starts or (
+                t in self.is_letter and before not in self.is_letter and before not in self.starts
+            )
+            if not opens:
                 continue
             j = i + 1
             while j < len(source) and source[j] in self.is_letter:

@@ -158,12 +158,15 @@ def test_spelled_words_of_the_source_are_the_only_ones_that_may_be_continued():
     from regen.modules.prefix_seq2seq import SpellingGuard
 
     guard = SpellingGuard(VOCAB)
-    prefixes = guard.source_prefixes([7, 3, 4, 5, 8, 2, 6])  # " lib b c d , a e"
-    assert prefixes == {(3,): {4}, (3, 4): {5}, (2,): {6}}
+    prefixes = guard.source_prefixes([7, 3, 4, 5, 8, 2, 6, 9, 4, 6])  # " lib bcd, ae/NNce"
+    assert prefixes == {(3,): {4}, (3, 4): {5}, (2,): {6}, (4,): {6}}
     assert guard.banned([7, 3], prefixes) == [5, 6]  # after " b" only "c" goes on
     assert guard.banned([3, 4, 5], prefixes) == [4, 5, 6]  # " bcd" is whole: no more letters
     assert guard.banned([7], prefixes) == [4, 5, 6]  # " lib" is whole: nothing continues it
     assert guard.banned([3, 4, 8], prefixes) == []  # after punctuation: no run going on
+    # letters after punctuation or a tag are a run too (`3.xinigicitiang` on dev)
+    assert guard.banned([9, 4], prefixes) == [4, 5]
+    assert guard.banned([9, 5], prefixes) == [4, 5, 6]
 
 
 def test_beam_search_with_the_spelling_guard_writes_no_unseen_spelling():
