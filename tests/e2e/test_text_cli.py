@@ -113,6 +113,7 @@ def test_a_pretrained_renderer_gives_two_budget_views_and_per_stage_penalties(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     args = [*TINY_TEXT, "pretrained_renderer=true", "eval.length_penalty_per_stage=true"]
     args += ["generator.no_repeat_words=4", "renderer.no_repeat_words=4"]
+    args += ["generator.spell_from_source=true", "renderer.spell_from_source=true"]
     out = tmp_path / "compare"
     assert main(["compare", "text/debian_synopsis", *args, "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
