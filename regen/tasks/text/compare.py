@@ -1,8 +1,10 @@
 """The text task's ``regen compare`` hooks (see :mod:`regen.compare.harness`).
 
 record -> content template -> synopsis (regen) against record -> synopsis (direct), the
-same model family, at equal total training samples (no stage is pretrained apart, so the
-two budget views agree: the direct generator gets regen's generator + renderer samples).
+same model family, at equal training samples. With the renderer trained in the run the two
+budget views agree (the direct generator gets regen's generator + renderer samples); with
+``pretrained_renderer: true`` (regen/tasks/text/renderer_asset.py) the harness trains
+``direct`` at equal paired samples and ``direct_total`` at equal total samples.
 Two more systems are scored beside them, so a regen win cannot be "it saw more text" or
 "it copies the description":
 
