@@ -201,7 +201,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     if task.pretrain is None or config.is_direct:
         raise ConfigError(
             f"{args.recipe} has no renderer to pretrain (direct recipes and task "
-            f"'{task.name}' train none apart); pick a tts, asr or melody regeneration recipe"
+            f"'{task.name}' train none apart); pick a tts, asr, melody or text regeneration recipe"
         )
     job = task.load("pretrain")(config)
     print(f"renderer asset: {asset_folder(job)}", file=sys.stderr)

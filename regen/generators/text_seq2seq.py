@@ -23,8 +23,17 @@ class TextSeq2Seq(nn.Module):
 
     trainable = True
 
-    def __init__(self, spec: YSpec, x_vocab: int, max_x: int, max_y: int, cfg: Any) -> None:
+    def __init__(
+        self,
+        spec: YSpec,
+        x_vocab: int,
+        max_x: int,
+        max_y: int,
+        cfg: Any,
+        pieces: list[str] | None = None,
+    ) -> None:
         super().__init__()
+        self.pieces = pieces  # the vocabulary's pieces, for the whole-word repeat guard
         if spec.kind != "discrete" or spec.shape != (None,):
             raise ConfigError(f"TextSeq2Seq writes token sequences, got {spec.describe()}")
         self.spec = spec
@@ -39,6 +48,6 @@ class TextSeq2Seq(nn.Module):
     def sample(
         self, x: X, *, generator: torch.Generator | None = None, **sampling: Any
     ) -> torch.Tensor:
-        """Beam search with the model config's ``beam`` and ``no_repeat_ngram`` (deterministic:
+        """Beam search with the model config's decoding settings (deterministic:
         ``generator`` is unused)."""
-        return decode(self.model, XBatch.of(x).x)
+        return decode(self.model, XBatch.of(x).x, self.pieces)

@@ -158,12 +158,19 @@ class PrefixSeq2Seq(nn.Module):
         beam: int = 1,
         no_repeat_ngram: int = 0,
         length_penalty: float = 0.0,
+        repeat_words: torch.Tensor | None = None,
+        spelling: SpellingGuard | None = None,
     ) -> torch.Tensor:
         """Target ids [B, T] (0-padded) for source ids [B, S] by beam search.
 
         ``beam`` = 1 is greedy decoding. ``no_repeat_ngram`` = n > 0 forbids writing an n-gram
         of pieces a hypothesis already holds (n = 1: no piece twice), the guard against the
-        loops a small model falls into (``library library library``).
+        loops a small model falls into (``library library library``). ``repeat_words``, a
+        bool mask [target_vocab] of the ids that are a whole word (:func:`whole_word_mask`),
+        forbids writing one of them twice: the piece guard lets ``binary object binary AVR
+        object AVR`` through, since none of its piece bigrams repeats. ``spelling``
+        (:class:`SpellingGuard`) lets a word spelled letter by letter go on only along a word
+        of the row's source.
 
         ``length_penalty`` = 0: the search keeps the k highest summed log-probabilities and
         the finished hypotheses are ranked by their mean log-probability per written piece
@@ -186,6 +193,7 @@ class PrefixSeq2Seq(nn.Module):
             valid[i, width - len(row) :] = True
         positions = (torch.arange(width)[None] - (width - valid.sum(1))[:, None]).clamp(min=0)
         # every row's k hypotheses side by side: row i's are i*k ... i*k + k - 1
+        spelled = [spelling.source_prefixes(row) for row in rows] if spelling else []
         ids, valid, positions = (
             t.repeat_interleave(k, 0).to(device) for t in (ids, valid, positions)
         )
@@ -206,9 +214,11 @@ class PrefixSeq2Seq(nn.Module):
         vocab = self.target_vocab
         for step in range(self.max_target):
             logp = self.log_probs(hidden, *copy_from)
-            if no_repeat_ngram > 0:
+            if no_repeat_ngram > 0 or repeat_words is not None or spelling is not None:
                 for r, h in enumerate(history):
-                    banned = _repeated(h, no_repeat_ngram)
+                    banned = _repeated(h, no_repeat_ngram) + _repeated_words(h, repeat_words)
+                    if spelling is not None:
+                        banned += spelling.banned(h, spelled[r // k])
                     if banned:
                         logp[r, banned] = float("-inf")
             logp[:, END] = torch.where(done, 0.0, logp[:, END])
@@ -250,20 +260,105 @@ class PrefixSeq2Seq(nn.Module):
         return pad_rows(kept)[0]
 
 
-def decode(model: PrefixSeq2Seq, source: torch.Tensor) -> torch.Tensor:
+def decode(
+    model: PrefixSeq2Seq, source: torch.Tensor, vocab: list[str] | None = None
+) -> torch.Tensor:
     """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``,
-    ``length_penalty``; greedy without a guard where a config predates them)."""
+    ``length_penalty``, ``no_repeat_words`` with the pieces of ``vocab``; greedy without a
+    guard where a config predates them)."""
     cfg = model.cfg
+    min_chars = getattr(cfg, "no_repeat_words", 0)
+    words = whole_word_mask(vocab, min_chars) if vocab and min_chars > 0 else None
+    spell = SpellingGuard(vocab) if vocab and getattr(cfg, "spell_from_source", False) else None
     return model.decode(
         source,
         getattr(cfg, "beam", 1),
         getattr(cfg, "no_repeat_ngram", 0),
         getattr(cfg, "length_penalty", 0.0),
+        words,
+        spell,
     )
+
+
+class SpellingGuard:
+    """Words spelled letter by letter may only be words of the source.
+
+    A word outside the vocabulary is spelled: a one-letter piece with the leading space, then
+    one letter piece a time (:mod:`regen.modules.word_pieces`). A small generator learns to
+    start such words and goes on inventing (`Fichalashiarac/JJ`, `Kenderonteve/JJ`: 200 dev
+    records, seed 0); copying them from the record is what it should do. The guard: while a
+    hypothesis is inside a letter run (a word-start letter piece, then letter pieces without
+    a space), the next letter piece must continue a run of the source that starts the same
+    way (letters after punctuation or a tag, as in ``3.x``, are a run too); starting a word,
+    punctuation, digits and the end are never banned, and a whole-word piece is never
+    continued (the tokenizer never continues one either).
+    """
+
+    def __init__(self, vocab: list[str]) -> None:
+        self.starts = {i for i, p in enumerate(vocab) if p[:1] == " " and p[1:].isalpha()}
+        self.letters = [i for i, p in enumerate(vocab) if p.isalpha()]  # no leading space
+        self.is_letter = set(self.letters)
+
+    def _run(self, ids: list[int]) -> tuple[int, ...]:
+        """The letter run that ``ids`` end in (empty when they end outside one): letter pieces
+        after a word-start letter piece, or after a piece that is no letter (``3.x``)."""
+        end = start = len(ids)
+        while start > 0 and ids[start - 1] in self.is_letter:
+            start -= 1
+        if start > 0 and ids[start - 1] in self.starts:
+            start -= 1
+        return tuple(ids[start:end])
+
+    def source_prefixes(self, source: list[int]) -> dict[tuple[int, ...], set[int]]:
+        """``{run prefix: the letter pieces that continue it}`` over the source's runs."""
+        prefixes: dict[tuple[int, ...], set[int]] = {}
+        for i, t in enumerate(source):
+            before = source[i - 1] if i else None
+            opens = t in self.starts or (
+                t in self.is_letter and before not in self.is_letter and before not in self.starts
+            )
+            if not opens:
+                continue
+            j = i + 1
+            while j < len(source) and source[j] in self.is_letter:
+                prefixes.setdefault(tuple(source[i:j]), set()).add(source[j])
+                j += 1
+        return prefixes
+
+    def banned(self, history: list[int], prefixes: dict[tuple[int, ...], set[int]]) -> list[int]:
+        """The letter pieces ``history`` may not write next."""
+        run = self._run(history)
+        if not run:
+            return []
+        allowed = prefixes.get(run, set())
+        return [t for t in self.letters if t not in allowed]
+
+
+def whole_word_mask(vocab: list[str], min_chars: int) -> torch.Tensor:
+    """Bool [len(vocab)]: the pieces that are a whole word of at least ``min_chars`` letters.
+
+    A word piece carries its leading space and the tokenizer cuts letters into maximal runs
+    (:mod:`regen.modules.word_pieces`), so such a piece is never continued by more letters:
+    writing it twice writes the word twice. Words spelled piece by piece (out of the
+    vocabulary) are not covered. The minimum length spares the short function words ("for",
+    "and", "of") a synopsis may rightly repeat."""
+    return torch.tensor(
+        [p[:1] == " " and p[1:].isalpha() and len(p) - 1 >= min_chars for p in vocab],
+        dtype=torch.bool,
+    )
+
+
+def _repeated_words(history: list[int], words: torch.Tensor | None) -> list[int]:
+    """The whole-word ids of ``history`` (``words`` is their mask): none may be written again."""
+    if words is None:
+        return []
+    return sorted({t for t in history if t < len(words) and bool(words[t])})
 
 
 def _repeated(history: list[int], n: int) -> list[int]:
     """The pieces that would repeat an n-gram of ``history`` if written next."""
+    if n <= 0:
+        return []
     if len(history) < n - 1 or not history:
         return []
     if n == 1:

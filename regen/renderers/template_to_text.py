@@ -23,8 +23,11 @@ class TemplateToText(nn.Module):
 
     trainable = True
 
-    def __init__(self, spec: YSpec, text_vocab: int, max_len: int, cfg: Any) -> None:
+    def __init__(
+        self, spec: YSpec, text_vocab: int, max_len: int, cfg: Any, pieces: list[str] | None = None
+    ) -> None:
         super().__init__()
+        self.pieces = pieces  # the vocabulary's pieces, for the whole-word repeat guard
         if spec.kind != "discrete" or spec.shape != (None,):
             raise ConfigError(f"TemplateToText reads token sequences, got {spec.describe()}")
         self.spec = spec
@@ -39,6 +42,6 @@ class TemplateToText(nn.Module):
     def render(
         self, y_prime: torch.Tensor, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Beam search with the model config's ``beam`` and ``no_repeat_ngram`` (deterministic:
+        """Beam search with the model config's decoding settings (deterministic:
         ``generator`` is unused)."""
-        return decode(self.model, y_prime)
+        return decode(self.model, y_prime, self.pieces)

@@ -99,3 +99,35 @@ def test_compare_resume_trains_no_finished_system_again(compared, monkeypatch):
     args = ["compare", "text/debian_synopsis", *TINY_TEXT, "--out", str(compared), "--resume"]
     assert main(args) == 0
     assert steps == []
+
+
+def test_a_pretrained_renderer_gives_two_budget_views_and_per_stage_penalties(
+    tmp_path, monkeypatch
+):
+    """With the renderer a cached asset (trained on synopsis-only text), the equal-paired
+    direct model gets the generator's samples and direct_total regen's generator + renderer
+    samples; a second compare reads the asset instead of training it; regen's two stages
+    each get a length penalty."""
+    import json
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = [*TINY_TEXT, "pretrained_renderer=true", "eval.length_penalty_per_stage=true"]
+    args += ["generator.no_repeat_words=4", "renderer.no_repeat_words=4"]
+    args += ["generator.spell_from_source=true", "renderer.spell_from_source=true"]
+    out = tmp_path / "compare"
+    assert main(["compare", "text/debian_synopsis", *args, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    runs = {p["label"]: p for p in results["pipelines"]}
+    assert set(runs) == {"regen", "direct", "direct_total"}
+    shared = {s["name"]: s.get("shared") for s in runs["regen"]["stages"]}
+    assert shared == {"generator": False, "renderer": True}
+    samples = {label: runs[label]["metrics"]["samples_seen"] for label in runs}
+    assert samples["direct"] == 12 * 8 and samples["direct_total"] == samples["regen"] == 24 * 8
+    chosen = results["length_penalty"]["regen"]
+    assert len(chosen["chosen"]) == 2 and len(chosen["dev_bleu"]) == 4
+    assets = list((tmp_path / "cache" / "regen" / "renderers" / "text").glob("*/asset.json"))
+    assert len(assets) == 1
+    again = tmp_path / "again"
+    assert main(["compare", "text/debian_synopsis", *args, "--out", str(again)]) == 0
+    regen = json.loads((again / "results.json").read_text())["pipelines"][0]
+    assert regen["stages"][1]["seconds"] == runs["regen"]["stages"][1]["seconds"]  # read

@@ -110,3 +110,81 @@ def test_a_length_penalty_above_one_lets_longer_hypotheses_win():
     assert torch.equal(
         model.decode(source, beam=1), model.decode(source, beam=1, length_penalty=1.0)
     )
+
+
+def test_the_word_guard_bans_a_whole_word_written_before_and_nothing_else():
+    """Piece bigrams let `binary object binary AVR object` through; the word guard forbids a
+    whole word (a word-start piece of the mask) a hypothesis already holds."""
+    from regen.modules.prefix_seq2seq import _repeated_words
+
+    words = torch.tensor([False, False, True, True, True, False])  # 2, 3, 4: whole words
+    assert _repeated_words([2, 5, 5, 1], words) == [2]  # 5 (inside a word) may repeat
+    assert _repeated_words([2, 3, 4, 5, 5], words) == [2, 3, 4]
+    assert _repeated_words([5, 1], words) == []
+    assert _repeated_words([2, 3], None) == []
+
+
+def test_beam_search_with_the_word_guard_never_writes_a_word_twice():
+    torch.manual_seed(1)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
+    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[0] = -20.0  # never end: an untrained model then loops
+    words = torch.zeros(12, dtype=torch.bool)
+    words[2:9] = True  # ids 9, 10, 11 (and 1) are pieces inside a word: free to repeat
+    source = torch.tensor([[1, 2, 3], [4, 5, 0]])
+    for beam in (1, 3):
+        for row in model.decode(source, beam=beam, no_repeat_ngram=2, repeat_words=words).tolist():
+            written = [t for t in row if t and words[t]]
+            assert len(written) == len(set(written)), row
+
+
+def test_the_word_mask_marks_whole_words_of_a_minimum_length():
+    from regen.modules.prefix_seq2seq import whole_word_mask
+
+    vocab = ["<pad>", "<unk>", " library", " for", "s", ",", " l", " GTK", "/NN", " parse"]
+    mask = whole_word_mask(vocab, min_chars=4).tolist()
+    assert [p for p, m in zip(vocab, mask) if m] == [" library", " parse"]
+    assert whole_word_mask(vocab, 3).tolist()[vocab.index(" GTK")]
+
+
+VOCAB = ["<pad>", "<unk>", " a", " b", "c", "d", "e", " lib", ",", "/NN"]
+
+
+def test_spelled_words_of_the_source_are_the_only_ones_that_may_be_continued():
+    """The generator invented words letter by letter (`Fichalashiarac/JJ`); with the
+    spelling guard a word started as a single letter may go on only along a word of the
+    source spelled the same way."""
+    from regen.modules.prefix_seq2seq import SpellingGuard
+
+    guard = SpellingGuard(VOCAB)
+    prefixes = guard.source_prefixes([7, 3, 4, 5, 8, 2, 6, 9, 4, 6])  # " lib bcd, ae/NNce"
+    assert prefixes == {(3,): {4}, (3, 4): {5}, (2,): {6}, (4,): {6}}
+    assert guard.banned([7, 3], prefixes) == [5, 6]  # after " b" only "c" goes on
+    assert guard.banned([3, 4, 5], prefixes) == [4, 5, 6]  # " bcd" is whole: no more letters
+    assert guard.banned([7], prefixes) == [4, 5, 6]  # " lib" is whole: nothing continues it
+    assert guard.banned([3, 4, 8], prefixes) == []  # after punctuation: no run going on
+    # letters after punctuation or a tag are a run too (`3.xinigicitiang` on dev)
+    assert guard.banned([9, 4], prefixes) == [4, 5]
+    assert guard.banned([9, 5], prefixes) == [4, 5, 6]
+
+
+def test_beam_search_with_the_spelling_guard_writes_no_unseen_spelling():
+    torch.manual_seed(2)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0, copy=True)
+    model = PrefixSeq2Seq(10, 10, max_source=8, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[4:7] = 5.0  # letters that continue a word are the likeliest pieces
+        model.bias[0] = -20.0
+    from regen.modules.prefix_seq2seq import SpellingGuard
+
+    guard = SpellingGuard(VOCAB)
+    source = torch.tensor([[7, 3, 4, 5, 8], [2, 6, 9, 0, 0]])
+    out = model.decode(source, beam=3, no_repeat_ngram=2, spelling=guard)
+    for row, src in zip(out.tolist(), source.tolist()):
+        prefixes = guard.source_prefixes(src)
+        row = [t for t in row if t]
+        for i, t in enumerate(row):
+            assert t not in guard.banned(row[:i], prefixes), row
+    free = model.decode(source, beam=3, no_repeat_ngram=2)
+    assert not torch.equal(free, out)  # the guard changed what was written

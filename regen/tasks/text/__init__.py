@@ -12,6 +12,7 @@ TASK = Task(
     build="train:build",
     train="train:train_text",
     compare="compare",
+    pretrain="renderer_asset:renderer_job",
     report="report:write_report",
     commands="cli:add_commands",
     datasets={"text": "cli:data_text"},

@@ -1,8 +1,10 @@
 """The text task's ``regen compare`` hooks (see :mod:`regen.compare.harness`).
 
 record -> content template -> synopsis (regen) against record -> synopsis (direct), the
-same model family, at equal total training samples (no stage is pretrained apart, so the
-two budget views agree: the direct generator gets regen's generator + renderer samples).
+same model family, at equal training samples. With the renderer trained in the run the two
+budget views agree (the direct generator gets regen's generator + renderer samples); with
+``pretrained_renderer: true`` (regen/tasks/text/renderer_asset.py) the harness trains
+``direct`` at equal paired samples and ``direct_total`` at equal total samples.
 Two more systems are scored beside them, so a regen win cannot be "it saw more text" or
 "it copies the description":
 
@@ -26,7 +28,7 @@ from regen.pipeline import Pipeline
 from regen.representations.text_template import NUM, template
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
-from regen.tasks.text.length_penalty import choose_length_penalty
+from regen.tasks.text.length_penalty import choose_length_penalty, choose_stage_penalties
 from regen.tasks.text.report import write_report  # noqa: F401  (the harness calls it)
 from regen.tasks.text.train import TextData, build, load_text_data, synopses, train_text
 from regen.training.loop import StageResult
@@ -215,13 +217,31 @@ def _choose_length_penalties(
     x_dev, references = [x_text(r) for r in dev], [r.synopsis for r in dev]
     chosen: dict[str, Any] = {"grid": grid, "dev_records": len(dev)}
     for label, pipeline in systems.items():
-        best, scores = choose_length_penalty(
-            pipeline, lambda p: synopses(p, x_dev)[0], references, grid
-        )
+        if config.eval.length_penalty_per_stage and not pipeline.is_direct:
+            best, scores = choose_stage_penalties(
+                pipeline, lambda p: _templates(p, x_dev), _render, references, grid
+            )
+        else:
+            best, scores = choose_length_penalty(
+                pipeline, lambda p: synopses(p, x_dev)[0], references, grid
+            )
         chosen[label] = {"chosen": best, "dev_bleu": scores}
         if progress:
             print(f"{label}: length penalty {best} (dev BLEU {scores})", file=sys.stderr)
     return chosen
+
+
+def _templates(pipeline: Pipeline, x_texts: list[str], batch: int = 64) -> list:
+    """The generator's template ids for record texts, in batches (rendered by :func:`_render`)."""
+    codec = pipeline.conditioner
+    return [
+        pipeline.generate(codec.encode(x_texts[start : start + batch]))
+        for start in range(0, len(x_texts), batch)
+    ]
+
+
+def _render(pipeline: Pipeline, templates: list) -> list[str]:
+    return [text for ids in templates for text in pipeline.conditioner.texts(pipeline.render(ids))]
 
 
 def _regen_only(

@@ -63,6 +63,13 @@ class Seq2SeqConfig:
     # chosen on dev records, see benchmarks/text_regen_vs_direct.py)
     beam: int = 4  # beam width (1: greedy)
     no_repeat_ngram: int = 2  # n > 0: never write an n-gram of pieces twice (0: off)
+    # n > 0: never write a whole word of n or more letters twice (the piece guard lets
+    # "binary object binary AVR" through); 0: off, as runs saved before it decode
+    no_repeat_words: int = 0
+    # true: a word spelled letter by letter (outside the vocabulary) may only go on along a
+    # word of the source spelled the same way (prefix_seq2seq.SpellingGuard), against
+    # invented words; false: off, as runs saved before it decode
+    spell_from_source: bool = False
     # a > 0: beam hypotheses ranked by summed log-probability / length ** a (a > 1 favours
     # longer texts); 0: by the sum in the search, by the mean at the end. regen compare picks
     # it per system on dev records (eval.length_penalties)
@@ -93,6 +100,9 @@ class TextEvalConfig:
     # recipe's own); the one with the best dev BLEU is used on every stage of that system
     length_penalties: list[float] = field(default_factory=list)
     dev_items: int = 200  # dev records that choose it
+    # true: regen's generator and renderer each get their own value of the grid (the best
+    # pair on dev); false: one value for both stages, as before
+    length_penalty_per_stage: bool = False
 
 
 @dataclass

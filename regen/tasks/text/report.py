@@ -13,7 +13,8 @@ from regen.report.html import machine_info
 from regen.report.html import write_report as write_html
 
 BARS = ("bleu", "chrf", "rouge_l", "template_f1")
-SYSTEMS = ("regen", "direct", "direct_lm", "lead")
+SYSTEMS = ("regen", "direct", "direct_total", "direct_lm", "lead")  # direct_total: only
+# with a pretrained renderer, when the two budget views differ
 
 
 def all_pipelines(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,7 +43,7 @@ def _examples(rows: list[dict[str, str]]) -> str:
             ("X (excerpt)", row["x"]),
             ("reference", row["reference"]),
             ("regen template", row.get("template", "")),
-            *((label, row.get(label, "")) for label in SYSTEMS),
+            *((label, row[label]) for label in SYSTEMS if label in row),
         ]
         body = "".join(
             f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in cells

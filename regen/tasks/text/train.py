@@ -1,7 +1,9 @@
 """Build and train the text task's pipelines with the one loop.
 
-    regen:   1. renderer   template -> synopsis on the synopsis-only split (unpaired Y)
-             2. generator  record -> template on the paired split
+    regen:   1. generator  record -> template on the paired split
+             2. renderer   template -> synopsis on the synopsis-only split (unpaired Y); with
+                           ``pretrained_renderer: true`` the cached asset instead
+                           (regen/tasks/text/renderer_asset.py), listed as a shared stage
     direct:  (lm)          the generator's decoder as a synopsis language model on the
                            synopsis-only split, when ``train.lm.steps > 0``
              generator     record -> synopsis on the paired split
@@ -35,7 +37,9 @@ from regen.representations.text_template import TextTemplate, template
 from regen.runs import save_run, write_config
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import TextCorpus, load_corpus, x_text
+from regen.tasks.text.renderer_asset import renderer_job
 from regen.training.loop import StageResult
+from regen.training.renderer_assets import install, obtain
 from regen.training.run_stages import RunStages
 
 
@@ -130,12 +134,16 @@ def build(config: TextRecipe, meta: dict) -> Pipeline:
     d = config.data
     if config.is_direct:
         spec = synopsis_spec(len(vocab))
-        generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
+        generator = TextSeq2Seq(
+            spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator, vocab.vocab
+        )
         return Pipeline.direct(generator, conditioner=codec, name=config.name)
     representation = TextTemplate(vocab, config.representation.kind)
     spec = representation.spec
-    generator = TextSeq2Seq(spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator)
-    renderer = TemplateToText(spec, len(vocab), d.max_y_tokens, config.renderer)
+    generator = TextSeq2Seq(
+        spec, len(vocab), d.max_x_tokens, d.max_y_tokens, config.generator, vocab.vocab
+    )
+    renderer = TemplateToText(spec, len(vocab), d.max_y_tokens, config.renderer, vocab.vocab)
     return Pipeline(representation, generator, renderer, conditioner=codec, name=config.name)
 
 
@@ -168,7 +176,11 @@ def train_text(
         unpaired_t = codec.ids([data.templates[r.synopsis] for r in data.unpaired], limit)
         paired_t = codec.ids([data.templates[r.synopsis] for r in data.paired], limit)
         stages.fit("generator", pipeline.generator, {"x": x, "y_prime": paired_t})
-        stages.fit("renderer", pipeline.renderer, {"y_prime": unpaired_t, "y": unpaired_y})
+        if config.pretrained_renderer:
+            asset = obtain(renderer_job(config, data), progress=progress)
+            stages.results.append(install(asset, pipeline.renderer, run_dir))
+        else:
+            stages.fit("renderer", pipeline.renderer, {"y_prime": unpaired_t, "y": unpaired_y})
         trained = ["generator", "renderer"]
     save_run(
         run_dir,
