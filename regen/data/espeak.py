@@ -157,9 +157,15 @@ def synthesize(text: str, voice: str = "en-us") -> Utterance:
         lib.espeak_SetVoiceByName(_voice_name(voice))
         lib.espeak_Synth(data, len(data) + 1, 0, 0, 0, _CHARS_UTF8, None, None)
     wav = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-    while phonemes and phonemes[-1] == WORD_BOUNDARY:
-        phonemes.pop()
-        starts.pop()
+    # No word follows the closing pauses, so no "|" belongs among them. espeak-ng keeps
+    # state between calls, and after some texts (Cyrillic spelled out by an English voice)
+    # it sends a WORD event between those pauses; dropping it keeps a text's phonemes
+    # independent of what was said before.
+    end = len(phonemes)
+    while end and (phonemes[end - 1] == WORD_BOUNDARY or phonemes[end - 1].startswith("_")):
+        end -= 1
+    keep = [i for i in range(len(phonemes)) if i < end or phonemes[i] != WORD_BOUNDARY]
+    phonemes, starts = [phonemes[i] for i in keep], [starts[i] for i in keep]
     # A WORD event can arrive with the previous word's trailing pause; its start is then
     # the next phoneme's, which keeps the starts non-decreasing and "|" zero-length.
     for i in range(len(phonemes) - 2, -1, -1):
