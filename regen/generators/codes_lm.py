@@ -106,6 +106,21 @@ class CaptionCodeLM(nn.Module):
         pooled = (prefix * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return self.caption_sum(pooled)[:, None]
 
+    def corrupt(self, read: torch.Tensor) -> torch.Tensor:
+        """The tokens the steps read [B, S, J], each real code replaced by a random one with
+        probability ``input_noise`` (training only; padding stays).
+
+        Why: the codes of a looping melody predict the next codes so well that teacher
+        forcing rewards the caption only on the first few frames, and the LM learns to ignore
+        it (its code cross-entropy is the same with another clip's caption); a noisy history
+        makes what the caption says worth predicting from at every step.
+        """
+        prob = getattr(self.cfg, "input_noise", 0.0)
+        if prob <= 0 or not self.training:
+            return read
+        noisy = (torch.rand(read.shape, device=read.device) < prob) & (read < self.size)
+        return torch.where(noisy, torch.randint_like(read, self.size), read)
+
     def logits(self, hidden: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
         """Hidden states [B, n, d] of steps with slot levels [n, J] -> logits [B, n, J, K]."""
         every = torch.einsum("bnd,qdk->bnqk", hidden, self.head_weight) + self.head_bias
@@ -120,7 +135,8 @@ class CaptionCodeLM(nn.Module):
         level, frame = (t.to(codes.device) for t in self.pattern.layout(codes.shape[-1]))
         tokens = self.pattern.build(codes, self.pad)  # [B, S, J]
         bos = torch.full_like(tokens[:, :1], self.bos)
-        inputs = self.step_inputs(torch.cat([bos, tokens[:, :-1]], 1), level, 0)
+        read = self.corrupt(tokens[:, :-1])
+        inputs = self.step_inputs(torch.cat([bos, read], 1), level, 0)
         drop = random_drop(len(x), self.cfg.cond_drop_prob, x.device)
         prefix, mask = self.condition(x, drop)
         inputs = inputs + self.caption_bias(prefix, mask)

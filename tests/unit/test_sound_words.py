@@ -105,3 +105,16 @@ def test_words_lm_learns_a_caption_dependent_code(caption_sum) -> None:
         optimizer.step()
     sampled = lm.eval().sample(x, temperature=0.0, guidance_scale=1.0)
     assert torch.equal(sampled, codes)
+
+
+def test_input_noise_corrupts_real_codes_in_training_only() -> None:
+    lm = _words_lm(False)
+    lm.cfg.input_noise = 0.5
+    read = torch.randint(0, 16, (4, 50, 2))
+    read[:, :3] = lm.pad
+    assert torch.equal(lm.corrupt(read), read)  # eval: untouched
+    noisy = lm.train().corrupt(read)
+    changed = (noisy != read).float().mean().item()
+    assert 0.3 < changed < 0.6  # about half of the real codes, less the random repeats
+    assert torch.equal(noisy[:, :3], read[:, :3])  # padding stays
+    assert int(noisy[:, 3:].max()) < 16  # drawn codes are codes

@@ -66,6 +66,9 @@ class SoundGeneratorConfig:
     # regen LM: add the pooled caption to every step's input as well as reading it as the
     # prefix; direct: add it to every frame query (the same direct path on both sides)
     caption_sum: bool = False
+    # regen LM training: each code the steps read replaced by a random one with this
+    # probability, so the caption pays at every step, not only the first frames
+    input_noise: float = 0.0
     cond_drop_prob: float = 0.1  # caption dropped for classifier-free guidance
     guidance_scale: float = 3.0
     temperature: float = 1.0
@@ -146,6 +149,8 @@ def validate(config: SoundRecipeConfig) -> None:
         raise ConfigError("representation.codebook_size must be >= 2 and n_fft >= hop >= 1")
     if gen.hidden % gen.heads or min(gen.depth, gen.heads) < 1:
         raise ConfigError("generator.hidden must be divisible by heads; depth, heads >= 1")
+    if not 0 <= gen.input_noise < 1:
+        raise ConfigError("generator.input_noise must be in [0, 1)")
     if not 0 <= gen.cond_drop_prob < 1 or gen.temperature < 0 or gen.top_k < 0:
         raise ConfigError("generator.cond_drop_prob must be in [0, 1), temperature and top_k >= 0")
     data = config.data
