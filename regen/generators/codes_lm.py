@@ -248,8 +248,14 @@ class CaptionCodeLM(nn.Module):
         first = self.code_in(offset[0] + previous).sum(2) + fixed[0] + bias[:, None]
         pending = torch.cat([prefix, first], 1)
         pad = torch.full((batch, self.pattern.slots), self.pad, device=device)
+        weights = self.decoder.step_weights()
         for s in range(steps):
-            hidden = self.decoder(pending, valid[:, : width + s + 1], cache)[:, -1]
+            if s == 0:  # the prefix and the first step in one pass
+                hidden = self.decoder(pending, valid[:, : width + 1], cache)[:, -1]
+            else:
+                hidden = self.decoder.decode_step(
+                    pending, valid[:, : width + s + 1], cache, weights
+                )
             if delay:  # every level's head on the one new position: [rows, Q, K]
                 logits = torch.baddbmm(
                     self.head_bias[:, None], hidden[None].expand(self.levels, -1, -1),
@@ -267,5 +273,5 @@ class CaptionCodeLM(nn.Module):
             if s + 1 == steps:
                 break
             read = torch.cat([drawn, drawn]) if guided else drawn
-            pending = (self.code_in(offset[s + 1] + read).sum(1) + fixed[s + 1] + bias)[:, None]
+            pending = self.code_in(offset[s + 1] + read).sum(1) + fixed[s + 1] + bias
         return self.pattern.undo(tokens, frames).long()
