@@ -14,7 +14,9 @@ pipelines, and writes benchmarks/results/sound.json with a ``summary``:
   regen and direct, with the real-vs-real floor and the degraded-real controls;
 - the codec's bitrate, reconstruction (mel L1, multi-resolution STFT, SI-SNR) and codebook
   usage per level;
-- generation real-time factor at batch 1 and batched, and the process's peak memory;
+- generation real-time factor at batch 1 (every scored clip of one side, then the other's;
+  and, the target's measure, one caption per side in turn over 16 rounds with the load
+  average before and after) and batched, and the process's peak memory;
 - the budget rule and what each side trained (steps, samples, seconds), the machine's load
   average during the run, the scale and the wall-clock of the whole run.
 
