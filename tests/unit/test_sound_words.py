@@ -118,3 +118,17 @@ def test_input_noise_corrupts_real_codes_in_training_only() -> None:
     assert 0.3 < changed < 0.6  # about half of the real codes, less the random repeats
     assert torch.equal(noisy[:, :3], read[:, :3])  # padding stays
     assert int(noisy[:, 3:].max()) < 16  # drawn codes are codes
+
+
+def test_true_mel_griffin_lim_is_the_recipes_renderer() -> None:
+    """The renderer's ceiling ("griffin-lim resynthesis") runs the recipe's iterations, not
+    Griffin-Lim's default; beside a vocoder it is the default reference."""
+    from regen.renderers.griffin_lim import GriffinLimRenderer
+    from regen.tasks.sound.evaluate import true_mel_griffin_lim
+
+    config = load_recipe("sound/codec_tokens", [*TINY_SOUND, "renderer.griffin_lim_iterations=5"])
+    renderer = build_sound_pipeline(config).renderer
+    assert true_mel_griffin_lim(renderer).iterations == 5
+    vocoder = load_recipe("sound/codec_tokens", [*TINY_SOUND, "renderer.kind=vocoder"])
+    reference = true_mel_griffin_lim(build_sound_pipeline(vocoder).renderer)
+    assert isinstance(reference, GriffinLimRenderer) and reference.iterations == 32
