@@ -14,7 +14,9 @@ pipelines, and writes benchmarks/results/sound.json with a ``summary``:
   regen and direct, with the real-vs-real floor and the degraded-real controls;
 - the codec's bitrate, reconstruction (mel L1, multi-resolution STFT, SI-SNR) and codebook
   usage per level;
-- generation real-time factor at batch 1 and batched, and the process's peak memory;
+- generation real-time factor at batch 1 (every scored clip of one side, then the other's;
+  and, the target's measure, one caption per side in turn over 16 rounds with the load
+  average before and after) and batched, and the process's peak memory;
 - the budget rule and what each side trained (steps, samples, seconds), the machine's load
   average during the run, the scale and the wall-clock of the whole run.
 
@@ -30,6 +32,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 
-from benchmarks.common import update_results  # noqa: E402
+from benchmarks.common import interleaved, update_results  # noqa: E402
 from regen.compare.harness import run_compare  # noqa: E402
 from regen.runs import load_run  # noqa: E402
 from regen.tasks.sound.train import load_sound_data  # noqa: E402
@@ -46,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "sound/codec_tokens"
 COMMAND = "nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.sound_regen_vs_direct"
 BATCH = 16  # captions per call for the batched speed
+ROUNDS = 16  # interleaved batch-1 rounds: one caption per side per round
 
 
 class LoadSampler:
@@ -104,6 +108,46 @@ def batched_speed(run: Path, captions: list[str], sampling: dict[str, float]) ->
             "realtime_speedup": audio / seconds}  # fmt: skip
 
 
+def interleaved_batch1(
+    runs: dict[str, Path], captions: list[str], sampling: dict[str, float]
+) -> dict[str, Any]:
+    """Batch-1 real-time factor of each side, one caption per side in turn per round
+    (:func:`benchmarks.common.interleaved`), so load that comes and goes on the shared
+    machine falls on both alike; the 1-minute load average before and after."""
+    loaded = {label: load_run(folder) for label, folder in runs.items()}
+    audio: dict[str, float] = {label: 0.0 for label in runs}
+
+    def measure(label: str) -> Callable[[], float]:
+        pipeline, config = loaded[label]
+        options = {} if pipeline.is_direct else sampling
+        turn = iter(range(10**9))
+
+        def once() -> float:
+            i = next(turn)
+            x = pipeline.conditioner.encode([captions[i % len(captions)]])
+            rng = torch.Generator().manual_seed(i)
+            with torch.inference_mode():
+                start = time.perf_counter()
+                wav = pipeline.render(pipeline.generate(x, generator=rng, **options))
+                seconds = time.perf_counter() - start
+            audio[label] += wav.shape[-1] / config.data.sample_rate
+            return seconds
+
+        return once
+
+    for label in runs:  # warm-up outside the timing (first-call allocations)
+        measure(label)()
+    audio = {label: 0.0 for label in runs}
+    load_before = os.getloadavg()[0]
+    seconds = interleaved({label: measure(label) for label in runs}, ROUNDS, "batch-1 speed")
+    return {
+        "rounds": ROUNDS,
+        "realtime_speedup": {label: audio[label] / sum(seconds[label]) for label in runs},
+        "seconds_per_clip_median": {label: sorted(v)[len(v) // 2] for label, v in seconds.items()},
+        "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-sound")
@@ -127,6 +171,9 @@ def main() -> None:
         label: batched_speed(args.out / labels[label]["recipe_name"], captions, sampling)
         for label in labels
     }
+    batch1 = interleaved_batch1(
+        {label: args.out / labels[label]["recipe_name"] for label in labels}, captions, sampling
+    )
     systems, codec, controls = results["systems"], results["codec"], results["fad_controls"]
     keep = ("adherence", "adherence_family", "adherence_mode", "adherence_meter",
             "adherence_tempo", "local_fad")  # fmt: skip
@@ -164,6 +211,9 @@ def main() -> None:
             "collapsed_levels": codec["collapsed_levels"],
         },
         "generation_realtime_speedup": {
+            # the target's measure: one caption at a time, the two sides interleaved
+            "batch_1_interleaved": batch1,
+            # every scored clip of one side, then the other's (the evaluation's own timing)
             "batch_1": {label: systems[label]["realtime_speedup"] for label in labels},
             f"batch_{BATCH}": {label: speed[label]["realtime_speedup"] for label in labels},
         },

@@ -30,12 +30,18 @@ FIGURES = {
     "adherence_real": ("caption_adherence", "real"),
     "family_regen": ("caption_adherence_per_attribute", "regen", "adherence_family"),
     "family_direct": ("caption_adherence_per_attribute", "direct", "adherence_family"),
+    "family_griffin_lim_true_mel": (
+        "caption_adherence_per_attribute", "griffin-lim resynthesis", "adherence_family"),
     "family_codec_resynthesis": (
         "caption_adherence_per_attribute", "codec resynthesis", "adherence_family"),
     "local_fad_regen": ("local_fad", "regen"),
     "local_fad_direct": ("local_fad", "direct"),
     "local_fad_real_floor": ("local_fad", "real vs real (other tunes, floor)"),
     "realtime_batch_1_regen": ("generation_realtime_speedup", "batch_1", "regen"),
+    "realtime_batch_1_interleaved_regen": (
+        "generation_realtime_speedup", "batch_1_interleaved", "realtime_speedup", "regen"),
+    "realtime_batch_1_interleaved_direct": (
+        "generation_realtime_speedup", "batch_1_interleaved", "realtime_speedup", "direct"),
     "realtime_batch_16_regen": ("generation_realtime_speedup", "batch_16", "regen"),
     "train_seconds_regen": ("budget", "sides", "regen", "train_seconds"),
     "train_seconds_direct": ("budget", "sides", "direct", "train_seconds"),
@@ -44,8 +50,11 @@ FIGURES = {
 }  # fmt: skip
 
 
-def dig(summary: dict[str, Any], path: tuple[str, ...]) -> float:
+def dig(summary: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    """The figure at ``path``, or None where a seed's file predates it."""
     for key in path:
+        if not isinstance(summary, dict) or key not in summary:
+            return None
         summary = summary[key]
     return float(summary)
 
@@ -65,8 +74,10 @@ def seed_summaries() -> dict[int, dict[str, Any]]:
 def over_seeds(summaries: dict[int, dict[str, Any]]) -> dict[str, Any]:
     table = {}
     for name, path in FIGURES.items():
-        values = {str(seed): round(dig(s, path), 4) for seed, s in summaries.items()}
-        table[name] = {"mean": round(statistics.mean(values.values()), 4), "per_seed": values}
+        found = {str(seed): dig(s, path) for seed, s in summaries.items()}
+        values = {seed: round(v, 4) for seed, v in found.items() if v is not None}
+        if values:
+            table[name] = {"mean": round(statistics.mean(values.values()), 4), "per_seed": values}
     wins = {
         "adherence": sum(s["caption_adherence"]["regen"] > s["caption_adherence"]["direct"]
                          for s in summaries.values()),

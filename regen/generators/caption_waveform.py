@@ -40,6 +40,9 @@ class CaptionToWaveform(nn.Module):
         dim = cfg.hidden
         self.condition = ConditionEncoder(cfg, 0, dim=dim)
         self.query = nn.Linear(dim, dim)
+        # caption_sum: the pooled caption added to every frame query (as the regen LM adds it
+        # to every step input); absent when off, so earlier runs load unchanged
+        self.caption_sum = nn.Linear(dim, dim) if getattr(cfg, "caption_sum", False) else None
         self.transformer = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=False)
         self.decoder = WaveformDecoder(
             dim,
@@ -57,6 +60,10 @@ class CaptionToWaveform(nn.Module):
         prefix, mask = self.condition(trim_captions(x))
         positions = sinusoid(torch.arange(frames, device=x.device), prefix.shape[-1])
         queries = self.query(positions)[None].expand(len(x), -1, -1)
+        if self.caption_sum is not None:
+            weights = mask.to(prefix.dtype)[..., None]
+            pooled = (prefix * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            queries = queries + self.caption_sum(pooled)[:, None]
         valid = torch.cat(
             [mask, torch.ones(queries.shape[:2], dtype=torch.bool, device=x.device)], 1
         )

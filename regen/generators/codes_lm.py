@@ -29,7 +29,7 @@ from regen.contracts import LossOutput, X, XBatch, YSpec
 from regen.generators.code_patterns import PATTERNS
 from regen.generators.sampling import classifier_free_guidance, sample_token
 from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
-from regen.modules.transformer import KVCache, Transformer
+from regen.modules.transformer import Transformer
 
 
 def sinusoid(positions: torch.Tensor, dim: int) -> torch.Tensor:
@@ -41,9 +41,11 @@ def sinusoid(positions: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def trim_captions(x: torch.Tensor) -> torch.Tensor:
-    """Caption bytes [B, L] without the padding columns every row has (right padding): the
-    same encoding, as padding is masked, for a fraction of the attention and MLP work."""
-    longest = int((x != 0).sum(1).max()) if x.numel() else 0
+    """Caption tokens [B, L] (bytes) or [B, L, 2] (hashed words) without the padding
+    positions every row has (right padding): the same encoding, as padding is masked, for a
+    fraction of the attention and MLP work."""
+    real = (x != 0).reshape(len(x), x.shape[1], -1).any(-1) if x.dim() > 1 else x != 0
+    longest = int(real.sum(1).max()) if x.numel() else 0
     return x[:, : max(1, longest)]
 
 
@@ -68,6 +70,10 @@ class CaptionCodeLM(nn.Module):
         self.pad, self.bos = self.size, self.size + 1  # input ids only, never predicted
         dim = cfg.hidden
         self.condition = ConditionEncoder(cfg, 0, dim=dim)
+        # caption_sum: the pooled caption also added to every step's input, a direct path
+        # besides attention to the prefix (absent from the state_dict when off, so runs saved
+        # before the option load unchanged)
+        self.caption_sum = nn.Linear(dim, dim) if getattr(cfg, "caption_sum", False) else None
         self.code_in = nn.Embedding(self.levels * (self.size + 2), dim)
         self.target_level = nn.Embedding(self.levels, dim)
         self.decoder = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=True)
@@ -91,6 +97,30 @@ class CaptionCodeLM(nn.Module):
         target = self.target_level(level[steps]).sum(1)
         return codes + target + sinusoid(steps, codes.shape[-1])
 
+    def caption_bias(self, prefix: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """[B, 1, d] added to every step input: the projected masked mean of the caption
+        tokens with ``caption_sum`` on (a null row pools to its null vector), else 0."""
+        if self.caption_sum is None:
+            return prefix.new_zeros(len(prefix), 1, prefix.shape[-1])
+        weights = mask.to(prefix.dtype)[..., None]
+        pooled = (prefix * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.caption_sum(pooled)[:, None]
+
+    def corrupt(self, read: torch.Tensor) -> torch.Tensor:
+        """The tokens the steps read [B, S, J], each real code replaced by a random one with
+        probability ``input_noise`` (training only; padding stays).
+
+        Why: the codes of a looping melody predict the next codes so well that teacher
+        forcing rewards the caption only on the first few frames, and the LM learns to ignore
+        it (its code cross-entropy is the same with another clip's caption); a noisy history
+        makes what the caption says worth predicting from at every step.
+        """
+        prob = getattr(self.cfg, "input_noise", 0.0)
+        if prob <= 0 or not self.training:
+            return read
+        noisy = (torch.rand(read.shape, device=read.device) < prob) & (read < self.size)
+        return torch.where(noisy, torch.randint_like(read, self.size), read)
+
     def logits(self, hidden: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
         """Hidden states [B, n, d] of steps with slot levels [n, J] -> logits [B, n, J, K]."""
         every = torch.einsum("bnd,qdk->bnqk", hidden, self.head_weight) + self.head_bias
@@ -105,9 +135,11 @@ class CaptionCodeLM(nn.Module):
         level, frame = (t.to(codes.device) for t in self.pattern.layout(codes.shape[-1]))
         tokens = self.pattern.build(codes, self.pad)  # [B, S, J]
         bos = torch.full_like(tokens[:, :1], self.bos)
-        inputs = self.step_inputs(torch.cat([bos, tokens[:, :-1]], 1), level, 0)
+        read = self.corrupt(tokens[:, :-1])
+        inputs = self.step_inputs(torch.cat([bos, read], 1), level, 0)
         drop = random_drop(len(x), self.cfg.cond_drop_prob, x.device)
         prefix, mask = self.condition(x, drop)
+        inputs = inputs + self.caption_bias(prefix, mask)
         valid = torch.cat(
             [mask, torch.ones(inputs.shape[:2], dtype=torch.bool, device=x.device)], 1
         )
@@ -155,34 +187,91 @@ class CaptionCodeLM(nn.Module):
         steps = len(level)
         tokens = torch.full((batch, steps, self.pattern.slots), self.pad, device=x.device)
         previous = torch.full((len(rows), 1, self.pattern.slots), self.bos, device=x.device)
-        pending = self.step_inputs(previous, level, 0)
-        history = [prefix, pending]  # every input so far (read only without the cache)
-        cache: KVCache | None = None
         if use_cache:
-            cache = self.decoder.new_cache(len(rows), prefix.shape[1] + steps, like=prefix)
-            pending = torch.cat([prefix, pending], 1)
+            return self._sample_cached(
+                prefix, mask, level, frame, tokens, previous, guided, scale, temperature, top_k,
+                generator, frames,
+            )  # fmt: skip
+        bias = self.caption_bias(prefix, mask)
+        history = [prefix, self.step_inputs(previous, level, 0) + bias]  # every input so far
         valid = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
         for s in range(steps):
-            if use_cache:
-                hidden = self.decoder(pending, valid, cache)[:, -1]
-            else:
-                hidden = self.decoder(torch.cat(history, 1), valid)[:, -1]
+            hidden = self.decoder(torch.cat(history, 1), valid)[:, -1]
             logits = self.logits(hidden[:, None], level[s : s + 1])[:, 0]  # [rows, J, K]
             if guided:
                 logits = classifier_free_guidance(logits[:batch], logits[batch:], scale)
             drawn = sample_token(
-                logits.flatten(0, 1),
-                temperature=temperature,
-                top_k=top_k,
-                generator=generator,
+                logits.flatten(0, 1), temperature=temperature, top_k=top_k, generator=generator
             ).view(batch, -1)
             drawn = torch.where(frame[s] >= 0, drawn, torch.full_like(drawn, self.pad))
             tokens[:, s] = drawn
             if s + 1 == steps:
                 break
             previous = (torch.cat([drawn, drawn]) if guided else drawn)[:, None]
-            pending = self.step_inputs(previous, level, s + 1)
-            if not use_cache:
-                history.append(pending)
+            history.append(self.step_inputs(previous, level, s + 1) + bias)
             valid = torch.cat([valid, torch.ones_like(valid[:, :1])], 1)
+        return self.pattern.undo(tokens, frames).long()
+
+    def _sample_cached(
+        self,
+        prefix: torch.Tensor,
+        mask: torch.Tensor,
+        level: torch.Tensor,
+        frame: torch.Tensor,
+        tokens: torch.Tensor,
+        previous: torch.Tensor,
+        guided: bool,
+        scale: float,
+        temperature: float,
+        top_k: int,
+        generator: torch.Generator,
+        frames: int,
+    ) -> torch.Tensor:
+        """The KV-cache decode loop of :meth:`sample`: one position per step.
+
+        Batch-1 generation is bound by per-step overhead (a step of this small model is a
+        few hundred microseconds of arithmetic), so whatever does not depend on the drawn
+        codes is computed once for all steps: the target-level and position embeddings, the
+        code-embedding offsets of every step's input levels, and the validity mask.
+        """
+        batch, rows, steps = len(tokens), len(prefix), len(level)
+        device = prefix.device
+        every = torch.arange(steps, device=device)
+        # step_inputs, split: the part that is fixed per step, and the read tokens' offsets
+        fixed = self.target_level(level).sum(1) + sinusoid(every, prefix.shape[-1])
+        bias = self.caption_bias(prefix, mask)[:, 0]  # [rows, d]
+        offset = level[(every - 1).clamp_min(0)] * (self.size + 2)  # [S, J]
+        valid = torch.cat([mask, torch.ones(rows, steps, dtype=torch.bool, device=device)], 1)
+        width = prefix.shape[1]
+        delay = self.pattern.slots == self.levels  # slot j is level j at every step
+        cache = self.decoder.new_cache(rows, width + steps, like=prefix)
+        first = self.code_in(offset[0] + previous).sum(2) + fixed[0] + bias[:, None]
+        pending = torch.cat([prefix, first], 1)
+        pad = torch.full((batch, self.pattern.slots), self.pad, device=device)
+        weights = self.decoder.step_weights()
+        for s in range(steps):
+            if s == 0:  # the prefix and the first step in one pass
+                hidden = self.decoder(pending, valid[:, : width + 1], cache)[:, -1]
+            else:
+                hidden = self.decoder.decode_step(
+                    pending, valid[:, : width + s + 1], cache, weights
+                )
+            if delay:  # every level's head on the one new position: [rows, Q, K]
+                logits = torch.baddbmm(
+                    self.head_bias[:, None], hidden[None].expand(self.levels, -1, -1),
+                    self.head_weight,
+                ).transpose(0, 1)  # fmt: skip
+            else:
+                logits = self.logits(hidden[:, None], level[s : s + 1])[:, 0]
+            if guided:
+                logits = classifier_free_guidance(logits[:batch], logits[batch:], scale)
+            drawn = sample_token(
+                logits.flatten(0, 1), temperature=temperature, top_k=top_k, generator=generator
+            ).view(batch, -1)
+            drawn = torch.where(frame[s] >= 0, drawn, pad)
+            tokens[:, s] = drawn
+            if s + 1 == steps:
+                break
+            read = torch.cat([drawn, drawn]) if guided else drawn
+            pending = self.code_in(offset[s + 1] + read).sum(1) + fixed[s + 1] + bias
         return self.pattern.undo(tokens, frames).long()

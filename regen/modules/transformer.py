@@ -167,3 +167,61 @@ class Transformer(nn.Module):
         if cache is not None:
             cache.length += x.shape[1]
         return self.norm(x)
+
+    def step_weights(self) -> list[tuple[torch.Tensor, ...]]:
+        """Per block, the tensors :meth:`decode_step` reads, looked up once for a whole
+        sampling loop (a module attribute lookup costs about as much as a small op here)."""
+        return [
+            (
+                b.norm1.weight, b.norm1.bias, b.attn.qkv.weight, b.attn.qkv.bias,
+                b.attn.out.weight, b.attn.out.bias, b.norm2.weight, b.norm2.bias,
+                b.mlp[0].weight, b.mlp[0].bias, b.mlp[2].weight, b.mlp[2].bias,
+            )
+            for b in self.blocks
+        ]  # fmt: skip
+
+    def decode_step(
+        self,
+        x: torch.Tensor,
+        key_valid: torch.Tensor,
+        cache: KVCache,
+        weights: list[tuple[torch.Tensor, ...]] | None = None,
+    ) -> torch.Tensor:
+        """One new position per row, through the cache: ``forward(x[:, None], key_valid,
+        cache)[:, 0]`` for ``x`` [B, dim], computed without the module calls.
+
+        Why: autoregressive sampling at batch 1 runs one position at a time through a small
+        model, where much of the per-step cost is call overhead (module dispatch, dropout
+        no-ops, the mask built from aranges, indexing), not arithmetic; this path runs the
+        same operations on the same weights directly. ``weights``: :meth:`step_weights`,
+        passed in by a loop that calls this many times. Inference only: in training mode
+        (dropout on) it defers to :meth:`forward`.
+        """
+        if self.training:
+            return self(x[:, None], key_valid, cache)[:, 0]
+        batch, dim = x.shape
+        heads, eps = self.heads, self.norm.eps
+        position = cache.length
+        # one query, the last position: causal = every valid key, and always itself
+        mask = key_valid.clone()
+        mask[:, -1] = True
+        mask = mask[:, None, None]
+        for i, (n1w, n1b, qkv_w, qkv_b, out_w, out_b, n2w, n2b, w1, b1, w2, b2) in enumerate(
+            weights or self.step_weights()
+        ):
+            h = F.layer_norm(x, (dim,), n1w, n1b, eps)
+            q, k, v = F.linear(h, qkv_w, qkv_b).view(batch, 3, heads, dim // heads).unbind(1)
+            keys, values = cache.keys[i], cache.values[i]
+            keys.select(2, position).copy_(k)
+            values.select(2, position).copy_(v)
+            y = F.scaled_dot_product_attention(
+                q[:, :, None],
+                keys.narrow(2, 0, position + 1),
+                values.narrow(2, 0, position + 1),
+                attn_mask=mask,
+            )
+            x = x + F.linear(y.view(batch, dim), out_w, out_b)
+            h = F.gelu(F.linear(F.layer_norm(x, (dim,), n2w, n2b, eps), w1, b1))
+            x = x + F.linear(h, w2, b2)
+        cache.length += 1
+        return F.layer_norm(x, (dim,), self.norm.weight, self.norm.bias, eps)

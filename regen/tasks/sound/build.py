@@ -1,6 +1,7 @@
 """Build sound pipelines: caption -> codec tokens -> log-mel -> waveform, or caption -> waveform.
 
-caption ─CaptionConditioner (utf-8 bytes)─▶ X [B, 96] ─CaptionCodeLM─▶ codes [B, Q, F]
+caption ─CaptionConditioner (utf-8 bytes [B, 96] or hashed words [B, 32, 2])─▶ X
+    ─CaptionCodeLM─▶ codes [B, Q, F]
     ─MelRVQ.decode_mel─▶ log-mel ─vocoder─▶ 16 kHz waveform          (regen)
 caption ─▶ X ─CaptionToWaveform─▶ waveform                            (direct)
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 import torch
 
 from regen.contracts import Renderer
+from regen.data.caption_words import encode_caption_words
 from regen.data.text import encode_captions
-from regen.errors import DataError
+from regen.errors import ConfigError, DataError
 from regen.generators.caption_waveform import CaptionToWaveform
 from regen.generators.codes_lm import CaptionCodeLM
 from regen.modules.dsp import MelSpectrogram, waveform_spec
@@ -20,19 +22,38 @@ from regen.renderers.griffin_lim import GriffinLimRenderer
 from regen.renderers.latent_mel import LatentMelRenderer
 from regen.renderers.vocoder import VocosVocoder
 from regen.representations.mel_rvq import MelRVQ
-from regen.tasks.sound.config import SoundRecipeConfig
+from regen.tasks.sound.config import TEXT_ENCODERS, SoundRecipeConfig
 
 CAPTION_BYTES = 96  # longer captions are cut (the corpus's longest is about 80 bytes)
+CAPTION_WORDS = 32  # words and punctuation marks (the corpus's longest is about 20)
 
 
 class CaptionConditioner:
-    """Captions -> X: int64 [B, 96] utf-8 bytes + 1 (0 = padding), read by the learned
-    byte-level encoder, so any words (an instrument never heard) still encode."""
+    """Captions -> X for ``generator.text_encoder``:
+
+    - ``learned``: int64 [B, 96] utf-8 bytes + 1 (0 = padding), read by a byte transformer;
+    - ``words``: int64 [B, 32, 2] hashed word ids (:mod:`regen.data.caption_words`), so each
+      word is one token from the first step.
+
+    Either way any caption encodes: an unknown word (an instrument never heard) gets hash ids
+    whose embeddings training never moved, which the encoder reads as an unfamiliar word.
+    """
+
+    def __init__(self, text_encoder: str = "learned") -> None:
+        if text_encoder not in TEXT_ENCODERS:
+            raise ConfigError(
+                f"unknown generator.text_encoder {text_encoder!r} for sound; "
+                f"use one of {', '.join(TEXT_ENCODERS)}"
+            )
+        self.text_encoder = text_encoder
 
     def encode(self, captions: list[str]) -> torch.Tensor:
         if not captions:
             raise DataError("no captions given; pass at least one")
-        return encode_captions([str(c) for c in captions], max_len=CAPTION_BYTES)
+        captions = [str(c) for c in captions]
+        if self.text_encoder == "words":
+            return encode_caption_words(captions, max_words=CAPTION_WORDS)
+        return encode_captions(captions, max_len=CAPTION_BYTES)
 
 
 def mel_of(config: SoundRecipeConfig) -> MelSpectrogram:
@@ -71,7 +92,7 @@ def build_sound_pipeline(config: SoundRecipeConfig) -> Pipeline:
     torch.manual_seed(config.seed)
     mel = mel_of(config)
     frames = clip_frames(config)
-    conditioner = CaptionConditioner()
+    conditioner = CaptionConditioner(config.generator.text_encoder)
     if config.is_direct:
         spec = waveform_spec(config.data.sample_rate)
         generator = CaptionToWaveform(spec, config.generator, config.renderer, mel, frames)

@@ -25,6 +25,9 @@ from regen.modules.waveform_decoder import PHASE_MODES
 from regen.tasks.sound.corpus import SoundDataConfig
 from regen.tasks.tts.config import VocoderConfig  # one vocoder config for every audio task
 
+TEXT_ENCODERS = ("learned", "words")
+"""``generator.text_encoder`` of the sound task: caption bytes or hashed words."""
+
 
 @dataclass
 class CodecConfig:
@@ -51,13 +54,21 @@ class CodecConfig:
 class SoundGeneratorConfig:
     """The caption encoder and transformer shared by the regen LM and the direct trunk."""
 
-    condition: str = "text"  # read by ConditionEncoder: captions as utf-8 bytes
-    text_encoder: str = "learned"  # trained here; nothing is downloaded
+    condition: str = "text"  # read by ConditionEncoder: captions as text
+    # learned: utf-8 bytes through a byte transformer | words: hashed word ids (each word one
+    # token from the first step); both trained here, nothing is downloaded
+    text_encoder: str = "learned"
     hidden: int = 128
     depth: int = 4
     heads: int = 4
     dropout: float = 0.1
     pattern: str = "delay"  # delay (MusicGen) | flatten (the ablation)
+    # regen LM: add the pooled caption to every step's input as well as reading it as the
+    # prefix; direct: add it to every frame query (the same direct path on both sides)
+    caption_sum: bool = False
+    # regen LM training: each code the steps read replaced by a random one with this
+    # probability, so the caption pays at every step, not only the first frames
+    input_noise: float = 0.0
     cond_drop_prob: float = 0.1  # caption dropped for classifier-free guidance
     guidance_scale: float = 3.0
     temperature: float = 1.0
@@ -116,6 +127,7 @@ class SoundRecipeConfig(RecipeHeader):
 CHOICES = {
     "representation.kind": ("codec", "waveform"),
     "generator.pattern": tuple(PATTERNS),
+    "generator.text_encoder": TEXT_ENCODERS,
     "renderer.kind": ("vocoder", "griffin_lim", "identity"),
     "renderer.phase": PHASE_MODES,
     "compare.budget": BUDGET_RULES,
@@ -137,6 +149,8 @@ def validate(config: SoundRecipeConfig) -> None:
         raise ConfigError("representation.codebook_size must be >= 2 and n_fft >= hop >= 1")
     if gen.hidden % gen.heads or min(gen.depth, gen.heads) < 1:
         raise ConfigError("generator.hidden must be divisible by heads; depth, heads >= 1")
+    if not 0 <= gen.input_noise < 1:
+        raise ConfigError("generator.input_noise must be in [0, 1)")
     if not 0 <= gen.cond_drop_prob < 1 or gen.temperature < 0 or gen.top_k < 0:
         raise ConfigError("generator.cond_drop_prob must be in [0, 1), temperature and top_k >= 0")
     data = config.data

@@ -76,6 +76,14 @@ def generate(
     return torch.stack([w[:length] for w in outputs]), seconds
 
 
+def true_mel_griffin_lim(renderer: Any) -> GriffinLimRenderer:
+    """Griffin-Lim for the renderer's ceiling from the true mel: the recipe's own renderer
+    when it is Griffin-Lim (its iterations), else Griffin-Lim's default beside the vocoder."""
+    if isinstance(renderer.mel_renderer, GriffinLimRenderer):
+        return renderer.mel_renderer
+    return GriffinLimRenderer(renderer.mel_renderer.mel)
+
+
 def codec_scores(
     regen: Pipeline, config: SoundRecipeConfig, real: torch.Tensor
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -86,7 +94,7 @@ def codec_scores(
     with torch.inference_mode():
         codes = torch.cat([rep.encode(chunk) for chunk in real.split(16)])
         true_mel = torch.cat([mel.encode(chunk) for chunk in real.split(16)])
-        griffin_lim = GriffinLimRenderer(mel)
+        griffin_lim = true_mel_griffin_lim(renderer)
         wavs = {"codec resynthesis": renderer.render(codes)}
         if not isinstance(renderer.mel_renderer, GriffinLimRenderer):
             # each stage's ceiling apart: the codec through Griffin-Lim, the renderer from

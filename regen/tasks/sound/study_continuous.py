@@ -127,12 +127,18 @@ def build_continuous(config: SoundRecipeConfig) -> Pipeline:
     vae = MelVAE(mel, VAESettings(rep.latent_channels, rep.hidden, rep.layers))
     latent = GridMelLatent(vae, clip_frames(config), multiple)
     settings = DiffusionSettings(
-        gen.hidden, gen.heads, gen.dropout, gen.cond_drop_prob, gen.guidance_scale
+        gen.hidden,
+        gen.heads,
+        gen.dropout,
+        gen.cond_drop_prob,
+        gen.guidance_scale,
+        text_encoder=gen.text_encoder,
     )
     generator = DiffusionGenerator(latent.spec, settings, num_classes=0)
     renderer = LatentMelRenderer(latent.spec, latent.decode_mel, mel_renderer(config, mel))
     name = f"{config.name}_continuous"
-    return Pipeline(latent, generator, renderer, conditioner=CaptionConditioner(), name=name)
+    conditioner = CaptionConditioner(gen.text_encoder)
+    return Pipeline(latent, generator, renderer, conditioner=conditioner, name=name)
 
 
 def train_continuous(config: SoundRecipeConfig, run_dir: Path) -> tuple[Pipeline, float]:
