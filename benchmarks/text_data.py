@@ -15,9 +15,9 @@ from regen.config import load_recipe
 from regen.eval.text_metrics import hallucination
 from regen.modules.word_pieces import pieces
 from regen.representations.text_template import NUM, template
+from regen.tasks.text.build import load_text_data
 from regen.tasks.text.config import TextDataConfig
 from regen.tasks.text.data import load_corpus, x_text
-from regen.tasks.text.train import load_text_data
 
 COMMAND = ".venv/bin/python -m benchmarks.text_data"
 ITEMS = 1000  # test records measured for the coverage figures

@@ -30,9 +30,10 @@ from regen.config import load_recipe
 from regen.eval.text_metrics import multiset_f1
 from regen.representations.text_template import template
 from regen.runs import load_run
+from regen.tasks.text.build import load_text_data
 from regen.tasks.text.compare import _choose_length_penalties, _lemmas
 from regen.tasks.text.data import x_text
-from regen.tasks.text.train import load_text_data, train_text
+from regen.tasks.text.train import train_text
 
 DEV = 200
 

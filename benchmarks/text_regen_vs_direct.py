@@ -21,9 +21,10 @@ from benchmarks.common import update_results
 from regen.compare.harness import run_compare
 from regen.compare.records import read_results
 from regen.config import load_recipe
+from regen.tasks.text.build import load_text_data
 from regen.tasks.text.compare import score_regen_variant
 from regen.tasks.text.renderer_asset import renderer_job
-from regen.tasks.text.train import load_text_data, train_text
+from regen.tasks.text.train import train_text
 from regen.training.renderer_assets import asset_folder, read_record
 
 RECIPE = "text/debian_synopsis"

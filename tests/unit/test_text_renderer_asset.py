@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from regen.config import load_recipe
+from regen.tasks.text.build import load_text_data
 from regen.tasks.text.renderer_asset import renderer_job
-from regen.tasks.text.train import load_text_data
 from regen.training.renderer_assets import asset_key
 from tests.text_tiny import TINY_TEXT
 

@@ -18,8 +18,8 @@ from regen.representations.text_template import (
     skeleton_template,
     template,
 )
+from regen.tasks.text.build import load_text_data
 from regen.tasks.text.config import TextRecipe
-from regen.tasks.text.train import load_text_data
 
 STATUS = Path("/var/lib/dpkg/status")
 

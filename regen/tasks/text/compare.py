@@ -26,11 +26,12 @@ from regen.compare.records import run_record
 from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
 from regen.pipeline import Pipeline
 from regen.representations.text_template import NUM, template
+from regen.tasks.text.build import TextData, build, load_text_data
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
 from regen.tasks.text.length_penalty import choose_length_penalty, choose_stage_penalties
 from regen.tasks.text.report import write_report  # noqa: F401  (the harness calls it)
-from regen.tasks.text.train import TextData, build, load_text_data, synopses, train_text
+from regen.tasks.text.train import synopses, train_text
 from regen.training.loop import StageResult
 from regen.training.probe import best_step_seconds
 

@@ -27,6 +27,7 @@ from regen.config import to_dict
 from regen.eval.text_metrics import bleu, chrf
 from regen.representations.text_template import RULE_VERSION, template
 from regen.runs import write_config
+from regen.tasks.text.build import build, load_text_data
 from regen.tasks.text.config import TextRecipe
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
@@ -41,8 +42,6 @@ NOTES = {
 
 def renderer_job(config: TextRecipe, data=None) -> RendererJob:  # data: TextData
     """How to train, load and measure the template -> synopsis renderer of ``config``."""
-    from regen.tasks.text.train import build, load_text_data  # train imports this module
-
     data = data or load_text_data(config)
     codec, limit = data.codec, config.data.max_y_tokens
     meta = {"vocab": data.vocab.vocab}
