@@ -89,6 +89,10 @@ def main() -> None:
         rows[label]["dev"] = dev["rows"]
         print(json.dumps({label: rows[label]}), flush=True)
     extra = [f"--recipe {args.recipe}"] if args.recipe != "latent_diffusion" else []
+    if args.out != ROOT / "runs" / "bench-video-words":
+        extra.append(f"--out {args.out}")
+    if args.results != "video_condition_words":
+        extra.append(f"--results {args.results}")
     extra += [f"--variant {k}={','.join(v)}" for k, v in args.variant]
     if args.representation_from is not None:
         extra.append(f"--representation-from {args.representation_from}")
