@@ -52,6 +52,7 @@ def train(recipe: str, run: Path, overrides: list[str], representation_from: Pat
         "overrides": overrides,
         "generator_seconds": stages["generator"]["seconds"],
         "generator_steps": stages["generator"]["steps"],
+        "generator_final_loss": stages["generator"]["final_loss"],
         "peak_rss_mib": usage["peak_rss_mib"],
     }
 
