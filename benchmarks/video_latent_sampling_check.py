@@ -3,8 +3,8 @@
 For each trained run given (video/latent_diffusion runs, e.g. those of
 benchmarks.video_condition_words): the spread of the TRUE latents of 16 training clips and
 of the latents DDIM samples for their captions (guidance 1), the denoising MSE of the noise
-prediction at four timesteps, and the per-factor dev scores (benchmarks.video_regen_vs_direct
-.guidance_on_dev's split: 64 clips of the held-out fonts, seed + 1) of DDIM at the recipe's
+prediction (for v_prediction, of the noise it implies) at four timesteps, and the per-factor
+dev scores (benchmarks.video_regen_vs_direct.guidance_on_dev's split: 64 clips of the held-out fonts, seed + 1) of DDIM at the recipe's
 guidance as sampled, and with the predicted x0 clipped to [-3, 3] (the latents are
 calibrated to unit variance), a sampler check the recipes do not use.
 
@@ -51,6 +51,17 @@ def sample(
     return y
 
 
+def implied_noise(
+    generator: DiffusionGenerator, prediction: torch.Tensor, noisy: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """The noise a prediction implies: itself for epsilon, ``sqrt(a) v + sqrt(1 - a) x_t`` for
+    v_prediction (a = alpha-bar at t), so the noise MSE compares both prediction types alike."""
+    if generator.cfg.prediction_type == "epsilon":
+        return prediction
+    alpha = generator.noise_scheduler.alphas_cumprod.to(noisy.device)[t].view(-1, 1, 1, 1)
+    return alpha.sqrt() * prediction + (1 - alpha).sqrt() * noisy
+
+
 @torch.no_grad()
 def check(run: Path) -> dict:
     pipeline, config = load_run(run, task="video")
@@ -65,7 +76,8 @@ def check(run: Path) -> dict:
         noise = torch.randn(true.shape, generator=torch.Generator().manual_seed(step))
         noisy = generator.noise_scheduler.add_noise(true, noise, t)
         prediction = generator.unet(noisy, t, **generator.conditioning(x), return_dict=False)[0]
-        mse[str(step)] = float(torch.nn.functional.mse_loss(prediction, noise))
+        implied = implied_noise(generator, prediction, noisy, t)
+        mse[str(step)] = float(torch.nn.functional.mse_loss(implied, noise))
     data = hooks.load_data(config)
     dev = load_split(config.data, "test", config.seed + 1)
     dev = dev.subset(torch.arange(min(64, len(dev))))
@@ -100,6 +112,8 @@ def main() -> None:
         rows[str(run)] = check(run)
         print(json.dumps({str(run): rows[str(run)]}), flush=True)
     command = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_latent_sampling_check"
+    if args.results != "video_latent_sampling_check":
+        command += f" --results {args.results}"
     summary = {"command": " ".join([command, *map(str, args.runs)]), "rows": rows}
     path = ROOT / "benchmarks" / "results" / f"{args.results}.json"
     path.write_text(json.dumps(summary, indent=1) + "\n")
