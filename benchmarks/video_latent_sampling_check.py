@@ -4,9 +4,10 @@ For each trained run given (video/latent_diffusion runs, e.g. those of
 benchmarks.video_condition_words): the spread of the TRUE latents of 16 training clips and
 of the latents DDIM samples for their captions (guidance 1), the denoising MSE of the noise
 prediction (for v_prediction, of the noise it implies) at four timesteps, and the per-factor
-dev scores (benchmarks.video_regen_vs_direct.guidance_on_dev's split: 64 clips of the held-out fonts, seed + 1) of DDIM at the recipe's
-guidance as sampled, and with the predicted x0 clipped to [-3, 3] (the latents are
-calibrated to unit variance), a sampler check the recipes do not use.
+dev scores (benchmarks.video_regen_vs_direct.guidance_on_dev's split: 64 clips of the
+held-out fonts, seed + 1) of DDIM at the recipe's guidance as sampled, and with the
+predicted x0 clipped to [-3, 3] (the latents are calibrated to unit variance), a sampler
+check the recipes do not use.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_latent_sampling_check RUN [RUN ...]
 """
