@@ -6,7 +6,9 @@ apart, on a shared machine: two runs of the same latent-diffusion network measur
 the benchmark's eval.batch_size) in each of ``--rounds`` rounds, the pipelines in turn
 within a round, after one warm-up batch each; the median and best clips/s per pipeline and
 the speedups over direct (from the medians) go to ``summary.sampling_interleaved`` of
-results/video.json. Diffusion rows: DDIM, 25 steps, guidance 2 (their recipes).
+results/video.json. Diffusion rows: DDIM, 25 steps, guidance 2 (their recipes). In the same
+rounds the latent-diffusion batch is also timed in its two parts, generate (caption encoding
+and the UNet's steps) and render (the per-frame VAE decoder), to show where its time goes.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_sampling_speed   # after the benchmark
 """
@@ -57,8 +59,25 @@ def main() -> None:
         pipeline.sample(captions, seed=seed, batch_size=args.batch)
         return time.perf_counter() - start
 
+    latent = pipelines["regen_latent_diffusion"][0]
+    x = latent.conditioner.encode(captions)
+
+    def generate_only(seed: int) -> float:  # caption encoding + the UNet's denoising steps
+        start = time.perf_counter()
+        latent.generate(x, generator=torch.Generator().manual_seed(seed))
+        return time.perf_counter() - start
+
+    latents = latent.generate(x, generator=torch.Generator().manual_seed(0))
+
+    def render_only() -> float:  # the per-frame VAE decoder over 32 clips x 16 frames
+        start = time.perf_counter()
+        latent.render(latents)
+        return time.perf_counter() - start
+
     measures = {name: partial(timed, p, cfg.seed) for name, (p, cfg) in pipelines.items()}
-    seconds = interleaved(measures, args.rounds, "sampling seconds")
+    split = {"latent_generate": partial(generate_only, 0), "latent_render": render_only}
+    seconds = interleaved({**measures, **split}, args.rounds, "sampling seconds")
+    parts = {name: seconds.pop(name) for name in split}
     rates = {
         name: {
             "median_clips_per_s": len(captions) / statistics.median(times),
@@ -73,6 +92,12 @@ def main() -> None:
             "how": f"{args.rounds} rounds, each pipeline in turn samples the same {len(captions)}"
             f" captions as one batch of {args.batch}; one warm-up batch of 2 each",
             "rates": rates,
+            "latent_diffusion_seconds_median": {
+                "generate": statistics.median(parts["latent_generate"]),
+                "render": statistics.median(parts["latent_render"]),
+                "how": "the same batch timed in two parts in each round: caption encoding and"
+                " the UNet's DDIM steps (generate), the per-frame VAE decoder (render)",
+            },
             "speedup_vs_direct_median": {
                 name: r["median_clips_per_s"] / direct
                 for name, r in rates.items()
@@ -80,7 +105,8 @@ def main() -> None:
             },
         }
     }
-    path = update_results("video", "sampling_interleaved", {"seconds": seconds}, summary)
+    raw = {"seconds": seconds, "latent_diffusion_parts": parts}
+    path = update_results("video", "sampling_interleaved", raw, summary)
     print(json.dumps(summary, indent=1))
     print(f"wrote {path}", file=sys.stderr)
 

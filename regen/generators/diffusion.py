@@ -2,6 +2,9 @@
 
 A diffusers ``UNet2DModel`` predicts noise (or velocity) from a noisy Y'; the condition X is
 pooled to one vector and added to the UNet's time embedding (``class_embed_type="identity"``).
+With ``cfg.cross_attention`` the UNet is a ``UNet2DConditionModel`` instead, whose lowest
+level and middle block also cross-attend over the condition tokens themselves (Stable
+Diffusion's conditioning): a pooled caption barely moves when one word changes, a token does.
 Training uses the DDPM noise schedule; sampling runs any of the DDPM, DDIM or DPM-Solver
 schedulers built from the same config, with classifier-free guidance through a learned null
 condition that replaces X with probability ``cfg.cond_drop_prob`` during training.
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DModel
+from diffusers import UNet2DConditionModel, UNet2DModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
 from torch import nn
@@ -38,8 +41,16 @@ def unet_channels(hidden: int, depth: int) -> tuple[int, ...]:
     return tuple(hidden * (1 if level == 0 else 2) for level in range(depth))
 
 
-def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel:
-    """A small UNet for one Y' of shape (C, H, W), with attention only at the lowest level.
+def uses_cross_attention(cfg: GeneratorConfig) -> bool:
+    """Whether ``cfg`` asks for the cross-attention UNet; settings objects that predate the
+    option (the image recipe, the sound study's) have no such field and keep the old UNet."""
+    return bool(getattr(cfg, "cross_attention", False))
+
+
+def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel | UNet2DConditionModel:
+    """A small UNet for one Y' of shape (C, H, W), with attention only at the lowest level
+    (and in the middle block); cross-attention to the condition tokens there too when
+    ``cfg.cross_attention`` is set.
 
     Each level but the last halves the resolution, so H and W must be divisible by
     ``2 ** (depth - 1)``. One resnet per level keeps training fast on a CPU.
@@ -61,19 +72,33 @@ def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel:
         raise ConfigError(
             f"generator.heads {cfg.heads} must divide the lowest UNet width {channels[-1]}"
         )
-    return UNet2DModel(
+    common = dict(
         sample_size=(height, width),
         in_channels=channels_in,
         out_channels=channels_in,
         block_out_channels=channels,
         layers_per_block=1,
-        down_block_types=("DownBlock2D",) * (depth - 1) + ("AttnDownBlock2D",),
-        up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (depth - 1),
-        attention_head_dim=channels[-1] // cfg.heads,
         # GroupNorm runs on every level; all widths are multiples of `hidden`.
         norm_num_groups=math.gcd(cfg.hidden, 32),
         dropout=cfg.dropout,
         class_embed_type="identity",
+    )
+    if uses_cross_attention(cfg):
+        return UNet2DConditionModel(
+            **common,
+            down_block_types=("DownBlock2D",) * (depth - 1) + ("CrossAttnDownBlock2D",),
+            up_block_types=("CrossAttnUpBlock2D",) + ("UpBlock2D",) * (depth - 1),
+            mid_block_type="UNetMidBlock2DCrossAttn",
+            # the condition tokens have the time embedding's width (ConditionEncoder dim)
+            cross_attention_dim=channels[0] * 4,
+            # diffusers' historical name: this argument is the number of heads
+            attention_head_dim=cfg.heads,
+        )
+    return UNet2DModel(
+        **common,
+        down_block_types=("DownBlock2D",) * (depth - 1) + ("AttnDownBlock2D",),
+        up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * (depth - 1),
+        attention_head_dim=channels[-1] // cfg.heads,
     )
 
 
@@ -90,8 +115,8 @@ class DiffusionGenerator(nn.Module):
         num_classes: number of class ids for class conditions.
 
     Attributes:
-        unet: the diffusers ``UNet2DModel``; call it as ``unet(y, t, class_labels=cond)``
-            with ``cond = condition.pooled(x)``.
+        unet: the diffusers ``UNet2DModel`` (``UNet2DConditionModel`` with
+            ``cfg.cross_attention``); call it as ``unet(y, t, **self.conditioning(x))``.
         condition: the :class:`ConditionEncoder` (pooled width = the UNet time embedding).
         noise_scheduler: the DDPM training schedule; ``make_scheduler`` derives samplers.
     """
@@ -132,22 +157,35 @@ class DiffusionGenerator(nn.Module):
         else:
             target = self.noise_scheduler.get_velocity(y0, noise, t)
         drop = random_drop(y0.shape[0], self.cfg.cond_drop_prob, y0.device)
-        cond = self.condition.pooled(batch["x"], drop)
-        prediction = self.unet(noisy, t, class_labels=cond, return_dict=False)[0]
+        cond = self.conditioning(batch["x"], drop)
+        prediction = self.unet(noisy, t, **cond, return_dict=False)[0]
         loss = F.mse_loss(prediction.float(), target.float())
         return loss, {"mse": loss.item()}
 
+    def conditioning(
+        self, x: torch.Tensor, drop: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The UNet's condition keyword arguments for X (``drop``: bool [B], null rows):
+        the pooled vector [B, D] as ``class_labels``, and with cross-attention the tokens
+        [B, L, D] and their mask [B, L] as well (the caption is encoded once for both)."""
+        tokens, mask = self.condition(x, drop)
+        cond = {"class_labels": self.condition.pool(tokens, mask)}
+        if uses_cross_attention(self.cfg):
+            cond["encoder_hidden_states"] = tokens
+            cond["encoder_attention_mask"] = mask
+        return cond
+
     def predict(
-        self, y: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, guidance_scale: float
+        self, y: torch.Tensor, t: torch.Tensor, cond: dict[str, torch.Tensor], guidance_scale: float
     ) -> torch.Tensor:
         """The guided model output for noisy ``y`` [B, C, H, W] at timestep ``t``.
 
-        ``cond`` is [B, D] without guidance (scale 1) and [2B, D] (conditional rows, then
-        null rows) with it; both halves then run in one batched UNet call.
+        ``cond`` (see :meth:`conditioning`) has B rows without guidance (scale 1) and 2B
+        (conditional rows, then null rows) with it; both halves then run in one UNet call.
         """
         if guidance_scale == 1.0:
-            return self.unet(y, t, class_labels=cond, return_dict=False)[0]
-        both = self.unet(torch.cat([y, y]), t, class_labels=cond, return_dict=False)[0]
+            return self.unet(y, t, **cond, return_dict=False)[0]
+        both = self.unet(torch.cat([y, y]), t, **cond, return_dict=False)[0]
         conditional, unconditional = both.chunk(2)
         return classifier_free_guidance(conditional, unconditional, guidance_scale)
 
@@ -178,13 +216,9 @@ class DiffusionGenerator(nn.Module):
         batch = x.shape[0]
         scheduler = self.make_scheduler(sampler)
         scheduler.set_timesteps(steps, device=device)
-        if scale == 1.0:
-            cond = self.condition.pooled(x)
-        else:
-            cond = self.condition.pooled(*with_null_rows(x))
-        y = randn_tensor(
-            (batch, *self.spec.shape), generator=generator, device=device, dtype=cond.dtype
-        )
+        cond = self.conditioning(x) if scale == 1.0 else self.conditioning(*with_null_rows(x))
+        dtype = cond["class_labels"].dtype
+        y = randn_tensor((batch, *self.spec.shape), generator=generator, device=device, dtype=dtype)
         y = y * scheduler.init_noise_sigma
         for t in scheduler.timesteps:
             prediction = self.predict(scheduler.scale_model_input(y, t), t, cond, scale)

@@ -223,7 +223,10 @@ class ConditionEncoder(nn.Module):
     def pooled(self, x: torch.Tensor, drop: torch.Tensor | None = None) -> torch.Tensor:
         """One vector per item, [B, dim]: the masked mean of the condition tokens, or their
         attention pool (``pool="attention"``)."""
-        tokens, mask = self(x, drop)
+        return self.pool(*self(x, drop))
+
+    def pool(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """[B, dim] from the tokens and mask of :meth:`forward` (see :meth:`pooled`)."""
         if self.attention_pool is not None:
             return self.attention_pool(tokens, mask)
         weights = mask.to(tokens.dtype)[..., None]

@@ -236,13 +236,14 @@ def test_diffusion_guidance_combines_conditional_and_null_predictions():
     model = DiffusionGenerator(LATENT, tiny_cfg(), NUM_CLASSES).eval()
     x = torch.tensor([0, 3])
     y, t = torch.randn(2, 4, 8, 8), torch.tensor(500)
-    cond = model.condition.pooled(x)
-    null = model.condition.pooled(x, torch.ones(2, dtype=torch.bool))
+    cond = model.conditioning(x)
+    null = model.conditioning(x, torch.ones(2, dtype=torch.bool))
+    both = {k: torch.cat([cond[k], null[k]]) for k in cond}
     with torch.no_grad():
         conditional = model.predict(y, t, cond, 1.0)
-        assert torch.equal(conditional, model.unet(y, t, class_labels=cond).sample)
+        assert torch.equal(conditional, model.unet(y, t, class_labels=cond["class_labels"]).sample)
         unconditional = model.predict(y, t, null, 1.0)
-        guided = model.predict(y, t, torch.cat([cond, null]), 3.0)
+        guided = model.predict(y, t, both, 3.0)
     expected = unconditional + 3.0 * (conditional - unconditional)
     assert torch.allclose(guided, expected, atol=1e-5)
 

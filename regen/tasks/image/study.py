@@ -200,8 +200,8 @@ def predicted_y_prime(
         timesteps = scheduler.timesteps[int(len(scheduler.timesteps) * (1 - SDEDIT_STRENGTH)) :]
         noise = torch.randn(y0.shape, generator=rng)
         y = scheduler.add_noise(y0, noise, timesteps[:1].repeat(len(y0)))
-        pooled = with_null_rows(x_chunk) if scale != 1.0 else (x_chunk,)
-        cond = generator.condition.pooled(*pooled)
+        rows = with_null_rows(x_chunk) if scale != 1.0 else (x_chunk,)
+        cond = generator.conditioning(*rows)
         for t in timesteps:
             prediction = generator.predict(scheduler.scale_model_input(y, t), t, cond, scale)
             y = scheduler.step(prediction, t, y, generator=rng, return_dict=False)[0]

@@ -39,7 +39,7 @@ def build_pipeline(config: VideoRecipeConfig, clip_shape: tuple[int, int, int]) 
     """regen: caption -> tokens (AR or masked) -> 3-D VQ decoder, or caption -> per-frame
     VAE latents (latent diffusion) -> the VAE decoder frame by frame;
     direct: caption -> pixel diffusion (Pipeline.direct)."""
-    conditioner = CaptionConditioner(config.data.max_objects)
+    conditioner = CaptionConditioner(config.data.max_objects, config.generator.text_encoder)
     if config.is_direct:
         generator = build_generator(config, pixel_clip_spec(clip_shape))
         return Pipeline.direct(generator, conditioner=conditioner, name=config.name)

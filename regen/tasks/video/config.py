@@ -13,6 +13,8 @@ from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices
 from regen.errors import ConfigError
 from regen.modules.condition import POOLS
 
+TEXT_ENCODERS = ("learned", "words")  # caption bytes | hashed word ids (CaptionConditioner)
+
 
 @dataclass
 class VideoDataConfig:
@@ -49,8 +51,11 @@ class GeneratorConfig:
 
     kind: str = "autoregressive"  # autoregressive | masked | diffusion
     condition: str = "text"
-    text_encoder: str = "learned"
+    text_encoder: str = "learned"  # learned (caption bytes) | words (hashed word ids)
     pool: str = "mean"  # diffusion: caption tokens -> one vector by mean | attention
+    # diffusion: the UNet's lowest level and middle block also cross-attend over the caption
+    # tokens (diffusers UNet2DConditionModel); off keeps the UNet2DModel of older runs
+    cross_attention: bool = False
     hidden: int = 128
     depth: int = 4  # transformer layers, or UNet levels (diffusion)
     heads: int = 4
@@ -103,7 +108,7 @@ CHOICES = {
     "representation.kind": ("vq3d", "frame_vae", "identity"),
     "generator.kind": ("autoregressive", "masked", "diffusion"),
     "generator.condition": ("text",),
-    "generator.text_encoder": ("learned",),
+    "generator.text_encoder": TEXT_ENCODERS,
     "generator.pool": POOLS,
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
@@ -120,6 +125,11 @@ def validate(config: VideoRecipeConfig) -> None:
         raise ConfigError("data.frames must be positive and data.frame_size 32 or 64")
     if data.train_clips < 1 or data.test_clips < 4:
         raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
+    if config.generator.cross_attention and config.generator.kind != "diffusion":
+        raise ConfigError(
+            "generator.cross_attention is a diffusion UNet option; the autoregressive and "
+            "masked transformers already read every caption token (set it false)"
+        )
     discrete = config.representation.kind == "vq3d"
     if discrete == (config.generator.kind == "diffusion"):
         raise ConfigError(

@@ -6,13 +6,15 @@ import re
 
 import torch
 
+from regen.data.caption_words import encode_caption_words
 from regen.data.glyphs import CHARACTERS
 from regen.data.moving_glyphs import DIRECTIONS, SPEEDS, ClipSet, load_clips
 from regen.data.text import encode_captions
-from regen.errors import DataError
-from regen.tasks.video.config import VideoDataConfig
+from regen.errors import ConfigError, DataError
+from regen.tasks.video.config import TEXT_ENCODERS, VideoDataConfig
 
 CAPTION_BYTES_PER_GLYPH = 64  # the longest one-glyph caption is 58 bytes
+CAPTION_WORDS_PER_GLYPH = 16  # the longest one-glyph caption is 12 tokens, "; " joins two
 _OBJECT = re.compile(
     r"^\s*(?:the\s+)?(?P<kind>letter|digit)\s+(?P<glyph>\S+)\s+(?:moves|drifts)\s+(?P<rest>.*)$",
     re.IGNORECASE,
@@ -70,15 +72,30 @@ def check_caption(caption: str) -> list[dict[str, str]]:
 
 
 class CaptionConditioner:
-    """Captions -> X: int64 ``[B, 64 * max_objects]`` utf-8 bytes + 1 (0 = padding) for the
-    learned text encoder of the generators (short X keeps every forward pass cheap)."""
+    """Captions -> X for the generator's text encoder (``generator.text_encoder``):
+
+    - ``learned``: int64 ``[B, 64 * max_objects]`` utf-8 bytes + 1 (0 = padding);
+    - ``words``: int64 ``[B, 16 * max_objects, 2]`` hashed word ids (0 = padding).
+
+    Short X keeps every forward pass cheap.
+    """
 
     kind = "text"
 
-    def __init__(self, max_objects: int = 1) -> None:
+    def __init__(self, max_objects: int = 1, text_encoder: str = "learned") -> None:
+        if text_encoder not in TEXT_ENCODERS:
+            raise ConfigError(
+                f"unknown generator.text_encoder {text_encoder!r}; use one of "
+                f"{', '.join(TEXT_ENCODERS)}"
+            )
+        self.text_encoder = text_encoder
         self.max_len = CAPTION_BYTES_PER_GLYPH * max_objects
+        self.max_words = CAPTION_WORDS_PER_GLYPH * max_objects
 
     def encode(self, captions: list[str]) -> torch.Tensor:
         if not captions:
             raise DataError("no captions given; pass at least one")
-        return encode_captions([str(c) for c in captions], max_len=self.max_len)
+        captions = [str(c) for c in captions]
+        if self.text_encoder == "words":
+            return encode_caption_words(captions, max_words=self.max_words)
+        return encode_captions(captions, max_len=self.max_len)
