@@ -42,6 +42,7 @@ import torch  # noqa: E402
 
 from benchmarks.common import interleaved, update_results  # noqa: E402
 from regen.compare.harness import run_compare  # noqa: E402
+from regen.pipeline import Pipeline  # noqa: E402
 from regen.runs import load_run  # noqa: E402
 from regen.tasks.sound.train import load_sound_data  # noqa: E402
 
@@ -108,6 +109,20 @@ def batched_speed(run: Path, captions: list[str], sampling: dict[str, float]) ->
             "realtime_speedup": audio / seconds}  # fmt: skip
 
 
+def one_clip(
+    pipeline: Pipeline, config: Any, caption: str, seed: int, options: dict[str, float]
+) -> tuple[float, float]:
+    """Generate one caption at batch 1: (compute seconds, audio seconds); the caption's
+    encoding is outside the timing, generation and rendering inside."""
+    x = pipeline.conditioner.encode([caption])
+    rng = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        start = time.perf_counter()
+        wav = pipeline.render(pipeline.generate(x, generator=rng, **options))
+        seconds = time.perf_counter() - start
+    return seconds, wav.shape[-1] / config.data.sample_rate
+
+
 def interleaved_batch1(
     runs: dict[str, Path], captions: list[str], sampling: dict[str, float]
 ) -> dict[str, Any]:
@@ -124,13 +139,10 @@ def interleaved_batch1(
 
         def once() -> float:
             i = next(turn)
-            x = pipeline.conditioner.encode([captions[i % len(captions)]])
-            rng = torch.Generator().manual_seed(i)
-            with torch.inference_mode():
-                start = time.perf_counter()
-                wav = pipeline.render(pipeline.generate(x, generator=rng, **options))
-                seconds = time.perf_counter() - start
-            audio[label] += wav.shape[-1] / config.data.sample_rate
+            seconds, audio_seconds = one_clip(
+                pipeline, config, captions[i % len(captions)], i, options
+            )
+            audio[label] += audio_seconds
             return seconds
 
         return once

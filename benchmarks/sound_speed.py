@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 from benchmarks.common import interleaved, update_results  # noqa: E402
+from benchmarks.sound_regen_vs_direct import one_clip  # noqa: E402
 from regen.modules.transformer import Transformer  # noqa: E402
 from regen.runs import load_run  # noqa: E402
 from regen.tasks.sound.train import load_sound_data  # noqa: E402
@@ -62,14 +62,11 @@ def main() -> None:
         def once() -> float:
             i = next(turn)
             Transformer.decode_step = step
-            x = pipeline.conditioner.encode([captions[i % len(captions)]])
-            rng = torch.Generator().manual_seed(i)
-            with torch.inference_mode():
-                start = time.perf_counter()
-                wav = pipeline.render(pipeline.generate(x, generator=rng, **options))
-                seconds = time.perf_counter() - start
-            Transformer.decode_step = FAST
-            audio[name] = audio.get(name, 0.0) + wav.shape[-1] / config.data.sample_rate
+            try:
+                seconds, clip = one_clip(pipeline, config, captions[i % len(captions)], i, options)
+            finally:
+                Transformer.decode_step = FAST
+            audio[name] = audio.get(name, 0.0) + clip
             return seconds
 
         return once
