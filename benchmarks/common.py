@@ -27,6 +27,16 @@ def update_results(name: str, section: str, data: dict[str, Any], summary: dict[
     return path
 
 
+def write_results(name: str, summary: dict[str, Any]) -> Path:
+    """Write ``summary`` as the whole of ``results/<name>.json`` (a diagnostic's own file,
+    rewritten by each run) and say where on stderr."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+    return path
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Run a command to completion; return its wall seconds and peak resident memory (MiB)."""
     start = time.perf_counter()

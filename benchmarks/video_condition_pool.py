@@ -18,35 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import run_measured
+from benchmarks.common import write_results
 from benchmarks.video_condition_spread import spread
-from benchmarks.video_regen_vs_direct import REGEN, ROOT, guidance_on_dev
+from benchmarks.video_condition_words import train
+from benchmarks.video_regen_vs_direct import ROOT, guidance_on_dev
 from regen.runs import load_run
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_condition_pool"
 POOLS = ("mean", "attention")
-
-
-def train(run: Path, pool: str, overrides: list[str], representation_from: Path | None) -> dict:
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    if representation_from is not None:
-        shutil.copytree(representation_from, run / "representation")
-    recipe = str(ROOT / "recipes" / "video" / "latent_diffusion.yaml")
-    args = [*REGEN, "train", recipe, f"generator.pool={pool}", *overrides]
-    usage = run_measured([*args, "--out", str(run), "--resume"])
-    stages = {s["name"]: s for s in json.loads((run / "pipeline.json").read_text())["stages"]}
-    return {
-        "generator_seconds": stages["generator"]["seconds"],
-        "peak_rss_mib": usage["peak_rss_mib"],
-    }
 
 
 def main() -> None:
@@ -63,7 +47,9 @@ def main() -> None:
     for pool in POOLS:
         run = args.out / pool
         vae = None if pool == POOLS[0] else args.out / POOLS[0] / "representation"
-        rows[pool] = train(run, pool, args.overrides, vae)
+        rows[pool] = train(
+            "latent_diffusion", run, [f"generator.pool={pool}", *args.overrides], vae
+        )
         scale = load_run(run, task="video")[1].generator.guidance_scale
         rows[pool]["dev"] = guidance_on_dev(run, (scale,))
         rows[pool]["condition_spread"] = spread(run, 64)
@@ -82,9 +68,7 @@ def main() -> None:
         "rows": rows,
         "wall_seconds": time.perf_counter() - start,
     }
-    path = ROOT / "benchmarks" / "results" / f"{args.results}.json"
-    path.write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"wrote {path}", file=sys.stderr)
+    write_results(args.results, summary)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import run_measured
+from benchmarks.common import run_measured, write_results
 from benchmarks.video_regen_vs_direct import REGEN, ROOT, guidance_on_dev
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_condition_words"
@@ -105,9 +104,7 @@ def main() -> None:
         "rows": rows,
         "wall_seconds": time.perf_counter() - start,
     }
-    path = ROOT / "benchmarks" / "results" / f"{args.results}.json"
-    path.write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"wrote {path}", file=sys.stderr)
+    write_results(args.results, summary)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 from diffusers import DDIMScheduler
 
+from benchmarks.common import write_results
 from regen.generators.diffusion import DiffusionGenerator
 from regen.runs import load_run
 from regen.tasks.video import compare as hooks
@@ -116,9 +116,7 @@ def main() -> None:
     if args.results != "video_latent_sampling_check":
         command += f" --results {args.results}"
     summary = {"command": " ".join([command, *map(str, args.runs)]), "rows": rows}
-    path = ROOT / "benchmarks" / "results" / f"{args.results}.json"
-    path.write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"wrote {path}", file=sys.stderr)
+    write_results(args.results, summary)
 
 
 if __name__ == "__main__":
