@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 TINY_SOUND = [
     "data.clips=24",
     "data.clip_seconds=1.0",
@@ -41,3 +43,14 @@ TINY_SOUND = [
     "eval.dev_clips=2",  # the guidance / temperature grid runs on 2 dev clips
     "compare.calibrated_steps=6",  # the recipe's figure is calibrated for the full scale
 ]
+
+
+def fit_codes(lm, x, codes, steps: int) -> None:  # noqa: ANN001  (a CaptionCodeLM and tensors)
+    """Train ``lm`` on one batch of (captions ``x``, ``codes``) for ``steps`` Adam steps: the
+    shared core of the tests that check an LM learns a caption-dependent code."""
+    optimizer = torch.optim.Adam(lm.parameters(), lr=3e-3)
+    for _ in range(steps):
+        loss, _ = lm.training_loss({"x": x, "y_prime": codes})
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()

@@ -14,7 +14,7 @@ from regen.errors import ConfigError
 from regen.generators.codes_lm import CaptionCodeLM, trim_captions
 from regen.tasks.sound.build import CAPTION_WORDS, CaptionConditioner, build_sound_pipeline
 from regen.tasks.sound.config import validate
-from tests.tiny_sound import TINY_SOUND
+from tests.tiny_sound import TINY_SOUND, fit_codes
 
 CAPTIONS = ["a lively folk tune in 6/8, D major, played on a flute at 140 bpm", "a slow chorale"]
 
@@ -97,12 +97,7 @@ def test_words_lm_learns_a_caption_dependent_code(caption_sum) -> None:
     lm.cfg.cond_drop_prob = 0.0
     x = CaptionConditioner("words").encode(["a low tune", "a high tune"])
     codes = torch.stack([torch.zeros(2, 6), torch.full((2, 6), 9)]).long()
-    optimizer = torch.optim.Adam(lm.parameters(), lr=3e-3)
-    for _ in range(120):
-        loss, _ = lm.training_loss({"x": x, "y_prime": codes})
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    fit_codes(lm, x, codes, steps=120)
     sampled = lm.eval().sample(x, temperature=0.0, guidance_scale=1.0)
     assert torch.equal(sampled, codes)
 
