@@ -104,19 +104,11 @@ class ConditionEncoder(nn.Module):
         elif cfg.condition == "text" and cfg.text_encoder == "learned":
             self.kind = "bytes"
             self.byte_embed = nn.Embedding(TEXT_VOCAB_SIZE, cfg.hidden, padding_idx=0)
-            self.position = nn.Parameter(torch.randn(MAX_CAPTION_BYTES, cfg.hidden) * 0.02)
-            self.encoder = Transformer(
-                cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
-            )
-            self.project = nn.Linear(cfg.hidden, dim)
+            self._add_text_encoder(cfg, dim, MAX_CAPTION_BYTES)
         elif cfg.condition == "text" and cfg.text_encoder == "words":
             self.kind = "words"
             self.word_embed = nn.Embedding(WORD_VOCAB_SIZE, cfg.hidden, padding_idx=0)
-            self.position = nn.Parameter(torch.randn(MAX_CAPTION_WORDS, cfg.hidden) * 0.02)
-            self.encoder = Transformer(
-                cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
-            )
-            self.project = nn.Linear(cfg.hidden, dim)
+            self._add_text_encoder(cfg, dim, MAX_CAPTION_WORDS)
         elif cfg.condition == "text" and cfg.text_encoder == "minilm":
             self.kind = "minilm"
             self.project = nn.Linear(MINILM_DIM, dim)
@@ -134,6 +126,15 @@ class ConditionEncoder(nn.Module):
         # Same scale as nn.Embedding's N(0, 1) init, so "no condition" starts as a peer of a
         # real one rather than a near-zero special case.
         self.null = nn.Parameter(torch.randn(dim))
+
+    def _add_text_encoder(self, cfg: GeneratorConfig, dim: int, max_tokens: int) -> None:
+        """Positions, transformer and projection shared by the byte and word encoders, made
+        after the token embedding (that order fixes the initial weights of a seed)."""
+        self.position = nn.Parameter(torch.randn(max_tokens, cfg.hidden) * 0.02)
+        self.encoder = Transformer(
+            cfg.hidden, TEXT_ENCODER_LAYERS, cfg.heads, cfg.dropout, causal=False
+        )
+        self.project = nn.Linear(cfg.hidden, dim)
 
     def check(self, x: torch.Tensor) -> None:
         """Raise DataError unless ``x`` has the dtype/shape of the configured condition."""
@@ -202,14 +203,12 @@ class ConditionEncoder(nn.Module):
         elif self.kind == "minilm":
             tokens = self.project(x.to(self.project.weight.dtype))[:, None]
             mask = torch.ones(x.shape[0], 1, dtype=torch.bool, device=x.device)
-        elif self.kind == "words":
-            mask = x[..., 0] != 0
-            h = self.word_embed(x).sum(2) + self.position[: x.shape[1]]
-            tokens = self.project(self.encoder(h, mask))
         else:
-            mask = x != 0
-            h = self.byte_embed(x) + self.position[: x.shape[1]]
-            tokens = self.project(self.encoder(h, mask))
+            if self.kind == "words":  # a word's two hashed ids: their embeddings summed
+                mask, h = x[..., 0] != 0, self.word_embed(x).sum(2)
+            else:
+                mask, h = x != 0, self.byte_embed(x)
+            tokens = self.project(self.encoder(h + self.position[: x.shape[1]], mask))
         if drop is None:
             return tokens, mask
         null_tokens = torch.zeros_like(tokens[0])
