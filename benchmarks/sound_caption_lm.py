@@ -17,6 +17,7 @@ tunes no scored clip shares) measures:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
@@ -25,14 +26,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
 
 from regen.config import load_recipe  # noqa: E402
-from regen.eval.audio_classifier import clip_outputs  # noqa: E402
+from regen.eval.audio_classifier import AttributeClassifier, clip_outputs  # noqa: E402
 from regen.eval.audio_metrics import adherence  # noqa: E402
 from regen.runs import load_run  # noqa: E402
 from regen.tasks.sound.build import build_sound_pipeline, mel_of  # noqa: E402
 from regen.tasks.sound.dev_sampling import dev_split  # noqa: E402
-from regen.tasks.sound.evaluate import attribute_classifier  # noqa: E402
+from regen.tasks.sound.evaluate import ATTRIBUTE_CLASSES, attribute_classifier  # noqa: E402
 from regen.tasks.sound.train import encode_clips, load_sound_data  # noqa: E402
 from regen.training.loop import train_stage  # noqa: E402
 
@@ -66,21 +68,27 @@ def main() -> None:
     trained, base = load_run(args.run / "sound_codec_tokens")
     data = load_sound_data(base)
     dev = dev_split(data.test, base.eval.num_clips, base.eval.dev_clips)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    codes_path, clf_path = args.cache / "codes.pt", args.cache / "classifier.pt"
+    # one cache folder per run, so another run's codes or classifier are never read back
+    run_key = hashlib.sha256(str(args.run.resolve()).encode()).hexdigest()[:12]
+    cache = args.cache / run_key
+    cache.mkdir(parents=True, exist_ok=True)
+    codes_path, clf_path = cache / "codes.safetensors", cache / "classifier.safetensors"
+    mel = mel_of(base)
     if codes_path.exists():
-        codes, dev_codes = torch.load(codes_path)
+        tensors = load_file(codes_path)
+        codes, dev_codes = tensors["codes"], tensors["dev_codes"]
     else:
         with torch.no_grad():
             codes = encode_clips(trained, data.train.audio)
             dev_codes = encode_clips(trained, dev.audio)
-        torch.save((codes, dev_codes), codes_path)
+        save_file({"codes": codes.contiguous(), "dev_codes": dev_codes.contiguous()}, codes_path)
     if clf_path.exists():
-        classifier = torch.load(clf_path, weights_only=False)
+        classifier = AttributeClassifier(mel.n_mels, ATTRIBUTE_CLASSES)
+        classifier.load_state_dict(load_file(clf_path))
+        classifier.eval()
     else:
         classifier = attribute_classifier(base, data)
-        torch.save(classifier, clf_path)
-    mel = mel_of(base)
+        save_file({k: v.contiguous() for k, v in classifier.state_dict().items()}, clf_path)
     results = {}
     for variant in args.variant:
         name, _, spec = variant.partition(":")

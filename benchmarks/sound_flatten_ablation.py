@@ -31,12 +31,12 @@ import torch  # noqa: E402
 
 from benchmarks.common import update_results  # noqa: E402
 from regen.contracts import YSpec  # noqa: E402
-from regen.eval.audio_classifier import clip_outputs, train_attribute_classifier  # noqa: E402
+from regen.eval.audio_classifier import clip_outputs  # noqa: E402
 from regen.eval.audio_metrics import adherence, frechet_distance  # noqa: E402
 from regen.generators.codes_lm import CaptionCodeLM  # noqa: E402
 from regen.runs import load_run  # noqa: E402
 from regen.tasks.sound.build import clip_frames, mel_of  # noqa: E402
-from regen.tasks.sound.corpus import ATTRIBUTES  # noqa: E402
+from regen.tasks.sound.evaluate import attribute_classifier  # noqa: E402
 from regen.tasks.sound.train import load_sound_data  # noqa: E402
 from regen.training.loop import train_stage  # noqa: E402
 from regen.training.probe import best_step_seconds  # noqa: E402
@@ -95,12 +95,7 @@ def main() -> None:
     train_codes, test_codes = codes_of(pipeline, data.train.audio), codes_of(pipeline, test.audio)
     spec = YSpec("discrete", (LEVELS, None), dtype="int64", vocab_size=pipeline.spec.vocab_size)
     mel = mel_of(config)
-    classes = {name: len(names) for name, names in ATTRIBUTES.items()}
-    classifier = train_attribute_classifier(
-        mel, data.train.audio, data.train.attributes, classes,
-        steps=config.eval.classifier_steps, batch_size=config.eval.classifier_batch,
-        crop_frames=config.eval.crop_frames, seed=config.seed,
-    )  # fmt: skip
+    classifier = attribute_classifier(config, data)
     reference, _ = clip_outputs(classifier, mel, test.audio)
     rows = {}
     tensors = {"x": train_x, "y_prime": train_codes}

@@ -11,6 +11,7 @@ from regen.eval.audio_classifier import train_attribute_classifier
 from regen.tasks.sound.build import build_sound_pipeline, mel_of
 from regen.tasks.sound.corpus import ATTRIBUTES, SoundCorpus
 from regen.tasks.sound.dev_sampling import choose_sampling, dev_split
+from regen.tasks.sound.evaluate import ATTRIBUTE_CLASSES
 from regen.tasks.sound.probe import probe_step_seconds
 from regen.tasks.sound.train import SoundData
 from tests.tiny_sound import TINY_SOUND
@@ -54,9 +55,8 @@ def test_choose_sampling_keeps_the_setting_with_the_best_dev_adherence() -> None
     pipeline = build_sound_pipeline(config).eval()
     dev = corpus([f"d{i}" for i in range(3)])
     mel = mel_of(config)
-    classes = {name: len(names) for name, names in ATTRIBUTES.items()}
     classifier = train_attribute_classifier(
-        mel, dev.audio, dev.attributes, classes, steps=2, batch_size=3, crop_frames=32
+        mel, dev.audio, dev.attributes, ATTRIBUTE_CLASSES, steps=2, batch_size=3, crop_frames=32
     )
     grid = {"guidance_scale": [0.0, 1.0, 3.0], "temperature": [0.5, 1.0]}
     chosen, rows = choose_sampling(pipeline, dev, classifier, mel, grid, seed=0)

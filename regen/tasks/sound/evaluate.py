@@ -144,6 +144,10 @@ def pick_sampling(
                     "rule": "highest mean dev adherence", "grid": rows}  # fmt: skip
 
 
+ATTRIBUTE_CLASSES = {name: len(names) for name, names in ATTRIBUTES.items()}
+"""Classes per attribute of the local evaluator (its heads)."""
+
+
 def attribute_classifier(config: SoundRecipeConfig, data: SoundData) -> AttributeClassifier:
     """The local evaluator: trained on the real training clips with the recipe's ``eval``
     settings and seed (so ``regen compare`` and every study point read with the same one)."""
@@ -151,7 +155,7 @@ def attribute_classifier(config: SoundRecipeConfig, data: SoundData) -> Attribut
         mel_of(config),
         data.train.audio,
         data.train.attributes,
-        {name: len(names) for name, names in ATTRIBUTES.items()},
+        ATTRIBUTE_CLASSES,
         steps=config.eval.classifier_steps,
         batch_size=config.eval.classifier_batch,
         crop_frames=config.eval.crop_frames,
