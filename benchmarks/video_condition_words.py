@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import run_measured, write_results
-from benchmarks.video_regen_vs_direct import REGEN, ROOT, guidance_on_dev
+from benchmarks.common import write_results
+from benchmarks.video_regen_vs_direct import ROOT, guidance_on_dev, train_run
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_condition_words"
 VARIANTS = {
@@ -40,12 +39,7 @@ SCALES = (1.0, 2.0, 4.0)
 
 
 def train(recipe: str, run: Path, overrides: list[str], representation_from: Path | None) -> dict:
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    if representation_from is not None:
-        shutil.copytree(representation_from, run / "representation")
-    path = str(ROOT / "recipes" / "video" / f"{recipe}.yaml")
-    usage = run_measured([*REGEN, "train", path, *overrides, "--out", str(run), "--resume"])
+    usage = train_run(recipe, run, overrides, representation_from)
     stages = {s["name"]: s for s in json.loads((run / "pipeline.json").read_text())["stages"]}
     return {
         "overrides": overrides,

@@ -61,6 +61,20 @@ RECONSTRUCTION_KEYS = (
 )
 
 
+def train_run(
+    recipe_name: str, run: Path, overrides: list[str], representation_from: Path | None
+) -> dict[str, float]:
+    """Train ``recipes/video/<recipe_name>.yaml`` afresh into ``run`` in a child process
+    (only its generator when the trained ``representation_from`` folder is copied in);
+    returns the child's measured usage (peak memory)."""
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True)
+    if representation_from is not None:
+        shutil.copytree(representation_from, run / "representation")
+    recipe = str(ROOT / "recipes" / "video" / f"{recipe_name}.yaml")
+    return run_measured([*REGEN, "train", recipe, *overrides, "--out", str(run), "--resume"])
+
+
 def train_and_score(
     recipe_name: str,
     run: Path,
@@ -76,12 +90,7 @@ def train_and_score(
     from regen.runs import load_run
     from regen.tasks.video import compare as hooks
 
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    if representation_from is not None:
-        shutil.copytree(representation_from, run / "representation")
-    recipe = str(ROOT / "recipes" / "video" / f"{recipe_name}.yaml")
-    usage = run_measured([*REGEN, "train", recipe, *overrides, "--out", str(run), "--resume"])
+    usage = train_run(recipe_name, run, overrides, representation_from)
     torch.set_num_threads(1)
     pipeline, config = load_run(run, task="video")
     data = hooks.load_data(config)  # the cached classifier and clips of the compare
