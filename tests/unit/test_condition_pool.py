@@ -14,17 +14,10 @@ from regen.generators.diffusion import DiffusionGenerator
 from regen.modules.condition import ConditionEncoder, with_null_rows
 from regen.tasks.image.config import GeneratorConfig as ImageGeneratorConfig
 from regen.tasks.video.config import GeneratorConfig
+from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 DIRECTIONS = ["up", "down", "left", "right", "up and to the left", "up and to the right"]
 CAPTIONS = [f"the letter K moves {d} slowly" for d in DIRECTIONS]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def encoder(pool: str, seed: int = 0) -> ConditionEncoder:

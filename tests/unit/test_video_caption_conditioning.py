@@ -14,17 +14,10 @@ from regen.modules.condition import with_null_rows
 from regen.tasks.image.config import GeneratorConfig as ImageGeneratorConfig
 from regen.tasks.video.config import GeneratorConfig
 from regen.tasks.video.data import CaptionConditioner
+from tests.asr_tiny import one_thread  # noqa: F401  (autouse fixture)
 
 CAPTIONS = ["the letter K moves up and to the left quickly, bouncing", "the digit 3 moves down"]
 SPEC = YSpec(kind="continuous", shape=(4, 8, 8), value_range=(-4.0, 4.0), name="latents")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def cfg(**overrides) -> GeneratorConfig:
