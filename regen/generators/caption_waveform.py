@@ -30,7 +30,8 @@ from regen.modules.waveform_decoder import WaveformDecoder
 
 
 class CaptionToWaveform(nn.Module):
-    """X (caption byte tokens [B, L]) -> Y = waveform [B, (frames - 1) * hop]."""
+    """X (caption tokens: bytes [B, L] or hashed words [B, L, 2]) -> Y = waveform
+    [B, (frames - 1) * hop]; ``cfg.caption_sum`` adds the pooled caption to every frame query."""
 
     trainable = True
 
@@ -42,7 +43,7 @@ class CaptionToWaveform(nn.Module):
         self.query = nn.Linear(dim, dim)
         # caption_sum: the pooled caption added to every frame query (as the regen LM adds it
         # to every step input); absent when off, so earlier runs load unchanged
-        self.caption_sum = nn.Linear(dim, dim) if getattr(cfg, "caption_sum", False) else None
+        self.caption_sum = nn.Linear(dim, dim) if cfg.caption_sum else None
         self.transformer = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=False)
         self.decoder = WaveformDecoder(
             dim,
@@ -61,9 +62,7 @@ class CaptionToWaveform(nn.Module):
         positions = sinusoid(torch.arange(frames, device=x.device), prefix.shape[-1])
         queries = self.query(positions)[None].expand(len(x), -1, -1)
         if self.caption_sum is not None:
-            weights = mask.to(prefix.dtype)[..., None]
-            pooled = (prefix * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            queries = queries + self.caption_sum(pooled)[:, None]
+            queries = queries + self.caption_sum(self.condition.pool(prefix, mask))[:, None]
         valid = torch.cat(
             [mask, torch.ones(queries.shape[:2], dtype=torch.bool, device=x.device)], 1
         )

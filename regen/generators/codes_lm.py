@@ -50,12 +50,14 @@ def trim_captions(x: torch.Tensor) -> torch.Tensor:
 
 
 class CaptionCodeLM(nn.Module):
-    """X (caption byte tokens [B, L]) -> Y' = codes int64 [B, Q, F] in [0, K).
+    """X (caption tokens: bytes [B, L] or hashed words [B, L, 2]) -> Y' = codes int64
+    [B, Q, F] in [0, K).
 
     Args:
         spec: discrete Y' of shape (Q, None).
         cfg: ``hidden``, ``depth``, ``heads``, ``dropout``, ``pattern`` (delay | flatten),
-            ``cond_drop_prob``, ``guidance_scale``, ``temperature``, ``top_k`` and the
+            ``caption_sum``, ``input_noise``, ``cond_drop_prob``, ``guidance_scale``,
+            ``temperature``, ``top_k`` and the
             condition fields of :class:`~regen.modules.condition.ConditionEncoder`.
         frames: frames sampled when ``sample`` is not told (the training clip length).
     """
@@ -73,7 +75,7 @@ class CaptionCodeLM(nn.Module):
         # caption_sum: the pooled caption also added to every step's input, a direct path
         # besides attention to the prefix (absent from the state_dict when off, so runs saved
         # before the option load unchanged)
-        self.caption_sum = nn.Linear(dim, dim) if getattr(cfg, "caption_sum", False) else None
+        self.caption_sum = nn.Linear(dim, dim) if cfg.caption_sum else None
         self.code_in = nn.Embedding(self.levels * (self.size + 2), dim)
         self.target_level = nn.Embedding(self.levels, dim)
         self.decoder = Transformer(dim, cfg.depth, cfg.heads, cfg.dropout, causal=True)
@@ -102,9 +104,7 @@ class CaptionCodeLM(nn.Module):
         tokens with ``caption_sum`` on (a null row pools to its null vector), else 0."""
         if self.caption_sum is None:
             return prefix.new_zeros(len(prefix), 1, prefix.shape[-1])
-        weights = mask.to(prefix.dtype)[..., None]
-        pooled = (prefix * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        return self.caption_sum(pooled)[:, None]
+        return self.caption_sum(self.condition.pool(prefix, mask))[:, None]
 
     def corrupt(self, read: torch.Tensor) -> torch.Tensor:
         """The tokens the steps read [B, S, J], each real code replaced by a random one with
@@ -115,7 +115,7 @@ class CaptionCodeLM(nn.Module):
         it (its code cross-entropy is the same with another clip's caption); a noisy history
         makes what the caption says worth predicting from at every step.
         """
-        prob = getattr(self.cfg, "input_noise", 0.0)
+        prob = self.cfg.input_noise
         if prob <= 0 or not self.training:
             return read
         noisy = (torch.rand(read.shape, device=read.device) < prob) & (read < self.size)

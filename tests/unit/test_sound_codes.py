@@ -4,7 +4,6 @@ caption LM's KV cache against full recomputation, codebook-collapse warnings, au
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -20,6 +19,7 @@ from regen.representations.codebook_usage import (
     level_usage,
     warn_if_collapsed,
 )
+from regen.tasks.sound.config import SoundGeneratorConfig
 from regen.tasks.sound.corpus import caption, held_out_pieces, meter_name, tempo_band
 from tests.tiny_sound import fit_codes
 
@@ -43,7 +43,7 @@ def test_delay_pattern_staggers_levels() -> None:
 
 
 def _lm(pattern: str, levels: int = 3) -> CaptionCodeLM:
-    cfg = SimpleNamespace(
+    cfg = SoundGeneratorConfig(
         condition="text", text_encoder="learned", hidden=32, depth=2, heads=2, dropout=0.0,
         pattern=pattern, cond_drop_prob=0.2, guidance_scale=3.0, temperature=1.0, top_k=8,
     )  # fmt: skip

@@ -3,8 +3,6 @@ and the direct baseline reading hashed word ids, and unknown words still encodin
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 
@@ -13,7 +11,7 @@ from regen.contracts import YSpec
 from regen.errors import ConfigError
 from regen.generators.codes_lm import CaptionCodeLM, trim_captions
 from regen.tasks.sound.build import CAPTION_WORDS, CaptionConditioner, build_sound_pipeline
-from regen.tasks.sound.config import validate
+from regen.tasks.sound.config import SoundGeneratorConfig, validate
 from tests.tiny_sound import TINY_SOUND, fit_codes
 
 CAPTIONS = ["a lively folk tune in 6/8, D major, played on a flute at 140 bpm", "a slow chorale"]
@@ -61,7 +59,7 @@ def test_both_recipes_share_the_caption_encoder() -> None:
 
 
 def _words_lm(caption_sum: bool) -> CaptionCodeLM:
-    cfg = SimpleNamespace(
+    cfg = SoundGeneratorConfig(
         condition="text", text_encoder="words", hidden=32, depth=2, heads=2, dropout=0.0,
         pattern="delay", cond_drop_prob=0.2, guidance_scale=3.0, temperature=1.0, top_k=8,
         caption_sum=caption_sum,
