@@ -263,21 +263,15 @@ class PrefixSeq2Seq(nn.Module):
 def decode(
     model: PrefixSeq2Seq, source: torch.Tensor, vocab: list[str] | None = None
 ) -> torch.Tensor:
-    """``model.decode`` with the decoding settings of its config (``beam``, ``no_repeat_ngram``,
-    ``length_penalty``, ``no_repeat_words`` with the pieces of ``vocab``; greedy without a
-    guard where a config predates them)."""
+    """``model.decode`` with the decoding settings its config declares (``beam``,
+    ``no_repeat_ngram``, ``length_penalty``, and ``no_repeat_words`` and
+    ``spell_from_source`` over the pieces of ``vocab``; the text task's ``Seq2SeqConfig``,
+    whose defaults fill in what a run saved before a setting lacks)."""
     cfg = model.cfg
-    min_chars = getattr(cfg, "no_repeat_words", 0)
+    min_chars = cfg.no_repeat_words
     words = whole_word_mask(vocab, min_chars) if vocab and min_chars > 0 else None
-    spell = SpellingGuard(vocab) if vocab and getattr(cfg, "spell_from_source", False) else None
-    return model.decode(
-        source,
-        getattr(cfg, "beam", 1),
-        getattr(cfg, "no_repeat_ngram", 0),
-        getattr(cfg, "length_penalty", 0.0),
-        words,
-        spell,
-    )
+    spell = SpellingGuard(vocab) if vocab and cfg.spell_from_source else None
+    return model.decode(source, cfg.beam, cfg.no_repeat_ngram, cfg.length_penalty, words, spell)
 
 
 class SpellingGuard:
