@@ -232,6 +232,15 @@ def check_stages(train: Any, stages: tuple[str, ...]) -> None:
         check_train_ranges(cfg, f"train.{stage}")
 
 
+def check_cross_attention(generator: Any) -> None:
+    """``generator.cross_attention`` is an option of the diffusion UNet only (image, video)."""
+    if generator.cross_attention and generator.kind != "diffusion":
+        raise ConfigError(
+            "generator.cross_attention is a diffusion UNet option; the autoregressive and "
+            "masked transformers already read every caption token (set it false)"
+        )
+
+
 def check_choices(config: Any, choices: dict[str, tuple[str, ...]]) -> None:
     """Every ``"section.key"`` of ``choices`` holds one of its allowed values (any task)."""
     for dotted, allowed in choices.items():

@@ -41,12 +41,6 @@ def unet_channels(hidden: int, depth: int) -> tuple[int, ...]:
     return tuple(hidden * (1 if level == 0 else 2) for level in range(depth))
 
 
-def uses_cross_attention(cfg: GeneratorConfig) -> bool:
-    """Whether ``cfg`` asks for the cross-attention UNet; settings objects that predate the
-    option (the image recipe, the sound study's) have no such field and keep the old UNet."""
-    return bool(getattr(cfg, "cross_attention", False))
-
-
 def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel | UNet2DConditionModel:
     """A small UNet for one Y' of shape (C, H, W), with attention only at the lowest level
     (and in the middle block); cross-attention to the condition tokens there too when
@@ -83,7 +77,7 @@ def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel | UNet2DConditi
         dropout=cfg.dropout,
         class_embed_type="identity",
     )
-    if uses_cross_attention(cfg):
+    if cfg.cross_attention:
         return UNet2DConditionModel(
             **common,
             down_block_types=("DownBlock2D",) * (depth - 1) + ("CrossAttnDownBlock2D",),
@@ -170,7 +164,7 @@ class DiffusionGenerator(nn.Module):
         [B, L, D] and their mask [B, L] as well (the caption is encoded once for both)."""
         tokens, mask = self.condition(x, drop)
         cond = {"class_labels": self.condition.pool(tokens, mask)}
-        if uses_cross_attention(self.cfg):
+        if self.cfg.cross_attention:
             cond["encoder_hidden_states"] = tokens
             cond["encoder_attention_mask"] = mask
         return cond

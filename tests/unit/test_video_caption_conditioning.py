@@ -44,8 +44,17 @@ def test_video_recipe_accepts_words_and_cross_attention_only_for_diffusion(tmp_p
         load_recipe("recipes/video/latent_tokens.yaml", ["generator.cross_attention=true"])
 
 
+def test_image_recipes_declare_cross_attention_for_diffusion_only():
+    """The option is a declared field of the image config too (off), refused where no UNet
+    reads it, as for video."""
+    assert load_recipe("recipes/image/glyphs_vq_ar.yaml").generator.cross_attention is False
+    with pytest.raises(ConfigError, match="cross_attention"):
+        load_recipe("recipes/image/glyphs_vq_ar.yaml", ["generator.cross_attention=true"])
+
+
 def test_cross_attention_is_opt_in_so_old_runs_keep_their_unet():
-    """Configs without the option (image, saved runs) build the UNet2DModel they saved."""
+    """Configs that leave it off (image's default, saved runs) build the UNet2DModel they
+    saved."""
     torch.manual_seed(0)
     old = DiffusionGenerator(SPEC, ImageGeneratorConfig(hidden=16, depth=2, heads=2), 3)
     assert isinstance(old.unet, UNet2DModel)

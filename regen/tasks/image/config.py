@@ -14,6 +14,7 @@ from regen.config import (
     RecipeHeader,
     TrainConfig,
     check_choices,
+    check_cross_attention,
     check_stages,
 )
 from regen.errors import ConfigError
@@ -66,6 +67,9 @@ class GeneratorConfig:
     condition: str = "class"  # class | text
     text_encoder: str = "learned"  # learned (byte-level transformer trained with the generator)
     pool: str = "mean"  # diffusion: condition tokens -> one vector by mean | attention
+    # diffusion: a UNet2DConditionModel that also cross-attends over the condition tokens
+    # (off: the UNet2DModel that runs saved before the option hold)
+    cross_attention: bool = False
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4
@@ -170,6 +174,7 @@ def validate(config: RecipeConfig) -> None:
     """Check the values that the types alone do not pin down."""
     check_choices(config, CHOICES)
     check_stages(config.train, ("representation", "generator", "renderer"))
+    check_cross_attention(config.generator)
     rep, ren = config.representation.kind, config.renderer.kind
     if not 0.0 < config.data.paired_fraction <= 1.0:
         raise ConfigError(

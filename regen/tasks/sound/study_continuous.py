@@ -69,6 +69,7 @@ class DiffusionSettings:
     condition: str = "text"
     text_encoder: str = "learned"
     pool: str = "mean"
+    cross_attention: bool = False
     num_train_timesteps: int = 1000
     prediction_type: str = "epsilon"
     sampler: str = "ddim"

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from regen.compare.budget import RULES as BUDGET_RULES
-from regen.config import CompareConfig, RecipeHeader, TrainConfig, check_choices, check_stages
+from regen.config import (
+    CompareConfig,
+    RecipeHeader,
+    TrainConfig,
+    check_choices,
+    check_cross_attention,
+    check_stages,
+)
 from regen.errors import ConfigError
 from regen.modules.condition import POOLS
 
@@ -125,11 +132,7 @@ def validate(config: VideoRecipeConfig) -> None:
         raise ConfigError("data.frames must be positive and data.frame_size 32 or 64")
     if data.train_clips < 1 or data.test_clips < 4:
         raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
-    if config.generator.cross_attention and config.generator.kind != "diffusion":
-        raise ConfigError(
-            "generator.cross_attention is a diffusion UNet option; the autoregressive and "
-            "masked transformers already read every caption token (set it false)"
-        )
+    check_cross_attention(config.generator)
     discrete = config.representation.kind == "vq3d"
     if discrete == (config.generator.kind == "diffusion"):
         raise ConfigError(
