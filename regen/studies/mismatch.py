@@ -2,8 +2,9 @@
 
 The renderer (the decoder) is trained on Y' = encode(Y) but at inference renders Y' from the
 generator. For the cascaded pipeline the study measures the end-to-end quality from predicted
-Y' (``fid``) and from true Y' of the same held-out images (``oracle_fid``); the difference is
-the gap. Three ways to close it, each at the same recipe:
+Y' (the task's headline, e.g. ``fid``) and from true Y' of the same held-out items (its oracle
+twin, e.g. ``oracle_fid``); the difference is the gap. The names and which way is better come
+from the task backend's ``MEASURES``, as in the tradeoff study. Three ways to close it, each at the same recipe:
 
 * ``finetune_predicted``: tune the cascaded pipeline's decoder (``train.renderer`` steps) on
   the generator's predictions of Y' for the training images (SDEdit from the true Y', so
@@ -14,8 +15,8 @@ the gap. Three ways to close it, each at the same recipe:
 * ``joint``: train the representation with the paper's Eq. 1 (``train.mode=joint``) instead
   of alone, then the usual generator; same steps as the cascaded pipeline.
 
-Gap closed by a method = (fid_cascaded - fid_method) / (fid_cascaded - oracle_fid_cascaded),
-per seed, then mean ± std. The two tuning methods start from the cascaded pipeline of the
+Gap closed by a method = (head_cascaded - head_method) / (head_cascaded - oracle_cascaded) for
+a lower-is-better headline (signs flipped for higher-is-better), per seed, then mean ± std. The two tuning methods start from the cascaded pipeline of the
 same seed, trained once (a lock file keeps parallel workers from training it twice).
 """
 
@@ -28,6 +29,7 @@ from typing import Any
 from regen.errors import ConfigError
 from regen.report.study import bars_png, spread_table
 from regen.studies.aggregate import mean_std, point_stats
+from regen.studies.measures import Measures
 from regen.studies.runner import (
     Point,
     PointContext,
@@ -39,14 +41,14 @@ from regen.studies.runner import (
 )
 
 METHODS = ("cascaded", "finetune_predicted", "noise_augmented", "joint")
-METRICS = [
-    "fid",
-    "oracle_fid",
-    "accuracy",
-    "oracle_accuracy",
-    "predicted_error_rms",
-    "train_seconds",
-]
+
+
+def metric_names(measures: Measures) -> list[str]:
+    """The table's columns: headline and oracle, fidelity to X and its oracle, tuning cost."""
+    names = [measures.headline.name, measures.oracle]
+    if measures.fidelity:
+        names += [measures.fidelity.name, f"oracle_{measures.fidelity.name}"]
+    return names + ["predicted_error_rms", "train_seconds"]
 
 
 def points(config: Any) -> list[Point]:
@@ -82,9 +84,12 @@ def run_point(ctx: PointContext) -> dict[str, float]:
     return backend.evaluate(pipeline, config) | extra | {"train_seconds": seconds}
 
 
-def gap_closed(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per method: the fraction of the cascaded oracle-vs-predicted FID gap it closes,
-    computed per seed against the cascaded run of that seed; ``{"mean", "std", "seeds"}``."""
+def gap_closed(records: list[dict[str, Any]], measures: Measures) -> dict[str, dict[str, Any]]:
+    """Per method: the fraction of the cascaded oracle-vs-predicted gap in the headline metric
+    that it closes, computed per seed against the cascaded run of that seed;
+    ``{"mean", "std", "seeds"}``. Positive means the method moved toward the oracle."""
+    head, oracle = measures.headline.name, measures.oracle
+    sign = 1.0 if measures.headline.better == "lower" else -1.0
     base = {r["seed"]: r["metrics"] for r in records if r["params"]["method"] == "cascaded"}
     result = {}
     for method in METHODS[1:]:
@@ -93,9 +98,9 @@ def gap_closed(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if r["params"]["method"] != method or r["seed"] not in base:
                 continue
             b = base[r["seed"]]
-            gap = b["fid"] - b["oracle_fid"]
+            gap = sign * (b[head] - b[oracle])
             per_seed[r["seed"]] = (
-                (b["fid"] - r["metrics"]["fid"]) / gap if gap > 0 else float("nan")
+                sign * (b[head] - r["metrics"][head]) / gap if gap > 0 else float("nan")
             )
         mean, std = mean_std(list(per_seed.values()))
         result[method] = {"mean": mean, "std": std, "seeds": per_seed}
@@ -103,19 +108,22 @@ def gap_closed(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def summarize(records: list[dict[str, Any]]) -> Summary:
-    rows = point_stats(records, METRICS)
-    closed = gap_closed(records)
+    measures: Measures = backend_for(records[0]["task"]).MEASURES
+    head, oracle = measures.headline, measures.oracle
+    metrics = metric_names(measures)
+    rows = point_stats(records, metrics)
+    closed = gap_closed(records, measures)
     labels = [r["params"]["method"] for r in rows]
     cascaded = next(r for r in rows if r["params"]["method"] == "cascaded")
     sections = [
         {
-            "title": "End-to-end FID from predicted Y' per method (mean ± std over seeds)",
+            "title": f"End-to-end {head.label} from predicted Y' per method (mean ± std over seeds)",
             "figure": bars_png(
                 labels,
-                [r["fid"]["mean"] for r in rows],
-                [r["fid"]["std"] for r in rows],
-                "domain-FID, lower is better",
-                reference=("cascaded, rendering true Y' (oracle)", cascaded["oracle_fid"]["mean"]),
+                [r[head.name]["mean"] for r in rows],
+                [r[head.name]["std"] for r in rows],
+                head.axis_label,
+                reference=("cascaded, rendering true Y' (oracle)", cascaded[oracle]["mean"]),
             ),
         },
         {
@@ -128,22 +136,25 @@ def summarize(records: list[dict[str, Any]]) -> Summary:
                 reference=("target 0.3", 0.3),
             ),
         },
-        {"title": "Table", "html": spread_table(rows, ["method"], METRICS)},
+        {"title": "Table", "html": spread_table(rows, ["method"], metrics)},
     ]
     finite = {m: c["mean"] for m, c in closed.items() if c["mean"] == c["mean"]}
     best = max(finite, key=finite.get) if finite else None
-    fid = {r["params"]["method"]: r["fid"]["mean"] for r in rows}
+    value = {r["params"]["method"]: r[head.name]["mean"] for r in rows}
     values = {
-        "gap": cascaded["fid"]["mean"] - cascaded["oracle_fid"]["mean"],
+        "headline": head.name,
+        "gap": abs(cascaded[head.name]["mean"] - cascaded[oracle]["mean"]),
         "gap_closed": closed,
         "best_method": best,
         "mismatch_gap_closed": min(1.0, max(0.0, finite[best])) if best else None,
-        "joint_vs_cascaded_ratio": fid["cascaded"] / fid["joint"] if "joint" in fid else None,
+        # cascaded ÷ joint in the headline: above 1 means joint is better for a
+        # lower-is-better headline (FID), worse for a higher-is-better one
+        "joint_vs_cascaded_ratio": value["cascaded"] / value["joint"] if "joint" in value else None,
         "rows": rows,
     }
     text = (
-        f"Cascaded FID {fid['cascaded']:.3g} from predicted Y' vs {cascaded['oracle_fid']['mean']:.3g} "
-        "from true Y'. Gap closed: "
+        f"Cascaded {head.label} {value['cascaded']:.3g} from predicted Y' vs "
+        f"{cascaded[oracle]['mean']:.3g} from true Y'. Gap closed: "
         + ", ".join(f"{m} {c['mean']:.2f} ± {c['std']:.2f}" for m, c in closed.items())
         + "."
     )
@@ -157,5 +168,5 @@ STUDY = Study(
     points=points,
     run_point=run_point,
     summarize=summarize,
-    needs=("tune_renderer",),
+    needs=("MEASURES", "tune_renderer"),
 )

@@ -24,7 +24,13 @@ def _records() -> list[dict]:
                 "oracle_accuracy": 0.9,
             }
             records.append(
-                {"key": method, "params": {"method": method}, "seed": seed, "metrics": metrics}
+                {
+                    "key": method,
+                    "params": {"method": method},
+                    "seed": seed,
+                    "task": "image",
+                    "metrics": metrics,
+                }
             )
     return records
 

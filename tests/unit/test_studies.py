@@ -13,7 +13,7 @@ from regen.errors import ConfigError
 from regen.studies import runner
 from regen.studies.aggregate import mean_std, point_stats
 from regen.studies.mismatch import gap_closed
-from regen.studies.runner import Point, PointContext, Study, Summary, run_study
+from regen.studies.runner import Point, PointContext, Study, Summary, backend_for, run_study
 
 RECIPE = "image/digits_latent_diffusion"
 CALLS_ENV = "REGEN_TEST_STUDY_CALLS"
@@ -129,6 +129,7 @@ def _record(method: str, seed: int, fid: float, oracle: float) -> dict:
         "key": method,
         "params": {"method": method},
         "seed": seed,
+        "task": "image",
         "metrics": {"fid": fid, "oracle_fid": oracle},
     }
 
@@ -141,11 +142,32 @@ def test_gap_closed_is_measured_per_seed_against_that_seeds_cascaded_run():
         _record("finetune_predicted", 1, 5.0, 3.0),  # closes 1 of 4
         _record("noise_augmented", 0, 12.0, 2.0),  # widens the gap
     ]
-    closed = gap_closed(records)
+    closed = gap_closed(records, backend_for("image").MEASURES)
     assert closed["finetune_predicted"]["seeds"] == {0: 0.5, 1: 0.25}
     assert closed["finetune_predicted"]["mean"] == pytest.approx(0.375)
     assert closed["noise_augmented"]["mean"] == pytest.approx(-0.25)
     assert math.isnan(closed["joint"]["mean"])
+
+
+def test_gap_closed_follows_the_tasks_headline_and_its_direction():
+    """A task whose headline is higher-is-better (here a made-up adherence) closes the gap
+    by raising it; the study reads the metric names from the backend's MEASURES, not fid."""
+    from regen.studies.measures import Measures, Metric
+
+    measures = Measures(
+        headline=Metric("adherence", "adherence", "higher"),
+        oracle="oracle_adherence",
+        reconstruction=Metric("psnr", "PSNR", "higher"),
+    )
+
+    def record(method: str, value: float) -> dict:
+        metrics = {"adherence": value, "oracle_adherence": 0.9}
+        return {"key": method, "params": {"method": method}, "seed": 0, "metrics": metrics}
+
+    records = [record("cascaded", 0.5), record("finetune_predicted", 0.6), record("joint", 0.4)]
+    closed = gap_closed(records, measures)
+    assert closed["finetune_predicted"]["mean"] == pytest.approx(0.25)  # 0.1 of a 0.4 gap
+    assert closed["joint"]["mean"] == pytest.approx(-0.25)
 
 
 def test_tradeoff_axes_set_the_swept_key_and_refuse_recipes_they_cannot_vary():

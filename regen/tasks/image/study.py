@@ -23,8 +23,8 @@ study's ``Study.needs`` lists those it reads besides prepare, train and evaluate
                                 discrete study, its overrides applied to ``config``
     STUDIES                     optional: the studies the backend serves (absent: all)
 
-The mismatch summary still reads the lower-is-better end-to-end metric as ``fid`` and its
-oracle twin as ``oracle_fid`` (it needs a tunable decoder, image only so far).
+The mismatch study reads the same MEASURES; it also needs ``tune_renderer`` (a tunable
+decoder), which only this backend has so far.
 
 Image metrics (held-out split, one generated image per held-out image, asked for that
 image's class): ``fid``, ``kid``, ``precision``, ``recall``, ``accuracy`` of X -> Y' -> Y;
