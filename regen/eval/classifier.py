@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,13 @@ from regen.contracts import LossOutput
 from regen.data.cache import cache_dir
 from regen.errors import CheckpointError, DataError
 from regen.training.loop import train_stage
+
+if TYPE_CHECKING:
+    from regen.data.image_set import MappedImages
+
+# Rows read at once when hashing or scoring a training split: a memory-mapped split of a
+# user's own images (MappedImages) is streamed in chunks of this many, never read whole.
+READ_ROWS = 4096
 
 CACHE_VERSION = 1  # bump when the architecture or training recipe changes
 
@@ -139,7 +147,10 @@ def random_shift(images: Tensor, max_shift: int) -> Tensor:
 
 @torch.no_grad()
 def _batched(
-    fn: Callable[[Tensor], Tensor], device: torch.device, images: Tensor, batch_size: int
+    fn: Callable[[Tensor], Tensor],
+    device: torch.device,
+    images: Tensor | MappedImages,
+    batch_size: int,
 ) -> Tensor:
     return torch.cat(
         [fn(chunk.to(device, torch.float32)).cpu() for chunk in images.split(batch_size)]
@@ -152,19 +163,27 @@ def embed(classifier: DomainClassifier, images: Tensor, batch_size: int = 512) -
     return _batched(classifier.features, device, images, batch_size)
 
 
-def predict(classifier: DomainClassifier, images: Tensor, batch_size: int = 512) -> Tensor:
+def predict(
+    classifier: DomainClassifier, images: Tensor | MappedImages, batch_size: int = 512
+) -> Tensor:
     """Predicted labels ``[N]`` (int64, on CPU) for images ``[N, C, H, W]`` in ``[-1, 1]``."""
     device = next(classifier.parameters()).device
     return _batched(classifier, device, images, batch_size).argmax(dim=1)
 
 
-def accuracy(classifier: DomainClassifier, images: Tensor, labels: Tensor) -> float:
+def accuracy(
+    classifier: DomainClassifier,
+    images: Tensor | MappedImages,
+    labels: Tensor,
+    batch_size: int = 512,
+) -> float:
     """Fraction of ``images`` whose predicted label equals ``labels`` (in ``[0, 1]``)."""
-    return float((predict(classifier, images) == labels.cpu().long()).float().mean())
+    predicted = predict(classifier, images, batch_size)
+    return float((predicted == labels.cpu().long()).float().mean())
 
 
 def get_domain_classifier(
-    images: Tensor,
+    images: Tensor | MappedImages,
     labels: Tensor,
     num_classes: int,
     *,
@@ -179,7 +198,9 @@ def get_domain_classifier(
     """The classifier for a dataset, trained once and then loaded from the cache.
 
     Args:
-        images: real training images ``[N, C, H, W]``, float in ``[-1, 1]``.
+        images: real training images ``[N, C, H, W]``, float in ``[-1, 1]``: a tensor, or a
+            memory-mapped split (:class:`regen.data.image_set.MappedImages`), which is read
+            a batch or ``READ_ROWS`` rows at a time.
         labels: their classes ``[N]``, integers in ``[0, num_classes)``.
         num_classes: number of classes.
         key: dataset name used in the cache file name, e.g. ``"glyphs32"``.
@@ -232,7 +253,7 @@ def get_domain_classifier(
     result = train_stage(
         f"classifier-{key}",
         model,
-        {"y": images.float(), "label": labels.long()},
+        {"y": images.float() if isinstance(images, Tensor) else images, "label": labels.long()},
         cfg,
         None,
         progress=progress,
@@ -244,7 +265,7 @@ def get_domain_classifier(
         "batch_size": cfg.batch_size,
         "seed": seed,
         "train_seconds": round(result.seconds, 3),
-        "train_accuracy": accuracy(model, images, labels),
+        "train_accuracy": accuracy(model, images, labels, batch_size=READ_ROWS),
     }
     if heldout is not None:
         record["heldout_accuracy"] = accuracy(model, *heldout)
@@ -253,8 +274,9 @@ def get_domain_classifier(
     return model
 
 
-def _check_inputs(images: Tensor, labels: Tensor, num_classes: int) -> None:
-    if images.dim() != 4 or not images.is_floating_point():
+def _check_inputs(images: Tensor | MappedImages, labels: Tensor, num_classes: int) -> None:
+    floating = images.is_floating_point() if isinstance(images, Tensor) else True  # mapped: float
+    if images.ndim != 4 or not floating:
         raise DataError(
             f"classifier images must be float [N, C, H, W] in [-1, 1], got {images.dtype} "
             f"{list(images.shape)}"
@@ -272,7 +294,7 @@ def _check_inputs(images: Tensor, labels: Tensor, num_classes: int) -> None:
 
 
 def _cache_stem(
-    images: Tensor,
+    images: Tensor | MappedImages,
     labels: Tensor,
     num_classes: int,
     key: str,
@@ -291,7 +313,10 @@ def _cache_stem(
         "seed": seed,
     }
     digest.update(json.dumps(description, sort_keys=True).encode())
-    digest.update(images.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    # Chunk by chunk, so a mapped split is never read whole; the bytes fed are those of the
+    # whole tensor, so a tensor and a mapped split of the same images share a cache entry.
+    for chunk in images.split(READ_ROWS):
+        digest.update(chunk.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     digest.update(labels.detach().to("cpu", torch.int64).contiguous().numpy().tobytes())
     safe_key = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)
     return f"{safe_key}-{steps}steps-seed{seed}-{digest.hexdigest()[:16]}"

@@ -199,3 +199,34 @@ def test_evaluate_images_ranks_real_above_noise(classifier, digits):
     assert bad["precision"] < 0.5 and bad["recall"] < 0.5
     assert bad["accuracy"] < 0.5 < 0.9 < good["accuracy"]
     assert "classifier" in FEATURES_DESCRIPTION
+
+
+def test_classifier_trains_on_a_memory_mapped_split_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A user's store-backed training split is never read whole, and the cache entry is the
+    one the same images as a tensor would hit (the hash runs chunk by chunk)."""
+    from regen.data.image_set import MappedImages, images_from_pixels
+    from regen.data.store import ShardedArray
+
+    pixels = torch.randint(0, 256, (40, 8, 8, 1), dtype=torch.uint8).numpy()
+    labels = torch.arange(40) % 2
+    reads: list[int] = []
+
+    class CountingImages(MappedImages):
+        def __getitem__(self, index):
+            rows = super().__getitem__(index)
+            reads.append(len(rows) if rows.dim() == 4 else 1)
+            return rows
+
+    monkeypatch.setattr(regen.eval.classifier, "READ_ROWS", 16)
+    mapped = CountingImages(ShardedArray([pixels[:25], pixels[25:]]))
+    kwargs = {"key": "mapped", "steps": 3, "batch_size": 8, "cache_root": tmp_path}
+    trained = get_domain_classifier(mapped, labels, 2, **kwargs)
+    assert reads and max(reads) <= 16, f"read {max(reads)} of 40 rows at once"
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the tensor of the same images should reuse the cache entry")
+
+    monkeypatch.setattr(regen.eval.classifier, "train_stage", no_training)
+    again = get_domain_classifier(images_from_pixels(pixels), labels, 2, **kwargs)
+    probe = images_from_pixels(pixels[:4])
+    assert torch.equal(again(probe), trained(probe))

@@ -18,7 +18,6 @@ from safetensors.torch import load_file, save_file
 
 from regen.compare.records import by_label, read_results
 from regen.contracts import Codebook
-from regen.data.image_set import in_memory
 from regen.eval.classifier import get_domain_classifier
 from regen.eval.image_metrics import FEATURES_DESCRIPTION, evaluate_images, fid_kid
 from regen.pipeline import Pipeline
@@ -73,7 +72,7 @@ def evaluation_data(
     check_condition(train, config.generator.condition)
     test = load_image_dataset(config.data, "test")
     classifier = get_domain_classifier(
-        in_memory(train.images),  # a streamed source is read once here, to train and hash
+        train.images,  # a memory-mapped source split is streamed, never read whole
         train.labels,
         train.num_classes,
         key=f"{train.name}-{config.data.image_size}",

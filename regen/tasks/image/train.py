@@ -20,7 +20,6 @@ from pathlib import Path
 import torch
 
 from regen.contracts import Calibrated
-from regen.data.image_set import in_memory
 from regen.eval.classifier import get_domain_classifier
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
@@ -68,7 +67,7 @@ def train_pipeline(
     feature_extractor = None
     if config.representation.perceptual_weight > 0:
         feature_extractor = get_domain_classifier(
-            in_memory(data.images),
+            data.images,
             data.labels,
             data.num_classes,
             key=f"{data.name}-{config.data.image_size}",  # the same cache entry as evaluation
