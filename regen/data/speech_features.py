@@ -16,7 +16,7 @@ from the memory-mapped store only when its batch is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -147,6 +147,12 @@ class CropRows:
             piece = self.wavs[int(row)][start : start + self.samples]
             out[i, : len(piece)] = piece.astype(np.float32) / 32767
         return torch.from_numpy(out)
+
+    def split(self, size: int) -> Iterator[torch.Tensor]:
+        """Consecutive chunks of ``size`` crops, like ``Tensor.split`` (a learned
+        representation's ``calibrate`` reads every crop this way)."""
+        for start in range(0, len(self), size):
+            yield self[torch.arange(start, min(start + size, len(self)))]
 
 
 class Picked(Sequence):

@@ -176,9 +176,43 @@ def test_tts_streams_a_source_from_its_store_unless_the_mel_differs(tmp_path):
     assert isinstance(crops(config, corpus)["wav"], CropRows)
     other_mel = load_recipe("tts/fastspeech_vocos", [*source, "representation.fmax=7000"])
     assert not streams_from_store(other_mel, corpus)  # the stored mel is not its Y'
-    assert not streams_from_store(load_recipe("tts/vae_latent", source), corpus)
+    learned = load_recipe("tts/vae_latent", source)
+    assert streams_from_store(learned, corpus)  # a learned Y' over the stored mel streams too
+    assert isinstance(crops(learned, corpus)["wav"], CropRows)
     direct = load_recipe("tts/direct_waveform", source)
     assert isinstance(generator_tensors(direct, corpus, conditioner)["y_prime"], PaddedRows)
+
+
+@pytest.mark.parametrize("recipe", ["tts/vae_latent", "tts/rvq_codes"])
+def test_a_learned_tts_representation_trains_on_a_store_without_holding_it(recipe, tmp_path):
+    """Representation, calibration and generator read the store batch by batch; the
+    generator's Y' is the representation's encoding of each batch's stored log-mels."""
+    from regen.config import load_recipe
+    from regen.data.speech_features import CropRows, PaddedRows
+    from regen.tasks.tts import train as tts_train
+    from regen.tasks.tts.data import EncodedRows
+    from tests.tiny_tts import TINY_TTS
+
+    write_ljspeech(tmp_path / "lj", count=8)
+    own = [o for o in TINY_TTS if not o.startswith("data.")]
+    config = load_recipe(recipe, [*own, f"data.source={tmp_path / 'lj'}"])
+    seen: dict[str, object] = {}
+    fit = tts_train.RunStages.fit
+
+    def record(self, stage, module, tensors, *args, **kwargs):
+        seen[stage] = next(v for k, v in tensors.items() if k in ("y_prime", "wav"))
+        return fit(self, stage, module, tensors, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tts_train.RunStages, "fit", record)
+        pipeline, _ = tts_train.train_tts(config, tmp_path / "run", progress=False)
+    assert isinstance(seen["representation"], CropRows)
+    encoded = seen["generator"]
+    assert isinstance(encoded, EncodedRows) and isinstance(encoded.mels, PaddedRows)
+    index = torch.tensor([1, 0])
+    with torch.no_grad():
+        expected = pipeline.representation.encode_mel(encoded.mels[index])
+    assert torch.equal(encoded[index], expected)
 
 
 def test_asr_reads_a_source_from_its_store(tmp_path):

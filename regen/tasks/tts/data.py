@@ -8,6 +8,8 @@
 - :func:`stored_acoustic_tensors`, :func:`stored_segments`: the same for a prepared
   ``data.source``, from the features its store holds (:mod:`regen.data.speech_features`):
   log-mels, waveforms and crops stay memory-mapped and are read batch by batch.
+- :class:`EncodedRows`: a learned Y' (VAE latent, RVQ codes) of those stored log-mels,
+  encoded a batch at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from regen.contracts import WrapsMel
 from regen.data.speech import SpeechCorpus
 from regen.data.speech_features import CropRows, PaddedRows, standardised
 from regen.data.speech_source import prepare  # noqa: F401  (Task.prepare: data.source)
@@ -24,6 +27,7 @@ from regen.data.store import RaggedArray, read_manifest
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.errors import DataError
 from regen.eval.pitch import f0_and_voicing
+from regen.modules.conv import module_device
 from regen.modules.dsp import MelSpectrogram
 
 
@@ -150,3 +154,25 @@ def stored_segments(corpus: SpeechCorpus, samples: int, per_utterance: int, seed
     from the store when a batch asks for them."""
     wavs = RaggedArray.open(corpus.store, "wav")
     return {"wav": CropRows(wavs, samples, per_utterance, seed)}
+
+
+class EncodedRows:
+    """The learned Y' of memory-mapped log-mels as training rows: ``rows[index]`` encodes the
+    batch's stored log-mels (padded to its longest) with the trained ``representation``.
+
+    Encoding each batch when the loop asks for it keeps memory flat in the hours of audio (the
+    in-memory path encodes every padded mel at once) and costs one encoder forward per step.
+    The encoders are deterministic (posterior mean, nearest code), so a batch's Y' depends only
+    on (seed, step) and ``--resume`` stays exact.
+    """
+
+    def __init__(self, mels: PaddedRows, representation: WrapsMel) -> None:
+        self.mels, self.representation = mels, representation
+
+    def __len__(self) -> int:
+        return len(self.mels)
+
+    def __getitem__(self, index: torch.Tensor) -> torch.Tensor:
+        device = module_device(self.representation)
+        with torch.no_grad():
+            return self.representation.encode_mel(self.mels[index].to(device)).cpu()

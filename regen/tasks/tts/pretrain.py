@@ -37,11 +37,11 @@ NOTES = {
 
 
 def crops(config: TTSRecipeConfig, corpus: SpeechCorpus) -> dict[str, torch.Tensor]:
-    """Random waveform crops of every training utterance (the vocoder's unpaired data); of
-    a prepared ``data.source``, read from its store batch by batch (the learned
-    representations calibrate on all crops at once, so they get them in memory)."""
+    """Random waveform crops of every training utterance (the vocoder's and a learned
+    representation's unpaired data); of a prepared ``data.source``, read from its store batch
+    by batch."""
     samples = config.renderer.segment_frames * config.representation.hop
-    if corpus.store is not None and not config.is_learned:
+    if corpus.store is not None:
         return stored_segments(corpus, samples, CROPS_PER_UTTERANCE, config.seed)
     return waveform_segments(corpus.wavs, samples, CROPS_PER_UTTERANCE, config.seed)
 

@@ -19,11 +19,12 @@ import torch
 from regen.contracts import Calibrated, WrapsMel
 from regen.data.speech import SpeechCorpus, corpus_voices, load_speech_corpus
 from regen.data.speech_features import MEL as STORE_MEL
+from regen.data.speech_features import PaddedRows
 from regen.data.text_frontend import PhonemeVocabulary
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
 from regen.tasks.tts.config import TTSRecipeConfig
-from regen.tasks.tts.data import acoustic_tensors, stored_acoustic_tensors
+from regen.tasks.tts.data import EncodedRows, acoustic_tensors, stored_acoustic_tensors
 from regen.tasks.tts.pipeline import PhonemeConditioner, build_tts_pipeline, mel_of
 from regen.tasks.tts.pretrain import crops, renderer_job
 from regen.training import checkpoint as ckpt
@@ -34,11 +35,11 @@ from regen.training.run_stages import RunStages
 
 
 def streams_from_store(config: TTSRecipeConfig, corpus: SpeechCorpus) -> bool:
-    """A prepared ``data.source`` whose stored log-mels are this recipe's Y' (the learned
-    representations encode every mel at once, so they take the in-memory path)."""
+    """A prepared ``data.source`` whose stored log-mels are this recipe's Y', or the log-mel
+    its learned Y' encodes (then encoded a batch at a time, :class:`EncodedRows`)."""
     rep = config.representation
     settings = {"n_fft": rep.n_fft, "hop": rep.hop, "n_mels": rep.n_mels, "fmax": rep.fmax}
-    return corpus.store is not None and not config.is_learned and settings == STORE_MEL
+    return corpus.store is not None and settings == STORE_MEL
 
 
 def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner) -> dict:
@@ -61,9 +62,12 @@ def generator_tensors(config: TTSRecipeConfig, corpus: SpeechCorpus, conditioner
 
 
 def encode_log_mels(
-    representation: WrapsMel, log_mels: torch.Tensor, batch_size: int = 32
-) -> torch.Tensor:
-    """Padded log-mels [N, n_mels, F] -> the learned Y' [N, C or Q, F], in batches."""
+    representation: WrapsMel, log_mels: torch.Tensor | PaddedRows, batch_size: int = 32
+) -> torch.Tensor | EncodedRows:
+    """Padded log-mels [N, n_mels, F] -> the learned Y' [N, C or Q, F], in batches; stored
+    log-mels (a ``data.source``) are encoded when a training batch reads them."""
+    if isinstance(log_mels, PaddedRows):
+        return EncodedRows(log_mels, representation)
     with torch.no_grad():
         return torch.cat([representation.encode_mel(m) for m in log_mels.split(batch_size)])
 
