@@ -10,6 +10,8 @@ and decodes a trained run with the spelling guard off and on.
     .venv/bin/python -m benchmarks.text_generator_probe w600 representation.kind=words \\
         generator.spell_from_source=false renderer.spell_from_source=false
     .venv/bin/python -m benchmarks.text_generator_probe --load runs/probe-text/c600 c600-spell
+    .venv/bin/python -m benchmarks.text_generator_probe noise0.2 renderer.input_noise=0.2 \
+        --renderer-of runs/bench-text-2x/text_template
 
 Prints one JSON line and appends it to benchmarks/results/text_generator_probes.jsonl.
 Dev records only: nothing here reads the test split.
@@ -33,7 +35,9 @@ from regen.runs import load_run
 from regen.tasks.text.build import load_text_data
 from regen.tasks.text.compare import _choose_length_penalties, _lemmas
 from regen.tasks.text.data import x_text
+from regen.tasks.text.renderer_asset import renderer_job
 from regen.tasks.text.train import train_text
+from regen.training.renderer_assets import obtain
 
 DEV = 200
 
@@ -65,6 +69,12 @@ def main() -> None:
     parser.add_argument("tag")
     parser.add_argument("--load", type=Path, help="a trained run: decode only, guard off/on")
     parser.add_argument(
+        "--renderer-of",
+        type=Path,
+        help="a trained run: keep its generator, put in the renderer asset the overrides name "
+        "(trained now if not cached) and score that pipeline end to end",
+    )
+    parser.add_argument(
         "--no-e2e", action="store_true", help="skip the end-to-end grid (generator scores only)"
     )
     parser.add_argument("overrides", nargs="*")
@@ -76,7 +86,14 @@ def main() -> None:
     xs = [x_text(r) for r in dev]
     true = [template(r.synopsis, config.representation.kind) for r in dev]
     row: dict = {"tag": args.tag, "overrides": args.overrides, "dev_records": len(dev)}
-    if args.load:
+    if args.renderer_of:
+        pipeline, _ = load_run(args.renderer_of)
+        asset = obtain(renderer_job(config, data), progress=False)
+        pipeline.renderer.load_state_dict(asset.module.state_dict())
+        row["run"], row["asset"] = str(args.renderer_of), asset.record["key"]
+        row["asset_quality_from_true_dev"] = asset.record["quality_from_true"]
+        row["e2e"] = _choose_length_penalties({"regen": pipeline}, data, config, False)["regen"]
+    elif args.load:
         pipeline, _ = load_run(args.load)
         row["run"] = str(args.load)
         for spell in (False, True):
