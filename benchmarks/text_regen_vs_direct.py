@@ -1,8 +1,9 @@
 """Text generation through a template: regen (record -> content template -> synopsis) vs the
 direct model (record -> synopsis), its LM-pretrained variant and the lead-sentence baseline.
 
-One ``regen compare text/debian_synopsis`` at the scale below (about 30 minutes on one
-CPU thread of a shared machine; the renderer is a cached asset trained by the first run), on the Debian bookworm ``main`` records fetched by
+One ``regen compare text/debian_synopsis`` at the scale below (19-23 minutes on one CPU
+thread of a shared machine, seeds 0 and 1; the renderer is a cached asset trained by the
+first run), on the Debian bookworm ``main`` records fetched by
 ``regen data text --fetch``; the lists' SHA-256 go into the result. Torch runs on one thread
 (the machine is shared).
 
