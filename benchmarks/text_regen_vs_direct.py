@@ -128,6 +128,38 @@ def _asset(run: dict, overrides: list[str]) -> dict | None:
     }
 
 
+def ablations_only(args: argparse.Namespace, overrides: list[str]) -> None:
+    """The ablation rows alone, at the compare's scale, into section ``ablations`` (and
+    ``summary.ablations``; ``_seed<N>`` for another seed): the compare's figures untouched."""
+    start = time.perf_counter()
+    rows = {}
+    for kind in [k for k in args.ablations.split(",") if k]:
+        scores, choice = ablation(kind, overrides, args.out, args.resume)
+        rows[kind] = {"metrics": scores, "length_penalty": choice.get("regen")}
+    wall = time.perf_counter() - start
+    summary = {
+        "command": f"{COMMAND} --ablations-only --ablations {args.ablations}",
+        "scale": overrides,
+        "wall_clock_seconds": round(wall, 1),
+        **{
+            f"regen_{kind}_{k}": row["metrics"].get(k)
+            for kind, row in rows.items()
+            for k in (
+                "bleu",
+                "chrf",
+                "rouge_l",
+                "template_f1",
+                "template_f1_generator",
+                "bleu_from_true_template",
+                "chrf_from_true_template",
+            )
+        },  # fmt: skip
+    }
+    suffix = f"_seed{args.seed}" if args.seed else ""
+    path = update_results("text", f"ablations{suffix}", rows, {f"ablations{suffix}": summary})
+    print(f"wrote {path} ({wall:.0f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/bench-text"))
@@ -144,10 +176,19 @@ def main() -> None:
         help="another seed (splits and initialisation): written as compare_seed<N> and "
         "summary seed<N>, beside seed 0's figures",
     )
+    parser.add_argument(
+        "--ablations-only",
+        action="store_true",
+        help="train and score only the --ablations kinds (no compare), written as "
+        "ablations_<scale> beside the compare's figures",
+    )
     parser.add_argument("overrides", nargs="*", help="more key=value overrides (both recipes)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = SCALE + args.overrides + ([f"seed={args.seed}"] if args.seed else [])
+    if args.ablations_only:
+        ablations_only(args, overrides)
+        return
     start = time.perf_counter()
     run_compare(RECIPE, overrides, out_dir=args.out, resume=args.resume, progress=False)
     compare_wall = time.perf_counter() - start
