@@ -1,6 +1,7 @@
 """The text task's data, measured: records, splits, synopsis length, how much of a
 synopsis's content X holds with and without the long description (why it stays in X), and
-how much of each template kind the generator can copy from X as it is cut into pieces.
+how much of each template kind the generator can copy from X as it is cut into pieces, and
+whether the description's first clause (the lead baseline) survives that cut.
 
     .venv/bin/python -m benchmarks.text_data   # the "data" section of benchmarks/results/text.json
 """
@@ -17,7 +18,7 @@ from regen.modules.word_pieces import pieces
 from regen.representations.text_template import NUM, template
 from regen.tasks.text.build import load_text_data
 from regen.tasks.text.config import TextDataConfig
-from regen.tasks.text.data import load_corpus, x_text
+from regen.tasks.text.data import lead, load_corpus, x_text
 
 COMMAND = ".venv/bin/python -m benchmarks.text_data"
 ITEMS = 1000  # test records measured for the coverage figures
@@ -57,6 +58,30 @@ def copyable(kinds: tuple[str, ...] = ("content", "words")) -> dict:
     return out
 
 
+def lead_clause_in_x() -> dict:
+    """On the dev records with the benchmark's vocabulary and X cut: how many word pieces of X
+    come up to the end of the description's first clause (what the lead baseline copies), and
+    the share of records whose first clause ends inside the ``data.max_x_tokens`` kept (the
+    generator's copy attention sees only those)."""
+    from benchmarks.text_regen_vs_direct import RECIPE, SCALE
+
+    config = load_recipe(RECIPE, SCALE)
+    data = load_text_data(config)
+    limit = config.data.max_x_tokens
+    ends = []
+    for record in data.corpus.splits["dev"][:ITEMS]:
+        x, clause = x_text(record), lead(record)
+        at = x.find(clause)
+        if clause and at >= 0:
+            ends.append(len(data.vocab.encode(x[: at + len(clause)])))
+    return {
+        "records": len(ends),
+        "pieces_to_clause_end_median": statistics.median(ends),
+        "clause_inside_x_percent": 100 * sum(e <= limit for e in ends) / max(1, len(ends)),
+        "max_x_tokens": limit,
+    }
+
+
 def main() -> None:
     corpus = load_corpus(TextDataConfig(), seed=0)
     test = corpus.splits["test"][:ITEMS]
@@ -74,6 +99,7 @@ def main() -> None:
         "reference_content_lemmas_in_x_percent": coverage,
         "coverage_items": len(test),
         "template_copyable_from_x": copyable(),
+        "lead_clause_in_x": lead_clause_in_x(),
     }
     summary = {
         "data_command": COMMAND,
@@ -82,6 +108,7 @@ def main() -> None:
         "synopsis_words_median": data["synopsis_words_median"],
         "synopsis_content_in_x_percent": coverage,
         "template_copyable_from_x": data["template_copyable_from_x"],
+        "lead_clause_in_x": data["lead_clause_in_x"],
     }
     print(update_results("text", "data", data, summary), coverage)
 

@@ -10,6 +10,10 @@ and decodes a trained run with the spelling guard off and on.
     .venv/bin/python -m benchmarks.text_generator_probe w600 representation.kind=words \\
         generator.spell_from_source=false renderer.spell_from_source=false
     .venv/bin/python -m benchmarks.text_generator_probe --load runs/probe-text/c600 c600-spell
+    .venv/bin/python -m benchmarks.text_generator_probe noise0.2 renderer.input_noise=0.2 \\
+        --renderer-of runs/bench-text-2x/text_template
+    .venv/bin/python -m benchmarks.text_generator_probe direct-through \\
+        --direct-through runs/bench-text-2x/text_template runs/bench-text-2x/text_direct
 
 Prints one JSON line and appends it to benchmarks/results/text_generator_probes.jsonl.
 Dev records only: nothing here reads the test split.
@@ -27,13 +31,15 @@ import torch
 from benchmarks.common import RESULTS
 from benchmarks.text_regen_vs_direct import RECIPE, SCALE
 from regen.config import load_recipe
-from regen.eval.text_metrics import multiset_f1
+from regen.eval.text_metrics import bleu, chrf, multiset_f1
 from regen.representations.text_template import template
 from regen.runs import load_run
 from regen.tasks.text.build import load_text_data
 from regen.tasks.text.compare import _choose_length_penalties, _lemmas
 from regen.tasks.text.data import x_text
-from regen.tasks.text.train import train_text
+from regen.tasks.text.renderer_asset import renderer_job
+from regen.tasks.text.train import synopses, train_text
+from regen.training.renderer_assets import obtain
 
 DEV = 200
 
@@ -60,10 +66,77 @@ def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
     return out
 
 
+def _render_texts(pipeline, texts: list[str]) -> list[str]:
+    """Regen's renderer on template texts, in batches."""
+    codec, out = pipeline.conditioner, []
+    for start in range(0, len(texts), 64):
+        out += codec.texts(pipeline.render(codec.ids(texts[start : start + 64], codec.max_y)))
+    return out
+
+
+def direct_through_renderer(regen_run: Path, direct_run: Path, dev, kind: str) -> dict:
+    """Where regen loses, at equal content: the direct model's dev synopses, turned into
+    templates by the fixed rule and rendered by regen's renderer, against the direct synopses
+    themselves, regen's own pipeline and the renderer from the true templates (each at the
+    length penalties the compare chose on dev; the renderer at regen's). If the direct model's templates rendered score far
+    below the direct model, the template route loses what the content words alone do not
+    carry (word order, function words); if close, regen's generator is what holds it back."""
+    regen, _ = load_run(regen_run)
+    direct, _ = load_run(direct_run)
+    # the penalties the compare chose on dev (its results.json, beside the run folders)
+    chosen = json.loads((regen_run.parent / "results.json").read_text())["length_penalty"]
+    for model, penalty in zip(
+        (regen.generator.model, regen.renderer.model), chosen["regen"]["chosen"]
+    ):
+        model.cfg.length_penalty = float(penalty)
+    direct.generator.model.cfg.length_penalty = float(chosen["direct"]["chosen"])
+    xs, references = [x_text(r) for r in dev], [r.synopsis for r in dev]
+    true = [template(r.synopsis, kind) for r in dev]
+    direct_texts = synopses(direct, xs)[0]
+    direct_templates = [template(t, kind) for t in direct_texts]
+    regen_texts, regen_templates = synopses(regen, xs)
+    systems = {
+        "direct": direct_texts,
+        "direct_templates_rendered": _render_texts(regen, direct_templates),
+        "regen": regen_texts,
+        "true_templates_rendered": _render_texts(regen, true),
+    }
+    out: dict = {
+        name: {"bleu": bleu(texts, references), "chrf": chrf(texts, references)}
+        for name, texts in systems.items()
+    }
+    for name, made in (("direct", direct_templates), ("regen", regen_templates or [])):
+        f1 = [multiset_f1(_lemmas(m), _lemmas(t)) for m, t in zip(made, true)]
+        out[name]["template_f1"] = 100 * sum(f1) / max(1, len(f1))
+    out["examples"] = [
+        {"reference": r, "direct": d, "direct_template": t, "rendered": x}
+        for r, d, t, x in list(
+            zip(references, direct_texts, direct_templates, systems["direct_templates_rendered"])
+        )[:5]
+    ]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tag")
     parser.add_argument("--load", type=Path, help="a trained run: decode only, guard off/on")
+    parser.add_argument(
+        "--renderer-of",
+        type=Path,
+        help="a trained run: keep its generator, put in the renderer asset the overrides name "
+        "(trained now if not cached) and score that pipeline end to end",
+    )
+    parser.add_argument(
+        "--direct-through",
+        nargs=2,
+        type=Path,
+        metavar=("REGEN_RUN", "DIRECT_RUN"),
+        help="render the direct run's synopses' templates with the regen run's renderer",
+    )
+    parser.add_argument(
+        "--no-e2e", action="store_true", help="skip the end-to-end grid (generator scores only)"
+    )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -73,7 +146,17 @@ def main() -> None:
     xs = [x_text(r) for r in dev]
     true = [template(r.synopsis, config.representation.kind) for r in dev]
     row: dict = {"tag": args.tag, "overrides": args.overrides, "dev_records": len(dev)}
-    if args.load:
+    if args.direct_through:
+        row["runs"] = [str(p) for p in args.direct_through]
+        row.update(direct_through_renderer(*args.direct_through, dev, config.representation.kind))
+    elif args.renderer_of:
+        pipeline, _ = load_run(args.renderer_of)
+        asset = obtain(renderer_job(config, data), progress=False)
+        pipeline.renderer.load_state_dict(asset.module.state_dict())
+        row["run"], row["asset"] = str(args.renderer_of), asset.record["key"]
+        row["asset_quality_from_true_dev"] = asset.record["quality_from_true"]
+        row["e2e"] = _choose_length_penalties({"regen": pipeline}, data, config, False)["regen"]
+    elif args.load:
         pipeline, _ = load_run(args.load)
         row["run"] = str(args.load)
         for spell in (False, True):
@@ -102,7 +185,8 @@ def main() -> None:
             "items": round(sum(len(t.split()) for t in true) / len(true), 1),
             "words_in_x_pct": round(100 * sum(true_in_x) / len(true_in_x), 1),
         }
-        row["e2e"] = _choose_length_penalties({"regen": pipeline}, data, config, False)["regen"]
+        if not args.no_e2e:
+            row["e2e"] = _choose_length_penalties({"regen": pipeline}, data, config, False)["regen"]
     line = json.dumps(row, default=float)
     print(line)
     with open(RESULTS / "text_generator_probes.jsonl", "a") as out:
