@@ -48,7 +48,7 @@ def factor_captions(clips: ClipSet) -> list[str]:
     ]
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipe", default="latent_diffusion")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-video-factors")
@@ -56,7 +56,23 @@ def main() -> None:
     parser.add_argument("--captions", choices=("factors", "words"), default="factors")
     parser.add_argument("--representation-from", type=Path, help="a trained VAE folder")
     parser.add_argument("overrides", nargs="*", help="key=value recipe overrides")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """The command that reproduces this run: every argument away from its default (the
+    results file and run folder included, so a rerun does not overwrite another probe's)."""
+    defaults = parse_args([])
+    extra = [
+        f"--{name.replace('_', '-')} {getattr(args, name)}"
+        for name in ("recipe", "out", "results", "captions", "representation_from")
+        if getattr(args, name) != getattr(defaults, name)
+    ]
+    return " ".join([COMMAND, *extra, *args.overrides])
+
+
+def main() -> None:
+    args = parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()
     recipe = ROOT / "recipes" / "video" / f"{args.recipe}.yaml"
@@ -81,13 +97,10 @@ def main() -> None:
         rows[f"guidance_{scale:g}"] = hooks.caption_scores(data, dev, fake, config.data.glyph_size)
         print(json.dumps({f"guidance_{scale:g}": rows[f"guidance_{scale:g}"]}), flush=True)
     generator = next(r for r in results if r.name == "generator")
-    extra = [] if args.captions == "factors" else ["--captions words"]
-    if args.representation_from is not None:
-        extra.append(f"--representation-from {args.representation_from}")
     write_results(
         args.results,
         {
-            "command": " ".join([COMMAND, *extra, *args.overrides]),
+            "command": run_command(args),
             "setup": f"video/{args.recipe}, captions: {args.captions} (factors = the true"
             " glyph, direction and speed as three tokens). 64 dev clips (held-out fonts,"
             " seed + 1). Chance: glyph 1/36, direction 1/8, speed 1/2.",
