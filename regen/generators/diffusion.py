@@ -5,6 +5,8 @@ pooled to one vector and added to the UNet's time embedding (``class_embed_type=
 With ``cfg.cross_attention`` the UNet is a ``UNet2DConditionModel`` instead, whose lowest
 level and middle block also cross-attend over the condition tokens themselves (Stable
 Diffusion's conditioning): a pooled caption barely moves when one word changes, a token does.
+Video Y' stacks its frames on the channel axis; ``cfg.layout: space_time`` gives it a 3-D
+UNet that shares its 2-D layers across the frames instead (regen/generators/space_time_unet.py).
 Training uses the DDPM noise schedule; sampling runs any of the DDPM, DDIM or DPM-Solver
 schedulers built from the same config, with classifier-free guidance through a learned null
 condition that replaces X with probability ``cfg.cond_drop_prob`` during training.
@@ -29,6 +31,7 @@ from regen.generators.sampling import (
     make_scheduler,
     training_scheduler,
 )
+from regen.generators.space_time_unet import SpaceTimeUNet
 from regen.modules.condition import ConditionEncoder, random_drop, with_null_rows
 
 if TYPE_CHECKING:  # the recipe section that configures this model; a type only, so the
@@ -41,10 +44,13 @@ def unet_channels(hidden: int, depth: int) -> tuple[int, ...]:
     return tuple(hidden * (1 if level == 0 else 2) for level in range(depth))
 
 
-def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel | UNet2DConditionModel:
+def build_unet(
+    spec: YSpec, cfg: GeneratorConfig, frames: int = 1
+) -> UNet2DModel | UNet2DConditionModel | SpaceTimeUNet:
     """A small UNet for one Y' of shape (C, H, W), with attention only at the lowest level
     (and in the middle block); cross-attention to the condition tokens there too when
-    ``cfg.cross_attention`` is set.
+    ``cfg.cross_attention`` is set. With ``cfg.layout == "space_time"`` Y''s C channels are
+    ``frames`` frames and the UNet is the 3-D :class:`SpaceTimeUNet`.
 
     Each level but the last halves the resolution, so H and W must be divisible by
     ``2 ** (depth - 1)``. One resnet per level keeps training fast on a CPU.
@@ -66,6 +72,8 @@ def build_unet(spec: YSpec, cfg: GeneratorConfig) -> UNet2DModel | UNet2DConditi
         raise ConfigError(
             f"generator.heads {cfg.heads} must divide the lowest UNet width {channels[-1]}"
         )
+    if cfg.layout == "space_time":
+        return SpaceTimeUNet(spec, cfg, channels, frames)
     common = dict(
         sample_size=(height, width),
         in_channels=channels_in,
@@ -107,21 +115,26 @@ class DiffusionGenerator(nn.Module):
             ``prediction_type``, ``sampler``, ``sampling_steps``, ``guidance_scale``,
             ``cond_drop_prob``, and the condition settings).
         num_classes: number of class ids for class conditions.
+        frames: video only: the frames stacked on Y''s channel axis (``cfg.layout:
+            space_time`` runs the UNet over them as a time axis).
 
     Attributes:
         unet: the diffusers ``UNet2DModel`` (``UNet2DConditionModel`` with
-            ``cfg.cross_attention``); call it as ``unet(y, t, **self.conditioning(x))``.
+            ``cfg.cross_attention``, :class:`SpaceTimeUNet` with ``cfg.layout:
+            space_time``); call it as ``unet(y, t, **self.conditioning(x))``.
         condition: the :class:`ConditionEncoder` (pooled width = the UNet time embedding).
         noise_scheduler: the DDPM training schedule; ``make_scheduler`` derives samplers.
     """
 
     trainable = True
 
-    def __init__(self, spec: YSpec, cfg: GeneratorConfig, num_classes: int) -> None:
+    def __init__(
+        self, spec: YSpec, cfg: GeneratorConfig, num_classes: int, frames: int = 1
+    ) -> None:
         super().__init__()
         self.spec = spec
         self.cfg = cfg
-        self.unet = build_unet(spec, cfg)
+        self.unet = build_unet(spec, cfg, frames)
         self.condition = ConditionEncoder(
             cfg, num_classes, dim=self.unet.config.block_out_channels[0] * 4, pool=cfg.pool
         )

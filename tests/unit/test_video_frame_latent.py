@@ -3,9 +3,12 @@ channel axis, calibrated to unit variance, and the frame order kept on the way b
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
+from regen.config import load_recipe
 from regen.contracts import Calibrated
 from regen.errors import ConfigError
 from regen.representations.frame_latent import FrameVAE
@@ -70,3 +73,19 @@ def test_the_latent_diffusion_recipe_builds_the_baselines_unet_over_the_latent_g
     config.generator.kind = "autoregressive"
     with pytest.raises(ConfigError, match="frame_vae"):
         validate(config)
+
+
+def test_both_diffusion_recipes_share_the_generator_so_they_differ_only_in_y_prime():
+    """video/latent_diffusion and its baseline video/direct: the same UNet, prediction type,
+    sampler and optimiser settings (only the steps differ: compare sets direct's budget)."""
+    regen = load_recipe("recipes/video/latent_diffusion.yaml")
+    direct = load_recipe("recipes/video/direct.yaml")
+    assert dataclasses.asdict(regen.generator) == dataclasses.asdict(direct.generator)
+    assert regen.generator.prediction_type == "v_prediction"  # epsilon's latents blew up
+    assert regen.generator.hidden >= 64  # not fewer channels than Y' (16 frames x 4)
+    ours, theirs = (
+        dataclasses.asdict(regen.train.generator),
+        dataclasses.asdict(direct.train.generator),
+    )
+    ours.pop("steps"), theirs.pop("steps")
+    assert ours == theirs

@@ -70,6 +70,9 @@ class GeneratorConfig:
     # diffusion: a UNet2DConditionModel that also cross-attends over the condition tokens
     # (off: the UNet2DModel that runs saved before the option hold)
     cross_attention: bool = False
+    # the video task's frame layout (regen/generators/space_time_unet.py); an image has no
+    # frames, so only the default is accepted here
+    layout: str = "channels"
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4
@@ -175,6 +178,10 @@ def validate(config: RecipeConfig) -> None:
     check_choices(config, CHOICES)
     check_stages(config.train, ("representation", "generator", "renderer"))
     check_cross_attention(config.generator)
+    if config.generator.layout != "channels":
+        raise ConfigError(
+            f"generator.layout is {config.generator.layout!r}; images have no frames, use channels"
+        )
     rep, ren = config.representation.kind, config.renderer.kind
     if not 0.0 < config.data.paired_fraction <= 1.0:
         raise ConfigError(

@@ -70,6 +70,7 @@ class DiffusionSettings:
     text_encoder: str = "learned"
     pool: str = "mean"
     cross_attention: bool = False
+    layout: str = "channels"  # a mel latent has no frames axis to share the UNet across
     num_train_timesteps: int = 1000
     prediction_type: str = "epsilon"
     sampler: str = "ddim"

@@ -28,8 +28,9 @@ def pixel_clip_spec(clip_shape: tuple[int, int, int]) -> YSpec:
 def build_generator(config: VideoRecipeConfig, spec: YSpec) -> Generator:
     kind = config.generator.kind
     if kind == "diffusion":
-        # frames stacked as channels of a 2-D UNet: see docs/video.md for why not a 3-D UNet
-        return DiffusionGenerator(spec, config.generator, num_classes=0)
+        # generator.layout: frames stacked as the channels of a 2-D UNet, or a 3-D UNet over
+        # them (space_time); docs/video.md
+        return DiffusionGenerator(spec, config.generator, num_classes=0, frames=config.data.frames)
     if kind == "masked":
         return MaskedTokenGenerator(spec, config.generator, num_classes=0)
     return AutoregressiveGenerator(spec, config.generator, num_classes=0, leading_levels=False)

@@ -63,6 +63,10 @@ class GeneratorConfig:
     # diffusion: the UNet's lowest level and middle block also cross-attend over the caption
     # tokens (diffusers UNet2DConditionModel); off keeps the UNet2DModel of older runs
     cross_attention: bool = False
+    # diffusion: how the UNet sees a clip's frames: channels (stacked as the channels of one
+    # 2-D image, the runs before the option) | space_time (a 3-D UNet sharing its 2-D layers
+    # across frames, with temporal layers; regen/generators/space_time_unet.py)
+    layout: str = "channels"
     hidden: int = 128
     depth: int = 4  # transformer layers, or UNet levels (diffusion)
     heads: int = 4
@@ -117,6 +121,7 @@ CHOICES = {
     "generator.condition": ("text",),
     "generator.text_encoder": TEXT_ENCODERS,
     "generator.pool": POOLS,
+    "generator.layout": ("channels", "space_time"),
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
     "compare.budget": BUDGET_RULES,
@@ -133,6 +138,13 @@ def validate(config: VideoRecipeConfig) -> None:
     if data.train_clips < 1 or data.test_clips < 4:
         raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
     check_cross_attention(config.generator)
+    if config.generator.layout == "space_time" and not (
+        config.generator.kind == "diffusion" and config.generator.cross_attention
+    ):
+        raise ConfigError(
+            "generator.layout space_time is a diffusion UNet option that needs "
+            "generator.cross_attention: true"
+        )
     discrete = config.representation.kind == "vq3d"
     if discrete == (config.generator.kind == "diffusion"):
         raise ConfigError(
