@@ -42,6 +42,17 @@ def test_an_empty_source_is_a_language_model_and_padding_is_ignored():
     assert padded.shape[1] <= 4
 
 
+def untrained(seed: int, end_bias: float) -> PrefixSeq2Seq:
+    """A small untrained model (12 ids) whose end-of-text logit is pushed by ``end_bias``:
+    very negative, it never ends and so loops; positive, ending is the likeliest step."""
+    torch.manual_seed(seed)
+    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
+    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
+    with torch.no_grad():
+        model.bias[0] = end_bias
+    return model
+
+
 def test_repeated_names_the_pieces_that_would_repeat_an_ngram():
     from regen.modules.prefix_seq2seq import _repeated
 
@@ -53,11 +64,7 @@ def test_repeated_names_the_pieces_that_would_repeat_an_ngram():
 
 
 def test_beam_search_with_a_repeat_guard_never_repeats_and_width_one_is_greedy():
-    torch.manual_seed(1)
-    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
-    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
-    with torch.no_grad():
-        model.bias[0] = -20.0  # never end: an untrained model then loops
+    model = untrained(seed=1, end_bias=-20.0)  # never ends, so it loops
     source = torch.tensor([[1, 2, 3], [4, 5, 0]])
     assert torch.equal(model.decode(source, beam=1), model.greedy(source))
     for beam in (1, 3):
@@ -94,11 +101,7 @@ def test_the_copy_gate_learns_to_copy_and_a_language_model_still_works():
 def test_a_length_penalty_above_one_lets_longer_hypotheses_win():
     """With the plain sum the beam fills with texts that end at once; ranking by
     sum / length ** a inside the search keeps longer ones alive, and a = 1 stays a mean."""
-    torch.manual_seed(3)
-    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
-    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
-    with torch.no_grad():
-        model.bias[0] = 2.0  # ending is the likeliest single step
+    model = untrained(seed=3, end_bias=2.0)  # ending is the likeliest single step
     source = torch.randint(1, 12, (8, 3), generator=torch.Generator().manual_seed(4))
 
     def mean_length(penalty: float) -> float:
@@ -125,11 +128,7 @@ def test_the_word_guard_bans_a_whole_word_written_before_and_nothing_else():
 
 
 def test_beam_search_with_the_word_guard_never_writes_a_word_twice():
-    torch.manual_seed(1)
-    cfg = SimpleNamespace(dim=16, depth=1, heads=2, dropout=0.0, input_noise=0.0)
-    model = PrefixSeq2Seq(12, 12, max_source=5, max_target=8, cfg=cfg).eval()
-    with torch.no_grad():
-        model.bias[0] = -20.0  # never end: an untrained model then loops
+    model = untrained(seed=1, end_bias=-20.0)  # never ends, so it loops
     words = torch.zeros(12, dtype=torch.bool)
     words[2:9] = True  # ids 9, 10, 11 (and 1) are pieces inside a word: free to repeat
     source = torch.tensor([[1, 2, 3], [4, 5, 0]])
