@@ -106,6 +106,15 @@ def cached_templates(synopses: list[str], kind: str) -> dict[str, str]:
     return templates
 
 
+def renderer_tensors(data: TextData, limit: int) -> dict[str, torch.Tensor]:
+    """The renderer's training data, the synopsis-only split: its templates (``y_prime``)
+    and synopses (``y``) as ids of at most ``limit`` pieces (in the run or as an asset)."""
+    return {
+        "y_prime": data.codec.ids([data.templates[r.synopsis] for r in data.unpaired], limit),
+        "y": data.codec.ids([r.synopsis for r in data.unpaired], limit),
+    }
+
+
 def synopsis_spec(vocab_size: int) -> YSpec:
     return YSpec(
         kind="discrete", shape=(None,), dtype="int64", vocab_size=vocab_size, name="synopsis"

@@ -27,7 +27,7 @@ from regen.config import to_dict
 from regen.eval.text_metrics import bleu, chrf
 from regen.representations.text_template import RULE_VERSION, template
 from regen.runs import write_config
-from regen.tasks.text.build import build, load_text_data
+from regen.tasks.text.build import build, load_text_data, renderer_tensors
 from regen.tasks.text.config import TextRecipe
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
@@ -51,15 +51,10 @@ def renderer_job(config: TextRecipe, data=None) -> RendererJob:  # data: TextDat
         return build(config, meta).renderer
 
     def train(module: nn.Module, folder: Path, progress: bool) -> StageResult:
-        templates = [data.templates[r.synopsis] for r in data.unpaired]
-        tensors = {
-            "y_prime": codec.ids(templates, limit),
-            "y": codec.ids([r.synopsis for r in data.unpaired], limit),
-        }
         return train_stage(
             "renderer",
             module,
-            tensors,
+            renderer_tensors(data, limit),
             config.train.renderer,
             folder,
             resume=True,

@@ -22,7 +22,7 @@ import torch
 
 from regen.pipeline import Pipeline
 from regen.runs import save_run, write_config
-from regen.tasks.text.build import TextCodec, TextData, build, load_text_data
+from regen.tasks.text.build import TextCodec, TextData, build, load_text_data, renderer_tensors
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import x_text
 from regen.tasks.text.renderer_asset import renderer_job
@@ -48,23 +48,22 @@ def train_text(
     codec, limit = data.codec, config.data.max_y_tokens
 
     x = codec.encode([x_text(r) for r in data.paired])
-    paired_y = codec.ids([r.synopsis for r in data.paired], limit)
-    unpaired_y = codec.ids([r.synopsis for r in data.unpaired], limit)
     if config.is_direct:
+        paired_y = codec.ids([r.synopsis for r in data.paired], limit)
         if config.train.lm.steps:  # the decoder first learns the synopsis-only text
+            unpaired_y = codec.ids([r.synopsis for r in data.unpaired], limit)
             no_source = torch.zeros(len(unpaired_y), 1, dtype=torch.long)
             stages.fit("lm", pipeline.generator, {"x": no_source, "y_prime": unpaired_y})
         stages.fit("generator", pipeline.generator, {"x": x, "y_prime": paired_y})
         trained = ["generator"]  # the lm stage's weights are the generator's starting point
     else:
-        unpaired_t = codec.ids([data.templates[r.synopsis] for r in data.unpaired], limit)
         paired_t = codec.ids([data.templates[r.synopsis] for r in data.paired], limit)
         stages.fit("generator", pipeline.generator, {"x": x, "y_prime": paired_t})
         if config.pretrained_renderer:
             asset = obtain(renderer_job(config, data), progress=progress)
             stages.results.append(install(asset, pipeline.renderer, run_dir))
         else:
-            stages.fit("renderer", pipeline.renderer, {"y_prime": unpaired_t, "y": unpaired_y})
+            stages.fit("renderer", pipeline.renderer, renderer_tensors(data, limit))
         trained = ["generator", "renderer"]
     save_run(
         run_dir,
