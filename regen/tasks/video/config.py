@@ -137,10 +137,8 @@ def validate(config: VideoRecipeConfig) -> None:
         raise ConfigError("data.frames must be positive and data.frame_size 32 or 64")
     if data.train_clips < 1 or data.test_clips < 4:
         raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
-    check_cross_attention(config.generator)
-    if config.generator.layout == "space_time" and not (
-        config.generator.kind == "diffusion" and config.generator.cross_attention
-    ):
+    check_cross_attention(config.generator)  # so cross_attention implies kind diffusion
+    if config.generator.layout == "space_time" and not config.generator.cross_attention:
         raise ConfigError(
             "generator.layout space_time is a diffusion UNet option that needs "
             "generator.cross_attention: true"
