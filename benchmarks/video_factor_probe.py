@@ -28,11 +28,10 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import write_results
-from benchmarks.video_regen_vs_direct import ROOT
+from benchmarks.video_regen_vs_direct import ROOT, scores_on_dev
 from regen.config import load_recipe
 from regen.data.glyphs import CHARACTERS
 from regen.data.moving_glyphs import ClipSet
-from regen.tasks.video import compare as hooks
 from regen.tasks.video.data import load_split
 from regen.tasks.video.train import train_pipeline
 
@@ -85,17 +84,9 @@ def main() -> None:
     if args.representation_from is not None:
         shutil.copytree(args.representation_from, args.out / "representation")
     pipeline, results = train_pipeline(config, args.out, resume=True, progress=False, data=train)
-    data = hooks.load_data(config)
-    dev = load_split(config.data, "test", config.seed + 1)
-    dev = dev.subset(torch.arange(min(64, len(dev))))
-    asked = factor_captions(dev) if args.captions == "factors" else dev.captions
-    rows = {"real": hooks.caption_scores(data, dev, dev.clips, config.data.glyph_size)}
-    for scale in SCALES:
-        fake = pipeline.sample(
-            asked, seed=config.seed, batch_size=config.eval.batch_size, guidance_scale=scale
-        )
-        rows[f"guidance_{scale:g}"] = hooks.caption_scores(data, dev, fake, config.data.glyph_size)
-        print(json.dumps({f"guidance_{scale:g}": rows[f"guidance_{scale:g}"]}), flush=True)
+    asked = factor_captions if args.captions == "factors" else None
+    rows = scores_on_dev(pipeline, config, SCALES, captions=asked)["rows"]
+    print(json.dumps(rows), flush=True)
     generator = next(r for r in results if r.name == "generator")
     write_results(
         args.results,

@@ -27,7 +27,9 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import run_measured, update_results
 
@@ -117,22 +119,38 @@ def equal_wallclock_steps(run: Path, seconds: float) -> int:
 
 def guidance_on_dev(run: Path, scales: tuple[float, ...], count: int = 64) -> dict:
     """Caption scores of the trained pipeline in ``run`` at each guidance scale, on ``count``
-    dev clips: the held-out fonts' test split built with seed + 1 (no clip of the test set)."""
+    dev clips (see :func:`scores_on_dev`)."""
+    from regen.runs import load_run
+
+    pipeline, config = load_run(run, task="video")
+    return scores_on_dev(pipeline, config, scales, count)
+
+
+def scores_on_dev(
+    pipeline: Any,
+    config: Any,
+    scales: tuple[float, ...],
+    count: int = 64,
+    captions: Callable[[Any], list[str]] | None = None,
+) -> dict:
+    """Caption scores of ``pipeline`` at each guidance scale, and of the real clips, on
+    ``count`` dev clips: the held-out fonts' test split built with seed + 1 (no clip of the
+    test set). ``captions`` makes what the pipeline is asked from the dev clips (default:
+    their captions; the factor probe asks with its factor tokens)."""
     import torch
 
-    from regen.runs import load_run
     from regen.tasks.video import compare as hooks
     from regen.tasks.video.data import load_split
 
     torch.set_num_threads(1)
-    pipeline, config = load_run(run, task="video")
     data = hooks.load_data(config)
     dev = load_split(config.data, "test", config.seed + 1)
     dev = dev.subset(torch.arange(min(count, len(dev))))
+    asked = captions(dev) if captions is not None else dev.captions
     rows = {"real": hooks.caption_scores(data, dev, dev.clips, config.data.glyph_size)}
     for scale in scales:
         fake = pipeline.sample(
-            dev.captions, seed=config.seed, batch_size=config.eval.batch_size, guidance_scale=scale
+            asked, seed=config.seed, batch_size=config.eval.batch_size, guidance_scale=scale
         )
         rows[f"guidance_{scale:g}"] = hooks.caption_scores(data, dev, fake, config.data.glyph_size)
     return {"clips": len(dev), "split": "test fonts, seed + 1", "rows": rows}
