@@ -34,7 +34,7 @@ from regen.config import load_recipe
 from regen.eval.text_metrics import bleu, chrf, multiset_f1
 from regen.representations.text_template import template
 from regen.runs import load_run
-from regen.tasks.text.build import load_text_data
+from regen.tasks.text.build import load_text_data, render_texts
 from regen.tasks.text.compare import _choose_length_penalties, _lemmas
 from regen.tasks.text.data import x_text
 from regen.tasks.text.renderer_asset import renderer_job
@@ -66,14 +66,6 @@ def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
     return out
 
 
-def _render_texts(pipeline, texts: list[str]) -> list[str]:
-    """Regen's renderer on template texts, in batches."""
-    codec, out = pipeline.conditioner, []
-    for start in range(0, len(texts), 64):
-        out += codec.texts(pipeline.render(codec.ids(texts[start : start + 64], codec.max_y)))
-    return out
-
-
 def direct_through_renderer(regen_run: Path, direct_run: Path, dev, kind: str) -> dict:
     """Where regen loses, at equal content: the direct model's dev synopses, turned into
     templates by the fixed rule and rendered by regen's renderer, against the direct synopses
@@ -97,9 +89,11 @@ def direct_through_renderer(regen_run: Path, direct_run: Path, dev, kind: str) -
     regen_texts, regen_templates = synopses(regen, xs)
     systems = {
         "direct": direct_texts,
-        "direct_templates_rendered": _render_texts(regen, direct_templates),
+        "direct_templates_rendered": render_texts(
+            regen.render, regen.conditioner, direct_templates
+        ),
         "regen": regen_texts,
-        "true_templates_rendered": _render_texts(regen, true),
+        "true_templates_rendered": render_texts(regen.render, regen.conditioner, true),
     }
     out: dict = {
         name: {"bleu": bleu(texts, references), "chrf": chrf(texts, references)}

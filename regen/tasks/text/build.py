@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -104,6 +105,20 @@ def cached_templates(synopses: list[str], kind: str) -> dict[str, str]:
     tmp.write_text(json.dumps(templates))
     tmp.replace(path)
     return templates
+
+
+def render_texts(
+    render: Callable[[torch.Tensor], torch.Tensor],
+    codec: TextCodec,
+    templates: list[str],
+    batch: int = 64,
+) -> list[str]:
+    """Template texts -> synopsis texts through ``render`` (a pipeline's ``render`` or a
+    renderer's), ``batch`` at a time, each template cut to ``codec.max_y`` pieces."""
+    out: list[str] = []
+    for start in range(0, len(templates), batch):
+        out += codec.texts(render(codec.ids(templates[start : start + batch], codec.max_y)))
+    return out
 
 
 def renderer_tensors(data: TextData, limit: int) -> dict[str, torch.Tensor]:

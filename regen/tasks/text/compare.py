@@ -26,7 +26,7 @@ from regen.compare.records import run_record
 from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
 from regen.pipeline import Pipeline
 from regen.representations.text_template import NUM, template
-from regen.tasks.text.build import TextData, build, load_text_data
+from regen.tasks.text.build import TextData, build, load_text_data, render_texts
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
 from regen.tasks.text.length_penalty import choose_length_penalty, choose_stage_penalties
@@ -251,11 +251,7 @@ def _regen_only(
     """The generator's template F1 and the renderer from the true templates."""
     kind = pipeline.representation.kind
     true = [template(r, kind) for r in references]
-    codec = pipeline.conditioner
-    rendered = []
-    for start in range(0, len(true), 64):
-        ids = codec.ids(true[start : start + 64], codec.max_y)
-        rendered += codec.texts(pipeline.render(ids))
+    rendered = render_texts(pipeline.render, pipeline.conditioner, true)
     f1 = [multiset_f1(_lemmas(g), _lemmas(t)) for g, t in zip(templates or [], true)]
     return {
         "template_f1_generator": 100 * sum(f1) / max(1, len(f1)),

@@ -27,7 +27,7 @@ from regen.config import to_dict
 from regen.eval.text_metrics import bleu, chrf
 from regen.representations.text_template import RULE_VERSION, template
 from regen.runs import write_config
-from regen.tasks.text.build import build, load_text_data, renderer_tensors
+from regen.tasks.text.build import build, load_text_data, render_texts, renderer_tensors
 from regen.tasks.text.config import TextRecipe
 from regen.training.loop import StageResult, train_stage
 from regen.training.renderer_assets import RendererJob, renderer_reads
@@ -65,9 +65,7 @@ def renderer_job(config: TextRecipe, data=None) -> RendererJob:  # data: TextDat
     def quality(module: nn.Module) -> dict[str, float]:
         dev = [r.synopsis for r in data.corpus.splits["dev"][: config.eval.dev_items]]
         true = [template(s, config.representation.kind) for s in dev]
-        written: list[str] = []
-        for start in range(0, len(true), 64):
-            written += codec.texts(module.render(codec.ids(true[start : start + 64], limit)))
+        written = render_texts(module.render, codec, true)
         return {"bleu": bleu(written, dev), "chrf": chrf(written, dev)}
 
     vocab_hash = hashlib.sha256(json.dumps(data.vocab.vocab).encode()).hexdigest()[:16]
