@@ -1,7 +1,9 @@
 """Conditional diffusion generator for continuous Y' of shape (C, H, W).
 
 A diffusers ``UNet2DModel`` predicts noise (or velocity) from a noisy Y'; the condition X is
-pooled to one vector and added to the UNet's time embedding (``class_embed_type="identity"``).
+pooled to one vector and added to the UNet's time embedding (``class_embed_type="identity"``),
+which each resnet adds to its features (or, with ``cfg.time_scale_shift``, scales and shifts
+them by: AdaGN).
 With ``cfg.cross_attention`` the UNet is a ``UNet2DConditionModel`` instead, whose lowest
 level and middle block also cross-attend over the condition tokens themselves (Stable
 Diffusion's conditioning): a pooled caption barely moves when one word changes, a token does.
@@ -84,6 +86,10 @@ def build_unet(
         norm_num_groups=math.gcd(cfg.hidden, 32),
         dropout=cfg.dropout,
         class_embed_type="identity",
+        # the time + condition embedding is added to each resnet's features by default;
+        # scale_shift makes it scale and shift them after the norm instead (AdaGN, Dhariwal
+        # & Nichol 2021), so X can gate features where they are, not only bias them
+        resnet_time_scale_shift="scale_shift" if cfg.time_scale_shift else "default",
     )
     if cfg.cross_attention:
         return UNet2DConditionModel(

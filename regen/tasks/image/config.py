@@ -73,6 +73,9 @@ class GeneratorConfig:
     # the video task's frame layout (regen/generators/space_time_unet.py); an image has no
     # frames, so only the default is accepted here
     layout: str = "channels"
+    # diffusion: the time + condition embedding scales and shifts each UNet resnet's
+    # normalised features (AdaGN) instead of being added to them (off: the runs before it)
+    time_scale_shift: bool = False
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4

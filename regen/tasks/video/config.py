@@ -67,6 +67,9 @@ class GeneratorConfig:
     # 2-D image, the runs before the option) | space_time (a 3-D UNet sharing its 2-D layers
     # across frames, with temporal layers; regen/generators/space_time_unet.py)
     layout: str = "channels"
+    # diffusion: the time + condition embedding scales and shifts each UNet resnet's
+    # normalised features (AdaGN) instead of being added to them (off: the runs before it)
+    time_scale_shift: bool = False
     hidden: int = 128
     depth: int = 4  # transformer layers, or UNet levels (diffusion)
     heads: int = 4
@@ -142,6 +145,13 @@ def validate(config: VideoRecipeConfig) -> None:
         raise ConfigError(
             "generator.layout space_time is a diffusion UNet option that needs "
             "generator.cross_attention: true"
+        )
+    if config.generator.time_scale_shift and (
+        config.generator.kind != "diffusion" or config.generator.layout != "channels"
+    ):
+        raise ConfigError(
+            "generator.time_scale_shift is an option of the diffusion UNet with layout "
+            "channels; set it false"
         )
     discrete = config.representation.kind == "vq3d"
     if discrete == (config.generator.kind == "diffusion"):
