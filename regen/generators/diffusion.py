@@ -110,6 +110,26 @@ def build_unet(
     )
 
 
+TIMESTEP_SAMPLINGS = ("uniform", "logit_normal")
+
+
+def training_timesteps(
+    batch: int, num_train_timesteps: int, sampling: str, device: torch.device
+) -> torch.Tensor:
+    """int64 [batch] training timesteps: ``uniform`` over all of them (DDPM; the runs before
+    the option), or ``logit_normal``: sigmoid of a standard normal, scaled to the schedule
+    (Esser et al. 2024, SD3), which trains the middle noise levels most and the nearly clean
+    and nearly pure-noise ends least."""
+    if sampling == "uniform":
+        return torch.randint(0, num_train_timesteps, (batch,), device=device)
+    if sampling != "logit_normal":
+        raise ConfigError(
+            f"generator.timestep_sampling {sampling!r}; use one of {', '.join(TIMESTEP_SAMPLINGS)}"
+        )
+    fraction = torch.sigmoid(torch.randn(batch, device=device))
+    return (fraction * num_train_timesteps).long().clamp(max=num_train_timesteps - 1)
+
+
 class DiffusionGenerator(nn.Module):
     """X -> continuous Y' by denoising diffusion.
 
@@ -163,7 +183,9 @@ class DiffusionGenerator(nn.Module):
         y0 = batch["y_prime"]
         self.spec.check(y0, "the diffusion generator's training data")
         noise = torch.randn_like(y0)
-        t = torch.randint(0, self.cfg.num_train_timesteps, (y0.shape[0],), device=y0.device)
+        t = training_timesteps(
+            y0.shape[0], self.cfg.num_train_timesteps, self.cfg.timestep_sampling, y0.device
+        )
         noisy = self.noise_scheduler.add_noise(y0, noise, t)
         if self.cfg.prediction_type == "epsilon":
             target = noise

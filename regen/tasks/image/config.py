@@ -76,6 +76,9 @@ class GeneratorConfig:
     # diffusion: the time + condition embedding scales and shifts each UNet resnet's
     # normalised features (AdaGN) instead of being added to them (off: the runs before it)
     time_scale_shift: bool = False
+    # diffusion: training timesteps uniform (the runs before it) | logit_normal (the middle
+    # noise levels most; regen/generators/diffusion.py)
+    timestep_sampling: str = "uniform"
     hidden: int = 64
     depth: int = 2  # UNet levels (diffusion) or transformer layers (autoregressive)
     heads: int = 4

@@ -72,6 +72,7 @@ class DiffusionSettings:
     cross_attention: bool = False
     layout: str = "channels"  # a mel latent has no frames axis to share the UNet across
     time_scale_shift: bool = False  # the embedding is added to the resnets' features
+    timestep_sampling: str = "uniform"  # training timesteps drawn uniformly
     num_train_timesteps: int = 1000
     prediction_type: str = "epsilon"
     sampler: str = "ddim"

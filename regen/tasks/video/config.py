@@ -70,6 +70,9 @@ class GeneratorConfig:
     # diffusion: the time + condition embedding scales and shifts each UNet resnet's
     # normalised features (AdaGN) instead of being added to them (off: the runs before it)
     time_scale_shift: bool = False
+    # diffusion: training timesteps uniform (the runs before it) | logit_normal (the middle
+    # noise levels most; regen/generators/diffusion.py)
+    timestep_sampling: str = "uniform"
     hidden: int = 128
     depth: int = 4  # transformer layers, or UNet levels (diffusion)
     heads: int = 4
@@ -127,6 +130,7 @@ CHOICES = {
     "generator.layout": ("channels", "space_time"),
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
+    "generator.timestep_sampling": ("uniform", "logit_normal"),
     "compare.budget": BUDGET_RULES,
 }
 
