@@ -173,6 +173,7 @@ CHOICES = {
     "generator.pool": POOLS,
     "generator.sampler": ("ddpm", "ddim", "dpm"),
     "generator.prediction_type": ("epsilon", "v_prediction"),
+    "generator.timestep_sampling": ("uniform", "logit_normal"),
     "renderer.kind": ("decoder", "identity", "super_resolution"),
     "compare.budget": BUDGET_RULES,
     "train.mode": ("cascaded", "joint"),
