@@ -162,6 +162,8 @@ def main() -> None:
     )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.direct and not args.renderer_of:
+        parser.error("--direct needs --renderer-of (the regen run whose generator it pairs with)")
     torch.set_num_threads(1)
     config = load_recipe(
         RECIPE, [*SCALE, f"train.renderer.steps={RENDERER_STEPS}", *args.overrides]
