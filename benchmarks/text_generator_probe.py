@@ -14,6 +14,8 @@ and decodes a trained run with the spelling guard off and on.
         --renderer-of runs/bench-text-2x/text_template
     .venv/bin/python -m benchmarks.text_generator_probe direct-through \\
         --direct-through runs/bench-text-2x/text_template runs/bench-text-2x/text_direct
+    .venv/bin/python -m benchmarks.text_generator_probe r4800 train.renderer.steps=4800 \\
+        --renderer-of runs/probe-text/c1200 --direct runs/probe-text/direct1200
 
 Prints one JSON line and appends it to benchmarks/results/text_generator_probes.jsonl.
 Dev records only: nothing here reads the test split.
@@ -29,7 +31,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import RESULTS
-from benchmarks.text_regen_vs_direct import RECIPE, SCALE
+from benchmarks.text_regen_vs_direct import RECIPE, RENDERER_STEPS, SCALE
 from regen.config import load_recipe
 from regen.eval.text_metrics import bleu, chrf, multiset_f1
 from regen.representations.text_template import template
@@ -42,6 +44,7 @@ from regen.tasks.text.train import synopses, train_text
 from regen.training.renderer_assets import obtain
 
 DEV = 200
+DIRECT_RECIPE = "text/direct"
 
 
 def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
@@ -67,21 +70,40 @@ def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
 
 
 def direct_through_renderer(regen_run: Path, direct_run: Path, dev, kind: str) -> dict:
-    """Where regen loses, at equal content: the direct model's dev synopses, turned into
-    templates by the fixed rule and rendered by regen's renderer, against the direct synopses
-    themselves, regen's own pipeline and the renderer from the true templates (each at the
-    length penalties the compare chose on dev; the renderer at regen's). If the direct model's templates rendered score far
-    below the direct model, the template route loses what the content words alone do not
-    carry (word order, function words); if close, regen's generator is what holds it back."""
+    """:func:`direct_through` for two runs of one compare, each at the length penalties the
+    compare chose on dev (its results.json, beside the run folders)."""
     regen, _ = load_run(regen_run)
     direct, _ = load_run(direct_run)
-    # the penalties the compare chose on dev (its results.json, beside the run folders)
     chosen = json.loads((regen_run.parent / "results.json").read_text())["length_penalty"]
     for model, penalty in zip(
         (regen.generator.model, regen.renderer.model), chosen["regen"]["chosen"]
     ):
         model.cfg.length_penalty = float(penalty)
     direct.generator.model.cfg.length_penalty = float(chosen["direct"]["chosen"])
+    return direct_through(regen, direct, dev, kind)
+
+
+def _direct_run(folder: Path, overrides: list[str]):
+    """The direct model at the benchmark's scale and equal paired budget (the generator's
+    steps), trained into ``folder`` unless it holds one; its length penalty chosen on dev."""
+    kept = [o for o in overrides if not o.startswith("representation.")]  # direct: identity
+    config = load_recipe(DIRECT_RECIPE, [*SCALE, f"train.renderer.steps={RENDERER_STEPS}", *kept])
+    data = load_text_data(config)
+    if (folder / "pipeline.json").exists():
+        direct, _ = load_run(folder)
+    else:
+        direct, _ = train_text(config, folder, progress=False, data=data)
+    choice = _choose_length_penalties({"direct": direct}, data, config, False)["direct"]
+    return direct, choice
+
+
+def direct_through(regen, direct, dev, kind: str) -> dict:
+    """Where regen loses, at equal content: the direct model's dev synopses, turned into
+    templates by the fixed rule and rendered by regen's renderer, against the direct synopses
+    themselves, regen's own pipeline and the renderer from the true templates (each pipeline
+    at the length penalties already set on it). If the direct model's templates rendered score
+    far below the direct model, the template route loses what the content words alone do not
+    carry (word order, function words); if close, regen's generator is what holds it back."""
     xs, references = [x_text(r) for r in dev], [r.synopsis for r in dev]
     true = [template(r.synopsis, kind) for r in dev]
     direct_texts = synopses(direct, xs)[0]
@@ -129,12 +151,23 @@ def main() -> None:
         help="render the direct run's synopses' templates with the regen run's renderer",
     )
     parser.add_argument(
+        "--direct",
+        type=Path,
+        metavar="DIRECT_RUN",
+        help="with --renderer-of: also render this direct run's dev synopses' templates with "
+        "the asset (the direct model trained there at the benchmark's scale if absent)",
+    )
+    parser.add_argument(
         "--no-e2e", action="store_true", help="skip the end-to-end grid (generator scores only)"
     )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.direct and not args.renderer_of:
+        parser.error("--direct needs --renderer-of (the regen run whose generator it pairs with)")
     torch.set_num_threads(1)
-    config = load_recipe(RECIPE, [*SCALE, *args.overrides])
+    config = load_recipe(
+        RECIPE, [*SCALE, f"train.renderer.steps={RENDERER_STEPS}", *args.overrides]
+    )
     data = load_text_data(config)
     dev = data.corpus.splits["dev"][:DEV]
     xs = [x_text(r) for r in dev]
@@ -150,6 +183,10 @@ def main() -> None:
         row["run"], row["asset"] = str(args.renderer_of), asset.record["key"]
         row["asset_quality_from_true_dev"] = asset.record["quality_from_true"]
         row["e2e"] = _choose_length_penalties({"regen": pipeline}, data, config, False)["regen"]
+        if args.direct:  # the e2e choice above left regen's best pair set on its stages
+            direct, row["direct_length_penalty"] = _direct_run(args.direct, args.overrides)
+            row["direct_run"] = str(args.direct)
+            row["through"] = direct_through(pipeline, direct, dev, config.representation.kind)
     elif args.load:
         pipeline, _ = load_run(args.load)
         row["run"] = str(args.load)
