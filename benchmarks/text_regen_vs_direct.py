@@ -24,6 +24,7 @@ from regen.compare.records import read_results
 from regen.config import load_recipe
 from regen.tasks.text.build import load_text_data
 from regen.tasks.text.compare import score_regen_variant
+from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.renderer_asset import renderer_job
 from regen.tasks.text.train import train_text
 from regen.training.renderer_assets import asset_folder, read_record
@@ -118,7 +119,7 @@ def ablation(kind: str, overrides: list[str], out: Path, resume: bool) -> tuple[
     return scores, choice
 
 
-def budget_rule(config) -> str:  # config: TextRecipe
+def budget_rule(config: TextRecipe) -> str:
     """What each system trains on, in samples, from the benchmark's effective recipe."""
     g, r = config.train.generator, config.train.renderer
     paired, unpaired = g.steps * g.batch_size, r.steps * r.batch_size
