@@ -232,12 +232,20 @@ def check_stages(train: Any, stages: tuple[str, ...]) -> None:
         check_train_ranges(cfg, f"train.{stage}")
 
 
-def check_cross_attention(generator: Any) -> None:
-    """``generator.cross_attention`` is an option of the diffusion UNet only (image, video)."""
-    if generator.cross_attention and generator.kind != "diffusion":
+def check_unet_options(generator: Any) -> None:
+    """``generator.cross_attention`` and ``generator.time_scale_shift`` are options of the
+    diffusion UNet only (image, video): a transformer generator would train without them."""
+    if generator.kind == "diffusion":
+        return
+    if generator.cross_attention:
         raise ConfigError(
             "generator.cross_attention is a diffusion UNet option; the autoregressive and "
             "masked transformers already read every caption token (set it false)"
+        )
+    if generator.time_scale_shift:
+        raise ConfigError(
+            "generator.time_scale_shift is a diffusion UNet option; the autoregressive and "
+            "masked transformers have no resnets to scale (set it false)"
         )
 
 

@@ -57,3 +57,13 @@ def test_video_recipe_refuses_it_where_no_2d_unet_reads_it():
             "recipes/video/latent_diffusion.yaml",
             ["generator.time_scale_shift=true", "generator.layout=space_time"],
         )
+
+
+def test_image_recipe_refuses_it_for_a_transformer_generator_as_video_does():
+    # the image transformers never read it: accepting it would silently train without it
+    with pytest.raises(ConfigError, match="time_scale_shift"):
+        load_recipe("recipes/image/glyphs_vq_ar.yaml", ["generator.time_scale_shift=true"])
+    on = load_recipe(
+        "recipes/image/glyphs_latent_diffusion.yaml", ["generator.time_scale_shift=true"]
+    )
+    assert on.generator.time_scale_shift is True

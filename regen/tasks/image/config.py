@@ -14,8 +14,8 @@ from regen.config import (
     RecipeHeader,
     TrainConfig,
     check_choices,
-    check_cross_attention,
     check_stages,
+    check_unet_options,
 )
 from regen.errors import ConfigError
 from regen.modules.condition import POOLS
@@ -184,7 +184,7 @@ def validate(config: RecipeConfig) -> None:
     """Check the values that the types alone do not pin down."""
     check_choices(config, CHOICES)
     check_stages(config.train, ("representation", "generator", "renderer"))
-    check_cross_attention(config.generator)
+    check_unet_options(config.generator)
     if config.generator.layout != "channels":
         raise ConfigError(
             f"generator.layout is {config.generator.layout!r}; images have no frames, use channels"

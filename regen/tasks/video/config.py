@@ -14,8 +14,8 @@ from regen.config import (
     RecipeHeader,
     TrainConfig,
     check_choices,
-    check_cross_attention,
     check_stages,
+    check_unet_options,
 )
 from regen.errors import ConfigError
 from regen.modules.condition import POOLS
@@ -144,15 +144,13 @@ def validate(config: VideoRecipeConfig) -> None:
         raise ConfigError("data.frames must be positive and data.frame_size 32 or 64")
     if data.train_clips < 1 or data.test_clips < 4:
         raise ConfigError("data.train_clips must be positive and data.test_clips at least 4")
-    check_cross_attention(config.generator)  # so cross_attention implies kind diffusion
+    check_unet_options(config.generator)  # so either UNet option implies kind diffusion
     if config.generator.layout == "space_time" and not config.generator.cross_attention:
         raise ConfigError(
             "generator.layout space_time is a diffusion UNet option that needs "
             "generator.cross_attention: true"
         )
-    if config.generator.time_scale_shift and (
-        config.generator.kind != "diffusion" or config.generator.layout != "channels"
-    ):
+    if config.generator.time_scale_shift and config.generator.layout != "channels":
         raise ConfigError(
             "generator.time_scale_shift is an option of the diffusion UNet with layout "
             "channels; set it false"
