@@ -22,6 +22,7 @@ import torch
 from diffusers import DDIMScheduler
 
 from benchmarks.common import write_results
+from benchmarks.video_regen_vs_direct import dev_clips
 from regen.generators.diffusion import DiffusionGenerator
 from regen.runs import load_run
 from regen.tasks.video import compare as hooks
@@ -79,9 +80,7 @@ def check(run: Path) -> dict:
         prediction = generator.unet(noisy, t, **generator.conditioning(x), return_dict=False)[0]
         implied = implied_noise(generator, prediction, noisy, t)
         mse[str(step)] = float(torch.nn.functional.mse_loss(implied, noise))
-    data = hooks.load_data(config)
-    dev = load_split(config.data, "test", config.seed + 1)
-    dev = dev.subset(torch.arange(min(64, len(dev))))
+    data, dev = dev_clips(config, 64)
     dev_x = pipeline.conditioner.encode(dev.captions)
     scale = config.generator.guidance_scale
     scores = {}

@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import write_results
+from benchmarks.video_regen_vs_direct import dev_clips
 from regen.runs import load_run
 from regen.tasks.video import compare as hooks
-from regen.tasks.video.data import load_split
 
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.video_probe_reconstruction"
 DEV_CLIPS = 64
@@ -28,9 +28,7 @@ DEV_CLIPS = 64
 def reconstruction_row(run: Path) -> dict[str, float]:
     """Caption scores of decode(encode(dev clips)) for the run's own data settings."""
     pipeline, config = load_run(run)
-    data = hooks.load_data(config)  # may train the classifiers: not under no_grad
-    dev = load_split(config.data, "test", config.seed + 1)
-    dev = dev.subset(torch.arange(min(DEV_CLIPS, len(dev))))
+    data, dev = dev_clips(config, DEV_CLIPS)  # may train the classifiers: not under no_grad
     with torch.no_grad():
         batches = [dev.clips[i : i + 32] for i in range(0, len(dev), 32)]
         rebuilt = torch.cat([pipeline.render(pipeline.encode(clips)) for clips in batches])

@@ -126,6 +126,20 @@ def guidance_on_dev(run: Path, scales: tuple[float, ...], count: int = 64) -> di
     return scores_on_dev(pipeline, config, scales, count)
 
 
+def dev_clips(config: Any, count: int = 64) -> tuple[Any, Any]:
+    """The video data's scorers (``compare.load_data``) and the first ``count`` dev clips: the
+    held-out fonts' test split built with seed + 1, so no clip of the test set. Every dev
+    diagnostic reads its clips here, so they all score the same ones."""
+    import torch
+
+    from regen.tasks.video import compare as hooks
+    from regen.tasks.video.data import load_split
+
+    data = hooks.load_data(config)
+    dev = load_split(config.data, "test", config.seed + 1)
+    return data, dev.subset(torch.arange(min(count, len(dev))))
+
+
 def scores_on_dev(
     pipeline: Any,
     config: Any,
@@ -140,12 +154,9 @@ def scores_on_dev(
     import torch
 
     from regen.tasks.video import compare as hooks
-    from regen.tasks.video.data import load_split
 
     torch.set_num_threads(1)
-    data = hooks.load_data(config)
-    dev = load_split(config.data, "test", config.seed + 1)
-    dev = dev.subset(torch.arange(min(count, len(dev))))
+    data, dev = dev_clips(config, count)
     asked = captions(dev) if captions is not None else dev.captions
     rows = {"real": hooks.caption_scores(data, dev, dev.clips, config.data.glyph_size)}
     for scale in scales:
