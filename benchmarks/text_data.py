@@ -29,9 +29,9 @@ def copyable(kinds: tuple[str, ...] = ("content", "words")) -> dict:
     share of template words (a ``lemma/TAG`` item's lemma, a ``words`` item) that are one
     vocabulary piece found among X's pieces (what the copy gate copies in one step), and
     pieces per template and per synopsis."""
-    from benchmarks.text_regen_vs_direct import RECIPE, SCALE
+    from benchmarks.text_regen_vs_direct import RECIPE, scale_overrides
 
-    config = load_recipe(RECIPE, SCALE)
+    config = load_recipe(RECIPE, scale_overrides())
     data = load_text_data(config)
     vocab, limit = data.vocab, config.data.max_x_tokens
     dev = data.corpus.splits["dev"][:ITEMS]
@@ -63,9 +63,9 @@ def lead_clause_in_x() -> dict:
     come up to the end of the description's first clause (what the lead baseline copies), and
     the share of records whose first clause ends inside the ``data.max_x_tokens`` kept (the
     generator's copy attention sees only those)."""
-    from benchmarks.text_regen_vs_direct import RECIPE, SCALE
+    from benchmarks.text_regen_vs_direct import RECIPE, scale_overrides
 
-    config = load_recipe(RECIPE, SCALE)
+    config = load_recipe(RECIPE, scale_overrides())
     data = load_text_data(config)
     limit = config.data.max_x_tokens
     ends = []

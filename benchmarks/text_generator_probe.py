@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import RESULTS
-from benchmarks.text_regen_vs_direct import RECIPE, RENDERER_STEPS, SCALE
+from benchmarks.text_regen_vs_direct import RECIPE, scale_overrides
 from regen.config import load_recipe
 from regen.eval.text_metrics import bleu, chrf, multiset_f1
 from regen.representations.text_template import template
@@ -87,7 +87,7 @@ def _direct_run(folder: Path, overrides: list[str]):
     """The direct model at the benchmark's scale and equal paired budget (the generator's
     steps), trained into ``folder`` unless it holds one; its length penalty chosen on dev."""
     kept = [o for o in overrides if not o.startswith("representation.")]  # direct: identity
-    config = load_recipe(DIRECT_RECIPE, [*SCALE, f"train.renderer.steps={RENDERER_STEPS}", *kept])
+    config = load_recipe(DIRECT_RECIPE, [*scale_overrides(), *kept])
     data = load_text_data(config)
     if (folder / "pipeline.json").exists():
         direct, _ = load_run(folder)
@@ -165,9 +165,7 @@ def main() -> None:
     if args.direct and not args.renderer_of:
         parser.error("--direct needs --renderer-of (the regen run whose generator it pairs with)")
     torch.set_num_threads(1)
-    config = load_recipe(
-        RECIPE, [*SCALE, f"train.renderer.steps={RENDERER_STEPS}", *args.overrides]
-    )
+    config = load_recipe(RECIPE, [*scale_overrides(), *args.overrides])
     data = load_text_data(config)
     dev = data.corpus.splits["dev"][:DEV]
     xs = [x_text(r) for r in dev]

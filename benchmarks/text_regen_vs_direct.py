@@ -65,7 +65,7 @@ SCALE = [
     # (lr 0.004) reached template F1 31.0, a 2,400-step one 33.9 with its loss still falling
     # (benchmarks/results/text_generator_probes.jsonl, rows g600lr4 and g2400lr4)
     "train.generator.steps=1200",
-    # the renderer asset's steps: RENDERER_STEPS below (--renderer-steps), set after this list
+    # the renderer asset's steps: RENDERER_STEPS below (--renderer-steps; scale_overrides)
     # the models that read X (regen's generator, direct, direct_total, direct_lm's paired
     # stage: train.generator is read by both recipes): lr 0.004, chosen on dev for the
     # generator (template F1 30.7 at 0.002, 31.0 at 0.004, training loss 3.03 -> 2.79 at 600
@@ -97,6 +97,14 @@ SCALE = [
 # (regen.tasks.text.compare.lm_variant) and direct_total gets generator + these samples on
 # the paired records (compare.budget, equal total).
 RENDERER_STEPS = 1200
+
+
+def scale_overrides(renderer_steps: int = RENDERER_STEPS) -> list[str]:
+    """The benchmark's scale: SCALE and the renderer asset's steps, for every script that
+    trains or reads at it (SCALE alone leaves the recipe's own renderer steps)."""
+    return [*SCALE, f"train.renderer.steps={renderer_steps}"]
+
+
 # regen with other templates, each trained and scored like regen: the content words as
 # written (no lemma, no tag), and the skeleton (function words kept, content words as tag
 # slots: the other end of the trade-off)
@@ -234,7 +242,7 @@ def run_command(args: argparse.Namespace) -> str:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
-    overrides = [*SCALE, f"train.renderer.steps={args.renderer_steps}", *args.overrides]
+    overrides = [*scale_overrides(args.renderer_steps), *args.overrides]
     overrides += [f"seed={args.seed}"] if args.seed else []
     if args.ablations_only:
         ablations_only(args, overrides)
