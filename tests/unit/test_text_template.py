@@ -50,14 +50,38 @@ def test_words_template_keeps_the_content_words_as_written():
     )
 
 
+def test_lemmas_template_keeps_every_word_in_order_without_inflection():
+    """The middle of the trade-off: function words and punctuation stay (lower-cased), content
+    words lose their inflection only, so the renderer restores inflection, case and spacing."""
+    assert template("Python library for parsing configuration files", "lemmas") == (
+        "python library for parse configuration file"
+    )
+    # identifiers stay verbatim, numbers become a slot, punctuation is kept
+    assert template("GTK+ bindings for the 3.2 release", "lemmas") == (
+        "GTK+ binding for the <NUM> release"
+    )
+    assert template("GNU R package: tools for two-way tables (development files)", "lemmas") == (
+        "GNU r package : tool for two-way table ( development file )"  # one letter: as content
+    )
+    # a title-case line is lower-cased first; a capitalised function word is lower-cased too
+    assert template("The Real-Time Strategy Game of Ancient Warfare", "lemmas") == (
+        "the real-time strategy game of ancient warfare"
+    )
+    # proper nouns as written
+    assert template("Seven Kingdoms is a real-time strategy game", "lemmas") == (
+        "seven Kingdoms be a real-time strategy game"
+    )
+
+
 def test_template_is_deterministic_over_real_synopses():
     synopses = [r.synopsis for r in read_record_file(STATUS)[:200]]
-    first = [template(s) for s in synopses]
-    assert first == [template(s) for s in synopses]
-    assert all(first[i] for i in range(len(first)) if any(c.isalpha() for c in synopses[i]))
+    for kind in ("content", "lemmas"):
+        first = [template(s, kind) for s in synopses]
+        assert first == [template(s, kind) for s in synopses]
+        assert all(first[i] for i in range(len(first)) if any(c.isalpha() for c in synopses[i]))
 
 
-@pytest.mark.parametrize("kind", ["content", "words", "skeleton"])
+@pytest.mark.parametrize("kind", ["content", "words", "skeleton", "lemmas"])
 def test_template_never_reads_x(tmp_path, kind):
     """The same synopsis with different records (X) gets the same template in the data."""
     records = [r for r in read_record_file(STATUS) if r.long][:40]
@@ -108,7 +132,12 @@ def test_missing_debian_files_name_the_package(tmp_path):
 
 @pytest.mark.parametrize(
     "recipe, kind",
-    [("debian_synopsis", "content"), ("debian_words", "words"), ("debian_skeleton", "skeleton")],
+    [
+        ("debian_synopsis", "content"),
+        ("debian_words", "words"),
+        ("debian_skeleton", "skeleton"),
+        ("debian_lemmas", "lemmas"),
+    ],
 )
 def test_each_text_recipe_loads_with_its_template_and_the_direct_baseline(recipe, kind):
     from regen.config import load_with_baseline
