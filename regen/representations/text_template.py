@@ -5,6 +5,7 @@
     -> "/JJ /NN for /VBG /NN /NNS"                                        (skeleton)
     -> "Python library parsing configuration files"                        (words)
     -> "python library for parse configuration file"                       (lemmas)
+    -> "Python library for parse configuration file"                       (lemmas_cased)
 
 The rule reads the synopsis and nothing else (never X): a line in title case ("Real-Time
 Strategy Game") is lower-cased word by word first, so capitals do not all read as proper
@@ -26,6 +27,11 @@ nouns; the tokens are tagged by Brill's tagger (:mod:`regen.modules.brill_tagger
   numbers ``<NUM>``, proper nouns and identifiers stay as written, exactly as in ``content``.
   Only inflection, case and spacing are left to the renderer: the content and words routes
   lose 1.3-2.0 dev BLEU writing the function words back without X (docs/text.md).
+- ``lemmas_cased`` (the least compact point): as ``lemmas``, but every token keeps its case as
+  written and numbers stay verbatim; a lemmatised word keeps its first letter's case
+  ("Creates" -> "Create"). The title-case lowering above is for tagging only here. Y' is then
+  nearly Y with the inflections stripped: the renderer restores inflection only, since the
+  lower-casing and ``<NUM>`` of ``lemmas`` cost words no renderer can tell back without X.
 - ``skeleton`` (the other end of the trade-off): function words and punctuation kept, content
   words reduced to their tag slot, numbers to ``<NUM>``.
 
@@ -46,7 +52,7 @@ from regen.modules.sequences import pad_rows, unpad_rows
 from regen.modules.word_pieces import WordPieces
 from regen.modules.wordnet_morphy import WordNetMorphy
 
-KINDS = ("content", "words", "skeleton", "lemmas")
+KINDS = ("content", "words", "skeleton", "lemmas", "lemmas_cased")
 RULE_VERSION = 2  # bump when the rule changes: cached templates are keyed by it
 TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|[A-Za-z0-9]|[^\w\s]")
 CONTENT_TAGS = {"NN": "noun", "VB": "verb", "JJ": "adj", "RB": "adv"}  # tag prefix -> WordNet pos
@@ -120,6 +126,24 @@ def lemmas_template(text: str) -> list[str]:
     return items
 
 
+def lemmas_cased_template(text: str) -> list[str]:
+    """Every token as written, inflected content words as their lemma with the word's first-letter
+    case: ``["Python", "library", "for", "parse", ...]``; numbers verbatim."""
+    morphy = WordNetMorphy.load()
+    items = []
+    # tags come from the untitled tokens; what is emitted starts from the raw token
+    for raw, (word, tag) in zip(tokens(text), tagged(text)):
+        if _verbatim(word, tag) or tag[:2] not in CONTENT_TAGS:
+            items.append(raw)
+            continue
+        lemma = morphy.lemma(word.lower(), CONTENT_TAGS[tag[:2]])
+        if lemma == raw.lower():  # not inflected: keep every letter's case ("X", "GNOME")
+            items.append(raw)
+        else:
+            items.append(lemma[:1].upper() + lemma[1:] if raw[:1].isupper() else lemma)
+    return items
+
+
 def skeleton_template(text: str) -> list[str]:
     """Function words kept (lower-cased), content words as their tag slot: ``["/JJ", ...]``."""
     items = []
@@ -142,6 +166,7 @@ def template(text: str, kind: str = "content") -> str:
         "words": words_template,
         "skeleton": skeleton_template,
         "lemmas": lemmas_template,
+        "lemmas_cased": lemmas_cased_template,
     }
     return " ".join(rules[kind](text))
 
