@@ -186,15 +186,16 @@ def test_each_text_recipe_loads_with_its_template_and_the_direct_baseline(recipe
     assert regen_cfg.representation.kind == kind and direct_cfg.is_direct
 
 
-def test_the_lemmas_recipe_trains_and_writes_synopses(tmp_path, monkeypatch):
+@pytest.mark.parametrize("recipe", ["debian_lemmas", "debian_lemmas_cased"])
+def test_the_lemmas_recipes_train_and_write_synopses(tmp_path, monkeypatch, recipe):
     """A tiny lemmas pipeline trains end to end, and its generator writes lemma templates."""
     from regen.config import load_recipe
     from regen.tasks.text.train import synopses, train_text
     from tests.text_tiny import TINY_TEXT
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    config = load_recipe("text/debian_lemmas", TINY_TEXT)
+    config = load_recipe(f"text/{recipe}", TINY_TEXT)
     pipeline, _ = train_text(config, tmp_path / "run", progress=False)
-    assert pipeline.representation.kind == "lemmas"
+    assert pipeline.representation.kind == recipe.removeprefix("debian_")
     texts, templates = synopses(pipeline, ["Package: foo\nA library for parsing files."])
     assert len(texts) == 1 and len(templates) == 1
