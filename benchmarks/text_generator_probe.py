@@ -16,6 +16,9 @@ and decodes a trained run with the spelling guard off and on.
         --direct-through runs/bench-text-2x/text_template runs/bench-text-2x/text_direct
     .venv/bin/python -m benchmarks.text_generator_probe r4800 train.renderer.steps=4800 \\
         --renderer-of runs/probe-text/c1200 --direct runs/probe-text/direct1200
+    .venv/bin/python -m benchmarks.text_generator_probe lm4800 representation.kind=lemmas \\
+        train.renderer.steps=4800 --renderer-of runs/probe-text/lm1200 \\
+        --direct runs/probe-text/direct1200
 
 Prints one JSON line and appends it to benchmarks/results/text_generator_probes.jsonl.
 Dev records only: nothing here reads the test split.

@@ -4,6 +4,8 @@
     -> "python/JJ library/NN parse/VBG configuration/NN file/NNS"           (content)
     -> "/JJ /NN for /VBG /NN /NNS"                                        (skeleton)
     -> "Python library parsing configuration files"                        (words)
+    -> "python library for parse configuration file"                       (lemmas)
+    -> "Python library for parse configuration file"                       (lemmas_cased)
 
 The rule reads the synopsis and nothing else (never X): a line in title case ("Real-Time
 Strategy Game") is lower-cased word by word first, so capitals do not all read as proper
@@ -20,6 +22,16 @@ nouns; the tokens are tagged by Brill's tagger (:mod:`regen.modules.brill_tagger
   adds. Surface words are what the record holds (a lemma such as ``parse`` is often not in
   X when ``parsing`` is), so the generator can copy them, and a template item is one word
   piece where ``lemma/TAG`` is two or more.
+- ``lemmas`` (the middle of the trade-off): every token in order, function words and
+  punctuation included, lower-cased; content words become their WordNet lemma (no tag),
+  numbers ``<NUM>``, proper nouns and identifiers stay as written, exactly as in ``content``.
+  Only inflection, case and spacing are left to the renderer: the content and words routes
+  lose 1.3-2.0 dev BLEU writing the function words back without X (docs/text.md).
+- ``lemmas_cased`` (the least compact point): as ``lemmas``, but every token keeps its case as
+  written and numbers stay verbatim; a lemmatised word keeps its first letter's case
+  ("Creates" -> "Create"). The title-case lowering above is for tagging only here. Y' is then
+  nearly Y with the inflections stripped: the renderer restores inflection only, since the
+  lower-casing and ``<NUM>`` of ``lemmas`` cost words no renderer can tell back without X.
 - ``skeleton`` (the other end of the trade-off): function words and punctuation kept, content
   words reduced to their tag slot, numbers to ``<NUM>``.
 
@@ -40,7 +52,7 @@ from regen.modules.sequences import pad_rows, unpad_rows
 from regen.modules.word_pieces import WordPieces
 from regen.modules.wordnet_morphy import WordNetMorphy
 
-KINDS = ("content", "words", "skeleton")
+KINDS = ("content", "words", "skeleton", "lemmas", "lemmas_cased")
 RULE_VERSION = 2  # bump when the rule changes: cached templates are keyed by it
 TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|[A-Za-z0-9]|[^\w\s]")
 CONTENT_TAGS = {"NN": "noun", "VB": "verb", "JJ": "adj", "RB": "adv"}  # tag prefix -> WordNet pos
@@ -96,6 +108,42 @@ def words_template(text: str) -> list[str]:
     return [word for word, (_, tag) in zip(raw, tagged(text)) if tag.startswith(KEEP_TAGS)]
 
 
+def lemmas_template(text: str) -> list[str]:
+    """Every token, lower-cased, content words as their lemma: ``["python", "library", "for",
+    "parse", ...]``; numbers, proper nouns and identifiers as in :func:`content_template`."""
+    morphy = WordNetMorphy.load()
+    items = []
+    for word, tag in tagged(text):
+        # NUMBER also matches ":" and "-": only a word tagged as an open class is a number
+        if tag.startswith(KEEP_TAGS) and NUMBER.match(word):
+            items.append(NUM)
+        elif _verbatim(word, tag):  # also punctuation, kept as written
+            items.append(word)
+        elif tag[:2] in CONTENT_TAGS:
+            items.append(morphy.lemma(word.lower(), CONTENT_TAGS[tag[:2]]))
+        else:
+            items.append(word.lower())
+    return items
+
+
+def lemmas_cased_template(text: str) -> list[str]:
+    """Every token as written, inflected content words as their lemma with the word's first-letter
+    case: ``["Python", "library", "for", "parse", ...]``; numbers verbatim."""
+    morphy = WordNetMorphy.load()
+    items = []
+    # tags come from the untitled tokens; what is emitted starts from the raw token
+    for raw, (word, tag) in zip(tokens(text), tagged(text)):
+        if _verbatim(word, tag) or tag[:2] not in CONTENT_TAGS:
+            items.append(raw)
+            continue
+        lemma = morphy.lemma(word.lower(), CONTENT_TAGS[tag[:2]])
+        if lemma == raw.lower():  # not inflected: keep every letter's case ("X", "GNOME")
+            items.append(raw)
+        else:
+            items.append(lemma[:1].upper() + lemma[1:] if raw[:1].isupper() else lemma)
+    return items
+
+
 def skeleton_template(text: str) -> list[str]:
     """Function words kept (lower-cased), content words as their tag slot: ``["/JJ", ...]``."""
     items = []
@@ -113,7 +161,13 @@ def template(text: str, kind: str = "content") -> str:
     """Y' of one synopsis as text (items joined by spaces); depends on ``text`` alone."""
     if kind not in KINDS:
         raise ConfigError(f"template kind {kind!r}; choose from: {', '.join(KINDS)}")
-    rules = {"content": content_template, "words": words_template, "skeleton": skeleton_template}
+    rules = {
+        "content": content_template,
+        "words": words_template,
+        "skeleton": skeleton_template,
+        "lemmas": lemmas_template,
+        "lemmas_cased": lemmas_cased_template,
+    }
     return " ".join(rules[kind](text))
 
 

@@ -50,14 +50,77 @@ def test_words_template_keeps_the_content_words_as_written():
     )
 
 
+def test_lemmas_template_keeps_every_word_in_order_without_inflection():
+    """The middle of the trade-off: function words and punctuation stay (lower-cased), content
+    words lose their inflection only, so the renderer restores inflection, case and spacing."""
+    assert template("Python library for parsing configuration files", "lemmas") == (
+        "python library for parse configuration file"
+    )
+    # identifiers stay verbatim, numbers become a slot, punctuation is kept
+    assert template("GTK+ bindings for the 3.2 release", "lemmas") == (
+        "GTK+ binding for the <NUM> release"
+    )
+    assert template("GNU R package: tools for two-way tables (development files)", "lemmas") == (
+        "GNU r package : tool for two-way table ( development file )"  # one letter: as content
+    )
+    # a title-case line is lower-cased first; a capitalised function word is lower-cased too
+    assert template("The Real-Time Strategy Game of Ancient Warfare", "lemmas") == (
+        "the real-time strategy game of ancient warfare"
+    )
+    # proper nouns as written
+    assert template("Seven Kingdoms is a real-time strategy game", "lemmas") == (
+        "seven Kingdoms be a real-time strategy game"
+    )
+
+
+def test_lemmas_cased_template_keeps_case_and_numbers_and_strips_inflection_only():
+    """The least compact point: every token as written (case and numbers kept), inflected
+    content words as their lemma with the word's first-letter case, so the renderer restores
+    inflection only."""
+    assert template("Python library for parsing configuration files", "lemmas_cased") == (
+        "Python library for parse configuration file"
+    )
+    # numbers verbatim, identifiers verbatim, punctuation kept
+    assert template("GTK+ bindings for the 3.2 release", "lemmas_cased") == (
+        "GTK+ binding for the 3.2 release"
+    )
+    # a one-letter word keeps its capital (the lemmas rule lowers it; X cannot tell it back)
+    assert template("Creates X menus from the shell", "lemmas_cased") == (
+        "Create X menu from the shell"
+    )
+    # a title-case line is lower-cased for tagging only: the emitted words keep their capitals
+    assert template("The Real-Time Strategy Games of Ancient Warfare", "lemmas_cased") == (
+        "The Real-Time Strategy Game of Ancient Warfare"
+    )
+    assert template("Seven Kingdoms is a real-time strategy game", "lemmas_cased") == (
+        "Seven Kingdoms be a real-time strategy game"
+    )
+
+
+def test_lemmas_cased_differs_from_the_lemmas_rule_only_in_case_and_numbers():
+    """Lower-cased, with numbers as a slot, the cased rule gives the lemmas rule's items."""
+    from regen.modules.brill_tagger import NUMBER
+
+    for record in read_record_file(STATUS)[:200]:
+        cased = template(record.synopsis, "lemmas_cased").split()
+        lowered = template(record.synopsis, "lemmas").split()
+        assert len(cased) == len(lowered), record.synopsis
+        for c, w in zip(cased, lowered):
+            if w == "<NUM>":
+                assert NUMBER.match(c), (record.synopsis, c)
+            else:
+                assert c.lower() == w.lower(), (record.synopsis, c, w)
+
+
 def test_template_is_deterministic_over_real_synopses():
     synopses = [r.synopsis for r in read_record_file(STATUS)[:200]]
-    first = [template(s) for s in synopses]
-    assert first == [template(s) for s in synopses]
-    assert all(first[i] for i in range(len(first)) if any(c.isalpha() for c in synopses[i]))
+    for kind in ("content", "lemmas", "lemmas_cased"):
+        first = [template(s, kind) for s in synopses]
+        assert first == [template(s, kind) for s in synopses]
+        assert all(first[i] for i in range(len(first)) if any(c.isalpha() for c in synopses[i]))
 
 
-@pytest.mark.parametrize("kind", ["content", "words", "skeleton"])
+@pytest.mark.parametrize("kind", ["content", "words", "skeleton", "lemmas", "lemmas_cased"])
 def test_template_never_reads_x(tmp_path, kind):
     """The same synopsis with different records (X) gets the same template in the data."""
     records = [r for r in read_record_file(STATUS) if r.long][:40]
@@ -108,10 +171,31 @@ def test_missing_debian_files_name_the_package(tmp_path):
 
 @pytest.mark.parametrize(
     "recipe, kind",
-    [("debian_synopsis", "content"), ("debian_words", "words"), ("debian_skeleton", "skeleton")],
+    [
+        ("debian_synopsis", "content"),
+        ("debian_words", "words"),
+        ("debian_skeleton", "skeleton"),
+        ("debian_lemmas", "lemmas"),
+        ("debian_lemmas_cased", "lemmas_cased"),
+    ],
 )
 def test_each_text_recipe_loads_with_its_template_and_the_direct_baseline(recipe, kind):
     from regen.config import load_with_baseline
 
     regen_cfg, direct_cfg = load_with_baseline(f"text/{recipe}", [])
     assert regen_cfg.representation.kind == kind and direct_cfg.is_direct
+
+
+@pytest.mark.parametrize("recipe", ["debian_lemmas", "debian_lemmas_cased"])
+def test_the_lemmas_recipes_train_and_write_synopses(tmp_path, monkeypatch, recipe):
+    """A tiny lemmas pipeline trains end to end, and its generator writes lemma templates."""
+    from regen.config import load_recipe
+    from regen.tasks.text.train import synopses, train_text
+    from tests.text_tiny import TINY_TEXT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config = load_recipe(f"text/{recipe}", TINY_TEXT)
+    pipeline, _ = train_text(config, tmp_path / "run", progress=False)
+    assert pipeline.representation.kind == recipe.removeprefix("debian_")
+    texts, templates = synopses(pipeline, ["Package: foo\nA library for parsing files."])
+    assert len(texts) == 1 and len(templates) == 1

@@ -2,7 +2,7 @@
 
 ``representation.kind`` picks the pipeline:
 
-- ``content`` (or ``skeleton``): regeneration. Y' = the synopsis's template by a fixed rule on
+- ``content`` (or ``words``, ``lemmas``, ``lemmas_cased``, ``skeleton``): regeneration. Y' = the synopsis's template by a fixed rule on
   Y alone (regen/representations/text_template.py). Generator: X -> Y' on the paired split;
   renderer: Y' -> Y on the synopsis-only split.
 - ``identity``: the direct baseline, X -> Y with the same model family on the paired split;
@@ -46,7 +46,8 @@ class TextDataConfig:
 
 @dataclass
 class TemplateConfig:
-    kind: str = "content"  # content | skeleton (regeneration) | identity (direct)
+    # content | words | lemmas | lemmas_cased | skeleton (regeneration) | identity (direct)
+    kind: str = "content"
 
 
 @dataclass
