@@ -1,7 +1,8 @@
-"""What the ``lemmas`` (or ``lemmas_cased``) template takes away from a synopsis, on the 200 dev records of the
-generator probes (issue 18): the shares of tokens that become a ``<NUM>`` slot (the renderer
-cannot write the number back without X), whose lemma differs from the word (inflection to
-restore) and whose case the lower-casing changes (line-initial tokens counted apart).
+"""What the ``lemmas`` (or ``lemmas_cased``) template takes away from a synopsis, on the 200
+dev records of the generator probes (issue 18): the shares of tokens that become a ``<NUM>``
+slot (the renderer cannot write the number back without X), whose lemma differs from the word
+(inflection to restore) and whose case the lower-casing changes (line-initial tokens counted
+apart).
 
     .venv/bin/python -m benchmarks.text_lemma_losses      # prints one JSON line
     .venv/bin/python -m benchmarks.text_lemma_losses lemmas_cased

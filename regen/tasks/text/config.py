@@ -2,8 +2,9 @@
 
 ``representation.kind`` picks the pipeline:
 
-- ``content`` (or ``words``, ``lemmas``, ``lemmas_cased``, ``skeleton``): regeneration. Y' = the synopsis's template by a fixed rule on
-  Y alone (regen/representations/text_template.py). Generator: X -> Y' on the paired split;
+- ``content`` (or ``words``, ``lemmas``, ``lemmas_cased``, ``skeleton``): regeneration.
+  Y' = the synopsis's template by a fixed rule on Y alone
+  (regen/representations/text_template.py). Generator: X -> Y' on the paired split;
   renderer: Y' -> Y on the synopsis-only split.
 - ``identity``: the direct baseline, X -> Y with the same model family on the paired split;
   ``train.lm.steps > 0`` first trains its decoder as a language model on the synopsis-only
