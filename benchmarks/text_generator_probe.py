@@ -37,10 +37,10 @@ from benchmarks.common import RESULTS
 from benchmarks.text_regen_vs_direct import RECIPE, scale_overrides
 from regen.config import load_recipe
 from regen.eval.text_metrics import bleu, chrf, multiset_f1
-from regen.representations.text_template import template
+from regen.representations.text_template import template, template_words
 from regen.runs import load_run
 from regen.tasks.text.build import load_text_data, render_texts
-from regen.tasks.text.compare import _choose_length_penalties, _lemmas
+from regen.tasks.text.compare import _choose_length_penalties
 from regen.tasks.text.data import x_text
 from regen.tasks.text.renderer_asset import renderer_job
 from regen.tasks.text.train import synopses, train_text
@@ -50,19 +50,29 @@ DEV = 200
 DIRECT_RECIPE = "text/direct"
 
 
+def _share_in_x(template_text: str, x: str, kind: str) -> float:
+    """The share of a template's words found in the record's text X."""
+    words = template_words(template_text, kind)
+    return sum(w in x.lower() for w in words) / max(1, len(words))
+
+
+def _template_f1(made: list[str], true: list[str], kind: str) -> list[float]:
+    return [
+        multiset_f1(template_words(m, kind), template_words(t, kind)) for m, t in zip(made, true)
+    ]
+
+
 def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
     codec, model = pipeline.conditioner, pipeline.generator.model
+    kind = pipeline.representation.kind
     out = {}
     for penalty in (0.0, 1.5, 3.0):
         model.cfg.length_penalty = penalty
         made: list[str] = []
         for start in range(0, len(xs), 64):
             made += codec.texts(pipeline.generate(codec.encode(xs[start : start + 64])))
-        f1 = [multiset_f1(_lemmas(m), _lemmas(t)) for m, t in zip(made, true)]
-        in_x = [
-            sum(w in x.lower() for w in _lemmas(m)) / max(1, len(_lemmas(m)))
-            for m, x in zip(made, xs)
-        ]
+        f1 = _template_f1(made, true, kind)
+        in_x = [_share_in_x(m, x, kind) for m, x in zip(made, xs)]
         out[f"generator_lp{penalty}"] = {
             "template_f1": round(100 * sum(f1) / len(f1), 1),
             "items": round(sum(len(m.split()) for m in made) / len(made), 1),
@@ -125,7 +135,7 @@ def direct_through(regen, direct, dev, kind: str) -> dict:
         for name, texts in systems.items()
     }
     for name, made in (("direct", direct_templates), ("regen", regen_templates or [])):
-        f1 = [multiset_f1(_lemmas(m), _lemmas(t)) for m, t in zip(made, true)]
+        f1 = _template_f1(made, true, kind)
         out[name]["template_f1"] = 100 * sum(f1) / max(1, len(f1))
     out["examples"] = [
         {"reference": r, "direct": d, "direct_template": t, "rendered": x}
@@ -172,11 +182,12 @@ def main() -> None:
     data = load_text_data(config)
     dev = data.corpus.splits["dev"][:DEV]
     xs = [x_text(r) for r in dev]
-    true = [template(r.synopsis, config.representation.kind) for r in dev]
+    kind = config.representation.kind
+    true = [template(r.synopsis, kind) for r in dev]
     row: dict = {"tag": args.tag, "overrides": args.overrides, "dev_records": len(dev)}
     if args.direct_through:
         row["runs"] = [str(p) for p in args.direct_through]
-        row.update(direct_through_renderer(*args.direct_through, dev, config.representation.kind))
+        row.update(direct_through_renderer(*args.direct_through, dev, kind))
     elif args.renderer_of:
         pipeline, _ = load_run(args.renderer_of)
         asset = obtain(renderer_job(config, data), progress=False)
@@ -187,7 +198,7 @@ def main() -> None:
         if args.direct:  # the e2e choice above left regen's best pair set on its stages
             direct, row["direct_length_penalty"] = _direct_run(args.direct, args.overrides)
             row["direct_run"] = str(args.direct)
-            row["through"] = direct_through(pipeline, direct, dev, config.representation.kind)
+            row["through"] = direct_through(pipeline, direct, dev, kind)
     elif args.load:
         pipeline, _ = load_run(args.load)
         row["run"] = str(args.load)
@@ -209,10 +220,7 @@ def main() -> None:
         step = max(1, len(generator.curve) // 8)
         row["loss_curve"] = [(s, round(v, 3)) for s, v in generator.curve[::step]]
         row.update(_generator_scores(pipeline, xs, true))
-        true_in_x = [
-            sum(w in x.lower() for w in _lemmas(t)) / max(1, len(_lemmas(t)))
-            for t, x in zip(true, xs)
-        ]
+        true_in_x = [_share_in_x(t, x, kind) for t, x in zip(true, xs)]
         row["true_templates"] = {
             "items": round(sum(len(t.split()) for t in true) / len(true), 1),
             "words_in_x_pct": round(100 * sum(true_in_x) / len(true_in_x), 1),

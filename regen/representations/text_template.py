@@ -171,6 +171,19 @@ def template(text: str, kind: str = "content") -> str:
     return " ".join(rules[kind](text))
 
 
+TAGGED_KINDS = ("content", "skeleton")  # whose items end in "/TAG"
+
+
+def template_words(template_text: str, kind: str) -> list[str]:
+    """The lower-cased words of a ``kind`` template's items, number slots left out: what
+    template F1 compares. Only the tagged kinds' items lose their last ``/TAG``; in the other
+    kinds a slash belongs to the word ("TCP/IP")."""
+    items = [item for item in template_text.split() if item != NUM]
+    if kind in TAGGED_KINDS:
+        items = [item.rsplit("/", 1)[0] for item in items]
+    return [item.lower() for item in items]
+
+
 def content_lemmas(text: str) -> list[str]:
     """The lower-cased lemmas (or verbatim words) of a synopsis's content template, without
     tags and number slots: what template adherence and the hallucination proxy compare."""

@@ -17,6 +17,7 @@ from regen.representations.text_template import (
     content_lemmas,
     skeleton_template,
     template,
+    template_words,
 )
 from regen.tasks.text.build import load_text_data
 from regen.tasks.text.config import TextRecipe
@@ -48,6 +49,22 @@ def test_words_template_keeps_the_content_words_as_written():
     assert template("Real-Time Strategy Game of Ancient Warfare", "words") == (
         "Real-Time Strategy Game Ancient Warfare"
     )
+
+
+def test_template_words_cut_the_tag_only_from_the_tagged_kinds():
+    """Template F1 compares these words: a slash inside an untagged item ("TCP/IP") is part of
+    the word, not a tag to cut (it was cut for the words and lemma kinds, so "TCP/IP" and
+    "TCP/UDP" counted as the same word)."""
+    assert template_words("TCP/IP/NNP utility/NN <NUM>", "content") == ["tcp/ip", "utility"]
+    assert template_words("for /JJ /NN", "skeleton") == ["for", "", ""]
+    assert template_words("TCP/IP utility", "words") == ["tcp/ip", "utility"]
+    assert template_words("TCP/IP utility for the <NUM>", "lemmas") == [
+        "tcp/ip",
+        "utility",
+        "for",
+        "the",
+    ]
+    assert template_words("TCP/UDP tool", "lemmas_cased") == ["tcp/udp", "tool"]
 
 
 def test_lemmas_template_keeps_every_word_in_order_without_inflection():

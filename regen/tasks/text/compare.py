@@ -25,7 +25,7 @@ from typing import Any
 from regen.compare.records import run_record
 from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
 from regen.pipeline import Pipeline
-from regen.representations.text_template import NUM, template
+from regen.representations.text_template import template, template_words
 from regen.tasks.text.build import TextData, build, load_text_data, render_texts
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
@@ -252,17 +252,15 @@ def _regen_only(
     kind = pipeline.representation.kind
     true = [template(r, kind) for r in references]
     rendered = render_texts(pipeline.render, pipeline.conditioner, true)
-    f1 = [multiset_f1(_lemmas(g), _lemmas(t)) for g, t in zip(templates or [], true)]
+    f1 = [
+        multiset_f1(template_words(g, kind), template_words(t, kind))
+        for g, t in zip(templates or [], true)
+    ]
     return {
         "template_f1_generator": 100 * sum(f1) / max(1, len(f1)),
         "bleu_from_true_template": bleu(rendered, references),
         "chrf_from_true_template": chrf(rendered, references),
     }
-
-
-def _lemmas(template_text: str) -> list[str]:
-    """The lower-cased words of a template's ``word/TAG`` items (number slots left out)."""
-    return [item.rsplit("/", 1)[0].lower() for item in template_text.split() if item != NUM]
 
 
 def _examples(test, x_texts, outputs, templates, data, count: int) -> list[dict[str, str]]:
