@@ -36,7 +36,7 @@ import torch
 from benchmarks.common import RESULTS
 from benchmarks.text_regen_vs_direct import RECIPE, scale_overrides
 from regen.config import load_recipe
-from regen.eval.text_metrics import bleu, chrf, multiset_f1
+from regen.eval.text_metrics import bleu, chrf, generated_template_f1
 from regen.representations.text_template import template, template_words
 from regen.runs import load_run
 from regen.tasks.text.build import load_text_data, render_texts
@@ -56,12 +56,6 @@ def _share_in_x(template_text: str, x: str, kind: str) -> float:
     return sum(w in x.lower() for w in words) / max(1, len(words))
 
 
-def _template_f1(made: list[str], true: list[str], kind: str) -> list[float]:
-    return [
-        multiset_f1(template_words(m, kind), template_words(t, kind)) for m, t in zip(made, true)
-    ]
-
-
 def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
     codec, model = pipeline.conditioner, pipeline.generator.model
     kind = pipeline.representation.kind
@@ -71,10 +65,9 @@ def _generator_scores(pipeline, xs: list[str], true: list[str]) -> dict:
         made: list[str] = []
         for start in range(0, len(xs), 64):
             made += codec.texts(pipeline.generate(codec.encode(xs[start : start + 64])))
-        f1 = _template_f1(made, true, kind)
         in_x = [_share_in_x(m, x, kind) for m, x in zip(made, xs)]
         out[f"generator_lp{penalty}"] = {
-            "template_f1": round(100 * sum(f1) / len(f1), 1),
+            "template_f1": round(generated_template_f1(made, true, kind), 1),
             "items": round(sum(len(m.split()) for m in made) / len(made), 1),
             "words_in_x_pct": round(100 * sum(in_x) / len(in_x), 1),
             "examples": made[:5],
@@ -135,8 +128,7 @@ def direct_through(regen, direct, dev, kind: str) -> dict:
         for name, texts in systems.items()
     }
     for name, made in (("direct", direct_templates), ("regen", regen_templates or [])):
-        f1 = _template_f1(made, true, kind)
-        out[name]["template_f1"] = 100 * sum(f1) / max(1, len(f1))
+        out[name]["template_f1"] = generated_template_f1(made, true, kind)
     out["examples"] = [
         {"reference": r, "direct": d, "direct_template": t, "rendered": x}
         for r, d, t, x in list(

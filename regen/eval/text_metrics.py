@@ -26,7 +26,7 @@ from sacrebleu.metrics import BLEU, CHRF
 
 from regen.modules.ngram_lm import KneserNeyLM
 from regen.modules.wordnet_morphy import WordNetMorphy
-from regen.representations.text_template import content_lemmas
+from regen.representations.text_template import content_lemmas, template_words
 
 WORD = re.compile(r"[a-z0-9][a-z0-9.+#-]*[a-z0-9+#]|[a-z0-9]")
 SELF_BLEU_ITEMS = 200
@@ -74,6 +74,14 @@ def template_f1(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Mean content-lemma F1 x 100 between generated and reference synopses."""
     pairs = zip(hypotheses, references)
     scores = [multiset_f1(content_lemmas(h), content_lemmas(r)) for h, r in pairs]
+    return 100 * sum(scores) / max(1, len(scores))
+
+
+def generated_template_f1(made: Sequence[str], true: Sequence[str], kind: str) -> float:
+    """Mean F1 x 100 between generated ``kind`` templates and the true ones, over their words
+    (:func:`template_words`: tags and number slots left out)."""
+    pairs = zip(made, true)
+    scores = [multiset_f1(template_words(m, kind), template_words(t, kind)) for m, t in pairs]
     return 100 * sum(scores) / max(1, len(scores))
 
 

@@ -187,7 +187,7 @@ def template_words(template_text: str, kind: str) -> list[str]:
 def content_lemmas(text: str) -> list[str]:
     """The lower-cased lemmas (or verbatim words) of a synopsis's content template, without
     tags and number slots: what template adherence and the hallucination proxy compare."""
-    return [item.rsplit("/", 1)[0].lower() for item in content_template(text) if item != NUM]
+    return template_words(template(text, "content"), "content")
 
 
 class TextTemplate:

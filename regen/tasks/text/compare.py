@@ -23,9 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from regen.compare.records import run_record
-from regen.eval.text_metrics import SynopsisLM, bleu, chrf, multiset_f1, text_metrics
+from regen.eval.text_metrics import (
+    SynopsisLM,
+    bleu,
+    chrf,
+    generated_template_f1,
+    text_metrics,
+)
 from regen.pipeline import Pipeline
-from regen.representations.text_template import template, template_words
+from regen.representations.text_template import template
 from regen.tasks.text.build import TextData, build, load_text_data, render_texts
 from regen.tasks.text.config import TextRecipe
 from regen.tasks.text.data import lead, x_text
@@ -252,12 +258,8 @@ def _regen_only(
     kind = pipeline.representation.kind
     true = [template(r, kind) for r in references]
     rendered = render_texts(pipeline.render, pipeline.conditioner, true)
-    f1 = [
-        multiset_f1(template_words(g, kind), template_words(t, kind))
-        for g, t in zip(templates or [], true)
-    ]
     return {
-        "template_f1_generator": 100 * sum(f1) / max(1, len(f1)),
+        "template_f1_generator": generated_template_f1(templates or [], true, kind),
         "bleu_from_true_template": bleu(rendered, references),
         "chrf_from_true_template": chrf(rendered, references),
     }
