@@ -27,6 +27,15 @@ def update_results(name: str, section: str, data: dict[str, Any], summary: dict[
     return path
 
 
+def update_summary(name: str, summary: dict[str, Any]) -> Path:
+    """Merge ``summary`` keys into ``results/<name>.json``'s summary, other sections untouched."""
+    path = RESULTS / f"{name}.json"
+    results = json.loads(path.read_text())
+    results.setdefault("summary", {}).update(summary)
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    return path
+
+
 def write_results(name: str, summary: dict[str, Any]) -> Path:
     """Write ``summary`` as the whole of ``results/<name>.json`` (a diagnostic's own file,
     rewritten by each run) and say where on stderr."""
