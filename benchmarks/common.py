@@ -18,20 +18,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def update_results(name: str, section: str, data: dict[str, Any], summary: dict[str, Any]) -> Path:
     """Merge ``data`` under ``section`` and ``summary`` keys into ``results/<name>.json``."""
+    return update_summary(name, summary, {section: {**data, "machine": machine_info()}})
+
+
+def update_summary(
+    name: str, summary: dict[str, Any], sections: dict[str, Any] | None = None
+) -> Path:
+    """Merge ``summary`` keys into ``results/<name>.json``'s summary (and set ``sections``),
+    the file's other sections untouched."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results.setdefault("summary", {}).update(summary)
-    results[section] = {**data, "machine": machine_info()}
-    path.write_text(json.dumps(results, indent=1) + "\n")
-    return path
-
-
-def update_summary(name: str, summary: dict[str, Any]) -> Path:
-    """Merge ``summary`` keys into ``results/<name>.json``'s summary, other sections untouched."""
-    path = RESULTS / f"{name}.json"
-    results = json.loads(path.read_text())
-    results.setdefault("summary", {}).update(summary)
+    results.update(sections or {})
     path.write_text(json.dumps(results, indent=1) + "\n")
     return path
 

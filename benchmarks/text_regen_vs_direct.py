@@ -1,9 +1,9 @@
-"""Text generation through a template: regen (record -> content template -> synopsis) vs the
-direct model (record -> synopsis), its LM-pretrained variant and the lead-sentence baseline.
+"""Text generation through a template: regen (record -> cased lemma template -> synopsis) vs
+the direct model (record -> synopsis), its LM-pretrained variant and the lead-sentence baseline.
 
-One ``regen compare text/debian_synopsis`` at the scale below (19-23 minutes on one CPU
-thread of a shared machine, seeds 0 and 1; the renderer is a cached asset trained by the
-first run), on the Debian bookworm ``main`` records fetched by
+One ``regen compare text/debian_synopsis`` at the scale below (53-55 minutes on one CPU
+thread each, seeds 0 and 1 side by side; the 4,800-step renderer asset, cached, took another
+21 minutes per seed), on the Debian bookworm ``main`` records fetched by
 ``regen data text --fetch``; the lists' SHA-256 go into the result. Torch runs on one thread
 (the machine is shared).
 
@@ -188,7 +188,8 @@ def ablations_only(args: argparse.Namespace, overrides: list[str]) -> None:
             )
         },  # fmt: skip
     }
-    suffix = f"_{result_name(args)}" if result_name(args) else ""
+    name = result_name(args)
+    suffix = f"_{name}" if name else ""
     path = update_results("text", f"ablations{suffix}", rows, {f"ablations{suffix}": summary})
     print(f"wrote {path} ({wall:.0f} s)")
 
