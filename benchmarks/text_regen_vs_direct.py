@@ -197,21 +197,36 @@ def ablations_only(args: argparse.Namespace, overrides: list[str]) -> None:
 LABELS = ("regen", "direct", "direct_total", "direct_lm", "lead")
 
 
-def over_seeds(summary: dict) -> dict:
-    """Every system's BLEU / chrF / ROUGE-L averaged over the seeds in ``summary`` (seed 0's
-    keys at its top level, another seed's under ``seed<N>``) that ran at seed 0's scale, and
-    the target's verdict: regen ahead of the equal-paired direct model on BLEU and chrF, in
-    each seed and in the mean. A seed run at another scale is named, not averaged."""
-    runs = {0: summary} | {
-        int(k.removeprefix("seed")): v
-        for k, v in summary.items()
-        if k.removeprefix("seed").isdigit() and isinstance(v, dict)
-    }
+def seed_runs(summary: dict, variant: str = "") -> dict[int, dict]:
+    """The runs of one configuration in ``summary`` by seed: seed 0's figures at the top level
+    (a variant's under its name), another seed's under ``seed<N>`` (``<variant>_seed<N>``)."""
+    prefix = f"{variant}_seed" if variant else "seed"
+    runs = {}
+    if not variant:
+        runs[0] = summary
+    elif isinstance(summary.get(variant), dict):
+        runs[0] = summary[variant]
+    for key, run in summary.items():
+        number = key.removeprefix(prefix)
+        if key.startswith(prefix) and number.isdigit() and isinstance(run, dict):
+            runs[int(number)] = run
+    return runs
+
+
+def over_seeds(summary: dict, variant: str = "") -> dict:
+    """Every system's BLEU / chrF / ROUGE-L averaged over the seeds of one configuration in
+    ``summary`` (``seed_runs``) that ran at its lowest seed's scale, and the target's verdict:
+    regen ahead of the equal-paired direct model on BLEU and chrF, in each seed and in the
+    mean. A seed run at another scale is named, not averaged."""
+    runs = seed_runs(summary, variant)
+    if not runs:
+        raise SystemExit(f"text.json holds no run of variant {variant!r}: run it first")
 
     def scale(run: dict) -> list[str]:
         return [o for o in run.get("scale", []) if not o.startswith("seed=")]
 
-    kept = {seed: run for seed, run in runs.items() if scale(run) == scale(summary)}
+    reference = scale(runs[min(runs)])
+    kept = {seed: run for seed, run in runs.items() if scale(run) == reference}
 
     def ahead(run: dict) -> bool:
         return all(run[f"regen_{m}"] > run[f"direct_{m}"] for m in ("bleu", "chrf"))
@@ -234,10 +249,12 @@ def over_seeds(summary: dict) -> dict:
     }
 
 
-def write_over_seeds() -> Path:
-    """Recompute ``summary.over_seeds`` of text.json from the seeds it holds."""
+def write_over_seeds(variant: str = "") -> Path:
+    """Recompute ``summary.over_seeds`` of text.json from the seeds it holds (a variant's
+    into ``summary.<variant>_over_seeds``)."""
     summary = json.loads((RESULTS / "text.json").read_text())["summary"]
-    return update_summary("text", {"over_seeds": over_seeds(summary)})
+    key = f"{variant}_over_seeds" if variant else "over_seeds"
+    return update_summary("text", {key: over_seeds(summary, variant)})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -278,7 +295,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--over-seeds",
         action="store_true",
-        help="train nothing: recompute summary.over_seeds from the seeds text.json holds",
+        help="train nothing: recompute summary.over_seeds (with --variant, "
+        "summary.<NAME>_over_seeds) from the seeds text.json holds",
     )
     parser.add_argument("overrides", nargs="*", help="more key=value overrides (both recipes)")
     return parser.parse_args(argv)
@@ -312,7 +330,7 @@ def run_command(args: argparse.Namespace) -> str:
 def main() -> None:
     args = parse_args()
     if args.over_seeds:
-        print(f"wrote {write_over_seeds()}")
+        print(f"wrote {write_over_seeds(args.variant)}")
         return
     torch.set_num_threads(1)
     overrides = [*scale_overrides(args.renderer_steps), *args.overrides]
@@ -392,7 +410,7 @@ def main() -> None:
         summary = {name: summary}
     section = f"compare_{name}" if name else "compare"
     path = update_results("text", section, detail, summary)
-    write_over_seeds()
+    write_over_seeds(args.variant)
     print(f"wrote {path} ({wall:.0f} s)")
 
 

@@ -64,3 +64,22 @@ def test_a_variant_and_a_seed_name_their_figures_and_the_command():
     args = parse_args(["--variant", "p2000", "--seed", "1", "data.max_paired=2000"])
     assert result_name(args) == "p2000_seed1"
     assert "--variant p2000" in run_command(args) and "data.max_paired=2000" in run_command(args)
+
+
+def test_a_variants_seeds_are_averaged_apart_from_the_headline_seeds():
+    from benchmarks.text_regen_vs_direct import over_seeds, seed_runs
+
+    summary = _seed_row((7.0, 30.0), (6.0, 29.0), ["a=1"])
+    summary["seed1"] = _seed_row((5.0, 28.0), (5.5, 27.0), ["a=1", "seed=1"])
+    summary["p2000"] = _seed_row((4.0, 26.0), (3.0, 25.0), ["a=1", "p=2000"])
+    summary["p2000_seed1"] = _seed_row((3.0, 24.0), (2.0, 23.0), ["a=1", "p=2000", "seed=1"])
+    summary["p2000_over_seeds"] = {"seeds": [0]}  # an earlier verdict is not a run
+    assert sorted(seed_runs(summary)) == [0, 1]
+    assert seed_runs(summary, "p2000")[1] is summary["p2000_seed1"]
+    out = over_seeds(summary, "p2000")
+    assert out["seeds"] == [0, 1] and out["target_met"] is True
+    assert out["mean"]["regen_bleu"] == 3.5
+    assert over_seeds(summary)["target_met"] is False  # the headline's seed 1 is behind
+    # a variant with only another seed's run: that seed is the reference scale
+    only = {"p500_seed1": _seed_row((1.0, 1.0), (2.0, 2.0), ["p=500", "seed=1"])}
+    assert over_seeds(only, "p500")["seeds"] == [1]
