@@ -83,3 +83,12 @@ def test_a_variants_seeds_are_averaged_apart_from_the_headline_seeds():
     # a variant with only another seed's run: that seed is the reference scale
     only = {"p500_seed1": _seed_row((1.0, 1.0), (2.0, 2.0), ["p=500", "seed=1"])}
     assert over_seeds(only, "p500")["seeds"] == [1]
+
+
+def test_a_variant_never_run_is_a_one_line_error():
+    import pytest
+
+    from benchmarks.text_regen_vs_direct import over_seeds
+
+    with pytest.raises(SystemExit, match="no run of variant 'p500': run it first"):
+        over_seeds(_seed_row((1.0, 1.0), (2.0, 2.0), ["a=1"]), "p500")
