@@ -3,7 +3,17 @@ and that direct_lm's LM pretraining and the budget rule follow (same synopsis-on
 
 from __future__ import annotations
 
-from benchmarks.text_regen_vs_direct import RENDERER_STEPS, budget_rule, parse_args, run_command
+import pytest
+
+from benchmarks.text_regen_vs_direct import (
+    RENDERER_STEPS,
+    budget_rule,
+    over_seeds,
+    parse_args,
+    result_name,
+    run_command,
+    seed_runs,
+)
 from regen.config import load_recipe
 from regen.tasks.text.compare import lm_variant
 from tests.text_tiny import TINY_TEXT
@@ -41,8 +51,6 @@ def _seed_row(regen: tuple[float, float], direct: tuple[float, float], scale: li
 
 
 def test_over_seeds_averages_same_scale_seeds_and_needs_a_win_in_every_seed():
-    from benchmarks.text_regen_vs_direct import over_seeds
-
     summary = _seed_row((7.0, 30.0), (6.0, 29.0), ["a=1"])
     summary["seed1"] = _seed_row((5.0, 28.0), (5.5, 27.0), ["a=1", "seed=1"])
     summary["seed2"] = _seed_row((9.0, 40.0), (1.0, 1.0), ["a=2", "seed=2"])  # another scale
@@ -57,8 +65,6 @@ def test_over_seeds_averages_same_scale_seeds_and_needs_a_win_in_every_seed():
 
 
 def test_a_variant_and_a_seed_name_their_figures_and_the_command():
-    from benchmarks.text_regen_vs_direct import result_name
-
     assert result_name(parse_args([])) == ""
     assert result_name(parse_args(["--seed", "1"])) == "seed1"
     args = parse_args(["--variant", "p2000", "--seed", "1", "data.max_paired=2000"])
@@ -67,8 +73,6 @@ def test_a_variant_and_a_seed_name_their_figures_and_the_command():
 
 
 def test_a_variants_seeds_are_averaged_apart_from_the_headline_seeds():
-    from benchmarks.text_regen_vs_direct import over_seeds, seed_runs
-
     summary = _seed_row((7.0, 30.0), (6.0, 29.0), ["a=1"])
     summary["seed1"] = _seed_row((5.0, 28.0), (5.5, 27.0), ["a=1", "seed=1"])
     summary["p2000"] = _seed_row((4.0, 26.0), (3.0, 25.0), ["a=1", "p=2000"])
@@ -86,9 +90,5 @@ def test_a_variants_seeds_are_averaged_apart_from_the_headline_seeds():
 
 
 def test_a_variant_never_run_is_a_one_line_error():
-    import pytest
-
-    from benchmarks.text_regen_vs_direct import over_seeds
-
     with pytest.raises(SystemExit, match="no run of variant 'p500': run it first"):
         over_seeds(_seed_row((1.0, 1.0), (2.0, 2.0), ["a=1"]), "p500")
